@@ -1,0 +1,201 @@
+/*
+ * check.c - figures, final state and the workload's checker for one run.
+ */
+#include "check.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct state_buf {
+    struct contend_kv *kv;
+    size_t n, cap;
+    struct contend_rep *rep;
+};
+
+static void sink_value(void *ctx, uint64_t key, int64_t value)
+{
+    struct state_buf *s = ctx;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->kv = contend_realloc(s->kv, s->cap * sizeof s->kv[0]);
+    }
+    s->kv[s->n++] = (struct contend_kv){.key = key, .value = value};
+}
+
+static void sink_violation(void *ctx, const char *kind, uint64_t count, const char *message)
+{
+    struct state_buf *s = ctx;
+    contend_rep_add_violation(s->rep, kind, count, NULL, 0, message);
+}
+
+static void sink_stat(void *ctx, const char *name, double value)
+{
+    struct state_buf *s = ctx;
+    contend_rep_add_stat(s->rep, name, value);
+}
+
+static int cmp_kv(const void *a, const void *b)
+{
+    uint64_t x = ((const struct contend_kv *)a)->key, y = ((const struct contend_kv *)b)->key;
+    return (x > y) - (x < y);
+}
+
+static void figures(const struct contend_case *c, const struct contend_history *h,
+                    uint32_t nwriters, uint64_t t0, struct contend_rep *out)
+{
+    uint64_t t_end = t0;
+    size_t used = 0;
+
+    out->hist = contend_calloc(1, sizeof *out->hist);
+    out->series = contend_calloc(CONTEND_SERIES_LEN, sizeof *out->series);
+    for (uint32_t i = 0; i < nwriters; i++) {
+        const struct contend_history *x = &h[i];
+        uint64_t n = contend_history_count(x);
+        for (uint64_t j = 0; j < n; j++) {
+            const struct contend_record *r = &x->rec[j];
+            switch (r->status) {
+            case CONTEND_OK: out->n_ok++; break;
+            case CONTEND_FAIL: out->n_fail++; break;
+            default: out->n_info++; break;
+            }
+            out->retries += r->retries;
+            if (r->t_complete > t_end)
+                t_end = r->t_complete;
+        }
+        if (x->hdr->t_end > t_end)
+            t_end = x->hdr->t_end;
+        contend_hist_merge(out->hist, x->hist);
+        for (size_t s = 0; s < CONTEND_SERIES_LEN; s++) {
+            out->series[s] += x->series[s];
+            if (x->series[s] && s + 1 > used)
+                used = s + 1;
+        }
+        if (x->hdr->full)
+            contend_rep_add_stat(out, "history_full_threads", 1);
+    }
+    out->nseries = used;
+    out->duration_s = (double)(t_end - t0) / 1e9;
+    out->tps = out->duration_s > 0 ? (double)out->n_ok / out->duration_s : 0;
+    if (c->duration_ns == 0 && out->duration_s <= 0)
+        out->duration_s = 0;
+}
+
+void contend_check_run(const struct contend_case *c, const struct contend_env *env,
+                       const struct contend_history *h, uint32_t nwriters, uint64_t t0,
+                       struct contend_rep *out)
+{
+    struct state_buf sb = {.rep = out};
+    struct contend_sink sink = {
+        .ctx = &sb, .value = sink_value, .violation = sink_violation, .stat = sink_stat,
+    };
+    struct contend_writer_hist *wh = contend_calloc(nwriters, sizeof *wh);
+
+    figures(c, h, nwriters, t0, out);
+    for (uint32_t i = 0; i < nwriters; i++)
+        wh[i] = (struct contend_writer_hist){
+            .worker = h[i].hdr->worker, .thread = h[i].hdr->thread, .writer = i,
+            .rec = h[i].rec, .n = contend_history_count(&h[i]),
+        };
+
+    bool has_state = !(c->tg->flags & CONTEND_TARGET_NO_STATE) && c->tg->read_state;
+    if (has_state) {
+        int rc = c->tg->read_state(env, &sink);
+        if (rc != 0) {
+            char *msg = contend_asprintf("target %s could not read its final state: %s",
+                                         c->tg->name, strerror(rc < 0 ? -rc : EIO));
+            contend_rep_add_violation(out, "corrupt-store", 1, NULL, 0, msg);
+            free(msg);
+            has_state = false;
+        }
+        if (sb.n)
+            qsort(sb.kv, sb.n, sizeof sb.kv[0], cmp_kv);
+    }
+    struct contend_check chk = {
+        .c = c, .w = wh, .nw = nwriters, .state = sb.kv, .nstate = sb.n,
+        .has_state = has_state, .store_dir = env->store_dir, .t0 = t0, .rep = out,
+    };
+    c->wl->check(&chk);
+    free(sb.kv);
+    free(wh);
+}
+
+static void gate(struct contend_rep *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void gate(struct contend_rep *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = contend_vasprintf(fmt, ap);
+    va_end(ap);
+    if (out->gate_msg) {
+        char *both = contend_asprintf("%s; %s", out->gate_msg, msg);
+        free(out->gate_msg);
+        free(msg);
+        msg = both;
+    }
+    out->gate_msg = msg;
+    out->gate_failed = true;
+}
+
+void contend_judge(const struct contend_case *c, struct contend_rep *out)
+{
+    free(out->missing);
+    out->missing = NULL;
+    if (out->error) {
+        out->ok = false;
+        return;
+    }
+    if (c->expect) {
+        char *copy = contend_strdup(c->expect);
+        for (char *save = NULL, *k = strtok_r(copy, ", ", &save); k;
+             k = strtok_r(NULL, ", ", &save)) {
+            if (contend_rep_has(out, k))
+                continue;
+            char *m = out->missing ? contend_asprintf("%s,%s", out->missing, k)
+                                   : contend_strdup(k);
+            free(out->missing);
+            out->missing = m;
+        }
+        free(copy);
+        /* With an expectation, other kinds are reported but do not fail the
+         * case: a broken variant may break more than the one invariant. */
+        out->ok = out->missing == NULL;
+    } else {
+        out->ok = out->nv == 0;
+    }
+    if (!out->ok)
+        return;
+    if (!isnan(c->min_tps) && out->tps < c->min_tps)
+        gate(out, "min_tps: %.1f tx/s is below %.1f", out->tps, c->min_tps);
+    if (!isnan(c->max_p99_us) && out->hist) {
+        double p99 = (double)contend_hist_quantile(out->hist, 0.99) / 1e3;
+        if (p99 > c->max_p99_us)
+            gate(out, "max_p99_us: p99 %.1f us is above %.1f", p99, c->max_p99_us);
+    }
+}
+
+int contend_rep_exit_code(const struct contend_rep *rep)
+{
+    if (rep->error)
+        return CONTEND_EXIT_HARNESS;
+    if (!rep->ok)
+        return CONTEND_EXIT_VIOLATION;
+    if (rep->gate_failed)
+        return CONTEND_EXIT_GATE;
+    return CONTEND_EXIT_OK;
+}
+
+int contend_exit_merge(int a, int b)
+{
+    /* Worst first: the harness could not run, then an invariant, then a gate. */
+    static const int order[] = {CONTEND_EXIT_HARNESS, CONTEND_EXIT_VIOLATION, CONTEND_EXIT_GATE};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (a == order[i] || b == order[i])
+            return order[i];
+    return CONTEND_EXIT_OK;
+}

@@ -1,0 +1,97 @@
+/*
+ * cmd_list.c - `contend list`: what this build can do.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "registry.h"
+#include "scenario.h"
+#include "util.h"
+
+static void list_options(const struct contend_option *o)
+{
+    for (; o && o->name; o++) {
+        printf("      %-14s %s (default %s", o->name, o->help, o->def && *o->def ? o->def : "none");
+        if (o->choices)
+            printf("; one of %s", o->choices);
+        printf(")\n");
+    }
+}
+
+static void list_targets(void)
+{
+    const struct contend_target *const *t;
+    size_t n = contend_all_targets(&t);
+    printf("targets:\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("  %-14s %s\n", t[i]->name, t[i]->help);
+        printf("    workloads: ");
+        for (const char *const *w = t[i]->workloads; w && *w; w++)
+            printf("%s%s", *w, w[1] ? ", " : "\n");
+        for (const struct contend_variant *v = t[i]->variants; v->name; v++) {
+            printf("    %-16s %s", v->name, v->help);
+            if (v->flags & CONTEND_VARIANT_BROKEN)
+                printf(" [broken: %s]", v->breaks ? v->breaks : "yes");
+            printf("%s\n", v == t[i]->variants ? " (default)" : "");
+        }
+        if (t[i]->options && t[i]->options->name) {
+            printf("    options:\n");
+            list_options(t[i]->options);
+        }
+    }
+}
+
+static void list_workloads(void)
+{
+    const struct contend_workload *const *w;
+    size_t n = contend_all_workloads(&w);
+    printf("\nworkloads:\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("  %-14s %s\n", w[i]->name, w[i]->help);
+        if (w[i]->options && w[i]->options->name) {
+            printf("    options:\n");
+            list_options(w[i]->options);
+        }
+    }
+}
+
+static void list_kinds(void)
+{
+    const struct contend_workload *const *w;
+    size_t n = contend_all_workloads(&w);
+    printf("\nviolations:\n");
+    for (const struct contend_kind *k = contend_core_kinds; k->name; k++)
+        printf("  %-20s %s\n", k->name, k->help);
+    for (size_t i = 0; i < n; i++)
+        for (const struct contend_kind *k = w[i]->kinds; k && k->name; k++)
+            printf("  %-20s %s (%s)\n", k->name, k->help, w[i]->name);
+}
+
+static void list_keys(void)
+{
+    printf("\nscenario keys (also --KEY VALUE on `contend run`):\n");
+    for (const struct contend_key *k = contend_core_keys; k->name; k++)
+        printf("  %-14s %-9s %s%s%s%s\n", k->name, k->type, k->help, k->def ? " (default " : "",
+               k->def ? k->def : "", k->def ? ")" : "");
+}
+
+int contend_cmd_list(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+            printf("usage: contend list\n\nTargets and their variants, workloads, violation "
+                   "kinds and scenario keys.\n");
+            return CONTEND_EXIT_OK;
+        }
+        contend_err("list: takes no arguments");
+        return CONTEND_EXIT_USAGE;
+    }
+    list_targets();
+    list_workloads();
+    list_kinds();
+    list_keys();
+    printf("\nfaults:\n  (none in this build)\n");
+    return CONTEND_EXIT_OK;
+}

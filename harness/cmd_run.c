@@ -1,0 +1,330 @@
+/*
+ * cmd_run.c - `contend run`: load a scenario, run its cases, report.
+ *
+ * Every `--KEY VALUE` that is not one of run's own options is a setting,
+ * exactly like `--set KEY=VALUE`: with a scenario file it overrides every
+ * case, and without one the settings make a one-case scenario.  Whether KEY
+ * exists is decided when the case is resolved, where the workload's and the
+ * target's own keys are known.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../reports/report.h"
+#include "check.h"
+#include "commands.h"
+#include "runjson.h"
+#include "runner.h"
+#include "scenario.h"
+#include "util.h"
+
+static const char run_usage[] =
+    "usage: contend run FILE.ini [--case NAME] [--set key=value]... [--json PATH]\n"
+    "                   [--keep] [--quiet] [--dir DIR]\n"
+    "       contend run --workload W --target T[:VARIANT] [--procs N] [--threads M]\n"
+    "                   [--ops K | --duration S] [--seed S] [--perturb US] [--expect V]\n"
+    "                   [--json PATH]\n"
+    "\n"
+    "Runs every case of the scenario (or the one case the flags describe) and\n"
+    "prints a table.  Any scenario key can be given as --KEY VALUE or --set KEY=VALUE;\n"
+    "`contend list` shows the keys.\n"
+    "\n"
+    "  --case NAME      run only this case\n"
+    "  --set KEY=VALUE  override KEY in every case (repeatable)\n"
+    "  --json PATH      also write run.json to PATH\n"
+    "  --keep           keep case directories of passing cases too\n"
+    "  --quiet          no progress lines on stderr\n"
+    "  --dir DIR        run directory (default: a new one under $TMPDIR)\n"
+    "\n"
+    "Exit: 0 as expected, 1 invariant broken or expected violation missing,\n"
+    "2 bad usage or scenario, 3 performance gate failed, 4 harness error,\n"
+    "130 interrupted.\n";
+
+struct run_args {
+    const char *file, *only_case, *json_path, *dir;
+    bool keep, quiet;
+    struct contend_settings sets; /* --set and --KEY flags, in order */
+};
+
+/* "--max-p99-us" -> "max_p99_us" */
+static char *flag_key(const char *flag)
+{
+    char *k = contend_strdup(flag + 2);
+    char *eq = strchr(k, '=');
+    if (eq)
+        *eq = '\0';
+    for (char *p = k; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    return k;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(run_usage, stdout);
+            return 1;
+        } else if (strcmp(arg, "--keep") == 0) {
+            a->keep = true;
+        } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+            a->quiet = true;
+        } else if (strcmp(arg, "--case") == 0 || strcmp(arg, "--json") == 0 ||
+                   strcmp(arg, "--dir") == 0 || strcmp(arg, "--set") == 0) {
+            if (!val) {
+                contend_err("run: %s needs a value", arg);
+                return -EINVAL;
+            }
+            i++;
+            if (strcmp(arg, "--case") == 0)
+                a->only_case = val;
+            else if (strcmp(arg, "--json") == 0)
+                a->json_path = val;
+            else if (strcmp(arg, "--dir") == 0)
+                a->dir = val;
+            else {
+                const char *eq = strchr(val, '=');
+                if (!eq || eq == val) {
+                    contend_err("run: --set expects KEY=VALUE, got '%s'", val);
+                    return -EINVAL;
+                }
+                char *k = strndup(val, (size_t)(eq - val));
+                contend_settings_add(&a->sets, k, eq + 1, "--set", 0);
+                free(k);
+            }
+        } else if (strncmp(arg, "--", 2) == 0) {
+            char *k = flag_key(arg);
+            const char *eq = strchr(arg, '=');
+            /* Any other --KEY is a setting; resolution rejects unknown keys. */
+            if (!*k) {
+                contend_err("run: unknown option %s (see contend run --help)", arg);
+                free(k);
+                return -EINVAL;
+            }
+            if (!eq && !val) {
+                contend_err("run: %s needs a value", arg);
+                free(k);
+                return -EINVAL;
+            }
+            char *origin = contend_asprintf("--%s", k);
+            contend_settings_add(&a->sets, k, eq ? eq + 1 : val, origin, 0);
+            free(origin);
+            free(k);
+            if (!eq)
+                i++;
+        } else if (!a->file) {
+            a->file = arg;
+        } else {
+            contend_err("run: one scenario file at a time ('%s' and '%s')", a->file, arg);
+            return -EINVAL;
+        }
+    }
+    if (!a->file && a->sets.n == 0) {
+        fputs(run_usage, stderr);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Quote for a POSIX shell when needed. */
+static char *shell_quote(const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "-_./:=,+@%") == strlen(s))
+        return contend_strdup(s);
+    size_t n = 2;
+    for (const char *p = s; *p; p++)
+        n += (*p == '\'') ? 4 : 1;
+    char *q = contend_calloc(1, n + 1), *o = q;
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\'';
+    return q;
+}
+
+static void append(char **s, const char *piece)
+{
+    char *n = contend_asprintf("%s %s", *s, piece);
+    free(*s);
+    *s = n;
+}
+
+static void append_quoted(char **s, const char *prefix, const char *value)
+{
+    char *q = shell_quote(value);
+    char *piece = contend_asprintf("%s%s", prefix, q);
+    append(s, piece);
+    free(piece);
+    free(q);
+}
+
+/* The one line that runs this repetition again: same case, same seed. */
+static char *repro_line(const struct run_args *a, const struct contend_case *c, uint64_t seed)
+{
+    char *s = contend_strdup("contend run");
+    if (a->file) {
+        append_quoted(&s, "", a->file);
+        append_quoted(&s, "--case ", c->name);
+    }
+    for (size_t i = 0; i < a->sets.n; i++) {
+        const struct contend_setting *x = &a->sets.v[i];
+        if (strcmp(x->key, "seed") == 0 || strcmp(x->key, "repeat") == 0)
+            continue;
+        char *kv = contend_asprintf("%s=%s", x->key, x->value);
+        if (strcmp(x->origin, "--set") == 0)
+            append_quoted(&s, "--set ", kv);
+        else {
+            char *flag = contend_asprintf("--%s ", x->key);
+            append_quoted(&s, flag, x->value);
+            free(flag);
+        }
+        free(kv);
+    }
+    char seedbuf[64];
+    snprintf(seedbuf, sizeof seedbuf, "--seed %llu", (unsigned long long)seed);
+    append(&s, seedbuf);
+    if (c->repeat > 1)
+        append(&s, "--repeat 1");
+    return s;
+}
+
+/* Case paths add at most a few hundred bytes to the run directory. */
+#define MAX_RUN_DIR (PATH_MAX - 512)
+
+static int make_run_dir(const struct run_args *a, const char *name, char *out, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (strlen(a->dir ? a->dir : tmp) > MAX_RUN_DIR) {
+        contend_err("run directory path is too long");
+        return -ENAMETOOLONG;
+    }
+    if (a->dir) {
+        int rc = contend_mkdir_p(a->dir, 0755);
+        if (rc) {
+            contend_err("cannot create run directory %s: %s", a->dir, strerror(-rc));
+            return rc;
+        }
+        snprintf(out, len, "%s", a->dir);
+        return 0;
+    }
+    char safe[48];
+    size_t i = 0;
+    for (; name[i] && i < sizeof safe - 1; i++)
+        safe[i] = (name[i] == '/' || name[i] == ' ') ? '_' : name[i];
+    safe[i] = '\0';
+    snprintf(out, len, "%s/contend-%s-XXXXXX", tmp, safe);
+    if (!mkdtemp(out)) {
+        contend_err("cannot create a run directory under %s: %s", tmp, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+static int run_cases(const struct run_args *a, const struct contend_scenario *sc,
+                     const char *run_dir, json_t *run)
+{
+    struct contend_run_opts opts = {.root_dir = run_dir, .keep = a->keep};
+    json_t *cases = json_object_get(run, "cases");
+
+    for (size_t i = 0; i < sc->ncases; i++) {
+        const struct contend_case *c = &sc->cases[i];
+        struct contend_rep *reps = contend_calloc(c->repeat, sizeof *reps);
+        uint32_t done = 0;
+        int rc = 0;
+        for (; done < c->repeat; done++) {
+            rc = contend_run_case(c, done, &opts, &reps[done]);
+            if (rc == CONTEND_EXIT_INTERRUPTED) {
+                fprintf(stderr, "contend: interrupted; run directory kept: %s\n", run_dir);
+                contend_rep_free(&reps[done]);
+                break;
+            }
+            if (contend_rep_exit_code(&reps[done]) != CONTEND_EXIT_OK)
+                reps[done].repro = repro_line(a, c, reps[done].seed);
+        }
+        if (done > 0) {
+            json_t *entry = contend_runjson_case(c, reps, done);
+            json_array_append_new(cases, entry);
+            if (!a->quiet && rc != CONTEND_EXIT_INTERRUPTED)
+                contend_report_case_line(entry, i + 1, sc->ncases, stderr);
+        }
+        for (uint32_t r = 0; r < done; r++)
+            contend_rep_free(&reps[r]);
+        free(reps);
+        if (rc == CONTEND_EXIT_INTERRUPTED)
+            return rc;
+    }
+    return 0;
+}
+
+int contend_cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    struct contend_scenario sc;
+    char run_dir[PATH_MAX], path[PATH_MAX + 16];
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    memset(&sc, 0, sizeof sc);
+    if ((rc = parse_args(argc, argv, &a)) != 0) {
+        contend_settings_free(&a.sets);
+        return rc > 0 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
+    }
+    if (a.file)
+        rc = contend_scenario_load(a.file, &a.sets, a.only_case, &sc);
+    else
+        rc = contend_scenario_from_settings("cli", &a.sets, &sc);
+    if (rc) {
+        contend_settings_free(&a.sets);
+        return CONTEND_EXIT_USAGE; /* unreadable or invalid: the input is wrong */
+    }
+    if (contend_runner_init() != 0 || make_run_dir(&a, sc.name, run_dir, sizeof run_dir) != 0) {
+        contend_scenario_free(&sc);
+        contend_settings_free(&a.sets);
+        return CONTEND_EXIT_HARNESS;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "contend: %s: %zu case%s, run directory %s\n", sc.name, sc.ncases,
+                sc.ncases == 1 ? "" : "s", run_dir);
+
+    json_t *run = contend_runjson_new(sc.name, a.file, sc.cases[0].seed, argc, argv, run_dir);
+    rc = run_cases(&a, &sc, run_dir, run);
+    int code = rc == CONTEND_EXIT_INTERRUPTED ? rc : contend_runjson_exit_code(run);
+    json_object_set_new(run, "ok", json_boolean(code == CONTEND_EXIT_OK));
+    json_object_set_new(run, "exit_code", json_integer(code));
+    if (rc == CONTEND_EXIT_INTERRUPTED)
+        json_object_set_new(run, "interrupted", json_true());
+
+    snprintf(path, sizeof path, "%s/run.json", run_dir);
+    if ((rc = contend_runjson_write(run, path)) != 0) {
+        contend_err("cannot write %s: %s", path, strerror(-rc));
+        code = CONTEND_EXIT_HARNESS;
+    }
+    if (a.json_path && (rc = contend_runjson_write(run, a.json_path)) != 0) {
+        contend_err("cannot write %s: %s", a.json_path, strerror(-rc));
+        code = CONTEND_EXIT_HARNESS;
+    }
+    if (code != CONTEND_EXIT_INTERRUPTED) {
+        contend_report_text(run, stdout);
+        printf("\nrun.json: %s\n", a.json_path ? a.json_path : path);
+    }
+    fflush(stdout);
+    json_decref(run);
+    contend_scenario_free(&sc);
+    contend_settings_free(&a.sets);
+    return code;
+}

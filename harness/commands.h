@@ -1,0 +1,11 @@
+/*
+ * commands.h - the subcommands of the contend executable.
+ * Each takes (argc, argv) with argv[0] the subcommand and returns an exit code.
+ */
+#ifndef CONTEND_COMMANDS_H
+#define CONTEND_COMMANDS_H
+
+int contend_cmd_run(int argc, char **argv);
+int contend_cmd_list(int argc, char **argv);
+
+#endif /* CONTEND_COMMANDS_H */

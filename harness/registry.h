@@ -1,0 +1,36 @@
+/*
+ * registry.h - the built-in targets and workloads, and plug-in loading.
+ *
+ * Built-in targets and workloads register themselves from constructors
+ * (CONTEND_TARGET_REGISTER, CONTEND_WORKLOAD_REGISTER), so adding one is adding
+ * a file: no central list to edit.  Lookups are by name and happen outside
+ * the hot path.
+ */
+#ifndef CONTEND_REGISTRY_H
+#define CONTEND_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "workloads/workload.h"
+#include "../targets/target.h"
+
+const struct contend_target *contend_find_target(const char *name);
+const struct contend_workload *contend_find_workload(const char *name);
+/* All registered ones, sorted by name. */
+size_t contend_all_targets(const struct contend_target *const **out);
+size_t contend_all_workloads(const struct contend_workload *const **out);
+
+/* Violation kinds the harness itself reports (crash, hang, ...), and any kind
+ * a target may report through its sink. */
+extern const struct contend_kind contend_core_kinds[];
+bool contend_kind_known(const char *name);
+
+int contend_variant_index(const struct contend_target *t, const char *name);
+bool contend_target_supports(const struct contend_target *t, const char *workload);
+
+/* Load a plug-in target (targets/plugin.c).  On error returns a negative errno
+ * and sets *why to a malloc'ed reason. */
+int contend_load_plugin(const char *path, const struct contend_target **out, char **why);
+
+#endif /* CONTEND_REGISTRY_H */

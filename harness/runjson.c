@@ -1,0 +1,328 @@
+/*
+ * runjson.c - run.json, the one result every report is rendered from.
+ *
+ * The fields DESIGN.md lists are stable; others are added, never renamed.
+ * Figures of a case are those of its repetitions (in "runs"): the median
+ * for throughput, duration and latency, sums for op counts.  A case is ok
+ * only when every repetition is.
+ */
+#include "runjson.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "history.h"
+#include "util.h"
+
+#ifndef CONTEND_VERSION
+#define CONTEND_VERSION "0.0.0"
+#endif
+
+const char *contend_version(void)
+{
+    return CONTEND_VERSION;
+}
+
+/* Round to 3 decimals so that run.json does not carry float noise. */
+static json_t *real3(double v)
+{
+    return json_real(round(v * 1000.0) / 1000.0);
+}
+
+static char *cpu_model(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    char *model = NULL;
+    while (f && !model && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon) {
+                colon += 1 + strspn(colon + 1, " \t");
+                colon[strcspn(colon, "\n")] = '\0';
+                model = contend_strdup(colon);
+            }
+        }
+    }
+    if (f)
+        fclose(f);
+    return model ? model : contend_strdup("unknown");
+}
+
+static json_t *machine(void)
+{
+    struct utsname u;
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    uname(&u);
+    char *model = cpu_model();
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "hostname", host, "os",
+                          u.sysname, "kernel", u.release, "arch", u.machine, "cpus",
+                          (int)sysconf(_SC_NPROCESSORS_ONLN), "cpu_model", model, "mem_bytes",
+                          (json_int_t)pages * psize);
+    free(model);
+    return m;
+}
+
+json_t *contend_runjson_new(const char *scenario, const char *path, uint64_t seed, int argc,
+                            char **argv, const char *run_dir)
+{
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    return json_pack("{s:i, s:s, s:s, s:s, s:s?, s:I, s:o, s:s, s:o, s:s, s:b, s:[]}", "schema",
+                     1, "tool", "contend", "version", contend_version(), "scenario", scenario,
+                     "scenario_path", path, "seed", (json_int_t)seed, "machine", machine(),
+                     "started_at", when, "command", cmd, "run_dir", run_dir, "ok", 1, "cases");
+}
+
+static json_t *latency(const struct contend_hist *h)
+{
+    if (!h || h->count == 0)
+        return json_pack("{s:n, s:n, s:n, s:n, s:n, s:n}", "p50", "p90", "p99", "p999", "max",
+                         "mean");
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "p50",
+                     real3((double)contend_hist_quantile(h, 0.50) / 1e3), "p90",
+                     real3((double)contend_hist_quantile(h, 0.90) / 1e3), "p99",
+                     real3((double)contend_hist_quantile(h, 0.99) / 1e3), "p999",
+                     real3((double)contend_hist_quantile(h, 0.999) / 1e3), "max",
+                     real3((double)h->max / 1e3), "mean",
+                     real3((double)h->sum / (double)h->count / 1e3));
+}
+
+static json_t *witness(const struct contend_witness *w, uint64_t t0)
+{
+    const struct contend_record *r = &w->rec;
+    json_t *o = json_pack("{s:i, s:i, s:i, s:I, s:s, s:I, s:s, s:o}", "worker", (int)w->worker,
+                          "thread", (int)w->thread, "writer", (int)w->writer, "index",
+                          (json_int_t)w->index, "op", contend_op_kind_name(r->kind), "key",
+                          (json_int_t)r->key, "status", contend_status_name(r->status),
+                          "t_invoke_ms",
+                          real3(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
+    if (r->status != CONTEND_STATUS_INVOKED)
+        json_object_set_new(o, "t_complete_ms",
+                            real3(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
+    json_object_set_new(o, "value", json_integer(r->value));
+    if (r->key2)
+        json_object_set_new(o, "key2", json_integer((json_int_t)r->key2));
+    if (r->arg)
+        json_object_set_new(o, "arg", json_integer(r->arg));
+    if (r->err)
+        json_object_set_new(o, "err", json_string(strerror(r->err)));
+    return o;
+}
+
+static json_t *violation(const struct contend_violation *v, uint64_t t0)
+{
+    json_t *ops = json_array();
+    for (unsigned i = 0; i < v->nwitness; i++)
+        json_array_append_new(ops, witness(&v->witness[i], t0));
+    return json_pack("{s:s, s:I, s:s, s:o}", "kind", v->kind, "count", (json_int_t)v->count,
+                     "message", v->message, "ops", ops);
+}
+
+static json_t *series(const struct contend_rep *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nseries; i++)
+        json_array_append_new(a, json_integer(r->series[i]));
+    return json_pack("{s:I, s:o}", "interval_ms",
+                     (json_int_t)(CONTEND_SERIES_INTERVAL_NS / 1000000), "ops", a);
+}
+
+static json_t *stats(const struct contend_rep *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "retries", json_integer((json_int_t)r->retries));
+    for (size_t i = 0; i < r->nstats; i++)
+        json_object_set_new(o, r->stats[i].name, real3(r->stats[i].value));
+    return o;
+}
+
+static const char *verdict(const struct contend_case *c, const struct contend_rep *r)
+{
+    if (r->error)
+        return "error";
+    if (!r->ok)
+        return "fail";
+    if (r->gate_failed)
+        return "gate";
+    return c->expect ? "found" : "pass";
+}
+
+static json_t *run_entry(const struct contend_case *c, const struct contend_rep *r)
+{
+    json_t *vs = json_array();
+    for (size_t i = 0; i < r->nv; i++)
+        json_array_append_new(vs, violation(&r->v[i], r->t0));
+    json_t *o = json_pack("{s:I, s:b, s:s, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+                          "seed", (json_int_t)r->seed, "ok", r->ok && !r->gate_failed, "verdict",
+                          verdict(c, r), "ops", "ok", (json_int_t)r->n_ok, "fail",
+                          (json_int_t)r->n_fail, "info", (json_int_t)r->n_info, "duration_s",
+                          real3(r->duration_s), "throughput_tps", real3(r->tps), "latency_us",
+                          latency(r->hist), "violations", vs, "stats", stats(r), "series",
+                          series(r));
+    if (r->error_msg)
+        json_object_set_new(o, "error", json_string(r->error_msg));
+    if (r->missing)
+        json_object_set_new(o, "missing", json_string(r->missing));
+    if (r->gate_msg)
+        json_object_set_new(o, "gate", json_string(r->gate_msg));
+    if (r->case_dir)
+        json_object_set_new(o, "case_dir", json_string(r->case_dir));
+    if (r->repro)
+        json_object_set_new(o, "repro", json_string(r->repro));
+    return o;
+}
+
+static double median_of(json_t *runs, const char *a, const char *b)
+{
+    size_t n = json_array_size(runs), k = 0;
+    double *v = contend_calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_object_get(json_array_get(runs, i), a);
+        if (b)
+            x = json_object_get(x, b);
+        if (json_is_number(x))
+            v[k++] = json_number_value(x);
+    }
+    double m = k ? contend_median(v, k) : NAN;
+    free(v);
+    return m;
+}
+
+/* Violations of all runs merged by kind: counts add up, the first message
+ * and witnesses stand for the kind. */
+static json_t *merged_violations(json_t *runs)
+{
+    json_t *out = json_array();
+    size_t i, j, k;
+    json_t *run, *v, *have;
+    json_array_foreach(runs, i, run) {
+        json_array_foreach(json_object_get(run, "violations"), j, v) {
+            const char *kind = json_string_value(json_object_get(v, "kind"));
+            json_t *found = NULL;
+            json_array_foreach(out, k, have) {
+                if (strcmp(json_string_value(json_object_get(have, "kind")), kind) == 0)
+                    found = have;
+            }
+            if (!found) {
+                found = json_deep_copy(v);
+                json_object_set_new(found, "runs", json_integer(0));
+                json_object_set_new(found, "count", json_integer(0));
+                json_array_append_new(out, found);
+            }
+            json_object_set_new(found, "runs",
+                                json_integer(json_integer_value(json_object_get(found, "runs")) + 1));
+            json_object_set_new(found, "count",
+                                json_integer(json_integer_value(json_object_get(found, "count")) +
+                                             json_integer_value(json_object_get(v, "count"))));
+        }
+    }
+    return out;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : real3(v);
+}
+
+json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
+                             uint32_t nreps)
+{
+    json_t *runs = json_array();
+    uint64_t n_ok = 0, n_fail = 0, n_info = 0;
+    uint32_t failed = 0;
+    const struct contend_rep *first_bad = NULL;
+    int code = CONTEND_EXIT_OK;
+
+    for (uint32_t i = 0; i < nreps; i++) {
+        json_array_append_new(runs, run_entry(c, &reps[i]));
+        n_ok += reps[i].n_ok;
+        n_fail += reps[i].n_fail;
+        n_info += reps[i].n_info;
+        int rc = contend_rep_exit_code(&reps[i]);
+        if (rc != CONTEND_EXIT_OK) {
+            failed++;
+            if (!first_bad)
+                first_bad = &reps[i];
+        }
+        code = contend_exit_merge(code, rc);
+    }
+    const struct contend_rep *shown = first_bad ? first_bad : &reps[0];
+    json_t *shown_run = json_array_get(runs, (size_t)(shown - reps));
+    json_t *lat = json_object();
+    static const char *const pcts[] = {"p50", "p90", "p99", "p999", "max", "mean"};
+    for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++)
+        json_object_set_new(lat, pcts[i], num_or_null(median_of(runs, "latency_us", pcts[i])));
+
+    json_t *o = json_pack(
+        "{s:s, s:s?, s:s, s:s, s:s, s:i, s:i, s:I, s:o, s:I, s:I, s:I, s:s?, s:b, s:s, s:i,"
+        " s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:O, s:o}",
+        "name", c->name, "description", c->description, "workload", c->workload, "target",
+        c->target, "variant", c->variant, "procs", (int)c->procs, "threads", (int)c->threads,
+        "ops_per_thread", (json_int_t)c->ops, "duration_target_s",
+        c->duration_ns ? real3((double)c->duration_ns / 1e9) : json_null(), "keys",
+        (json_int_t)c->keys, "seed", (json_int_t)c->seed, "perturb_us",
+        (json_int_t)c->perturb_us, "expect", c->expect, "ok", code == CONTEND_EXIT_OK, "verdict",
+        json_string_value(json_object_get(shown_run, "verdict")), "exit_code", code, "ops", "ok",
+        (json_int_t)n_ok, "fail", (json_int_t)n_fail, "info", (json_int_t)n_info, "duration_s",
+        num_or_null(median_of(runs, "duration_s", NULL)), "throughput_tps",
+        num_or_null(median_of(runs, "throughput_tps", NULL)), "latency_us", lat, "violations",
+        merged_violations(runs), "stats", json_object_get(shown_run, "stats"), "runs", runs);
+    json_object_set_new(o, "failed_runs", json_integer(failed));
+    json_object_set_new(o, "series", json_deep_copy(json_object_get(shown_run, "series")));
+    static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        json_t *x = json_object_get(shown_run, copy[i]);
+        if (x)
+            json_object_set(o, copy[i], x);
+    }
+    if (!json_object_get(o, "repro"))
+        json_object_set_new(o, "repro", json_null());
+    json_t *gates = json_object();
+    if (!isnan(c->min_tps))
+        json_object_set_new(gates, "min_tps", real3(c->min_tps));
+    if (!isnan(c->max_p99_us))
+        json_object_set_new(gates, "max_p99_us", real3(c->max_p99_us));
+    json_object_set_new(o, "gates", gates);
+    return o;
+}
+
+int contend_runjson_exit_code(const json_t *run)
+{
+    int code = CONTEND_EXIT_OK;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cases"), i, c) {
+        code = contend_exit_merge(code, (int)json_integer_value(json_object_get(c, "exit_code")));
+    }
+    return code;
+}
+
+int contend_runjson_write(json_t *run, const char *path)
+{
+    char *text = json_dumps(run, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    if (!text)
+        return -ENOMEM;
+    size_t len = strlen(text);
+    text = contend_realloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    int rc = contend_write_atomic(path, text, len + 1);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,533 @@
+/*
+ * runner.c - one run of one case: directories, workers, barrier, watchdog.
+ *
+ * Process hygiene is the point of this file.  Every worker is exec'd from a
+ * fork into one process group per case, with PR_SET_PDEATHSIG so that it dies
+ * if the runner dies, however it dies.  SIGINT, SIGTERM and SIGHUP make the
+ * runner kill the whole group (from the signal handler: kill() is
+ * async-signal-safe) and then reap every worker before it returns, so no
+ * contend process outlives the command.
+ *
+ * Workers run in their own process group, not the terminal's, so a Ctrl-C
+ * reaches only the runner, which decides what happens to them.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "casefile.h"
+#include "check.h"
+#include "control.h"
+#include "history.h"
+#include "util.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t interrupted;
+static volatile pid_t current_pgid;
+static char self_exe[PATH_MAX];
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+    if (current_pgid > 0)
+        kill(-current_pgid, SIGKILL);
+}
+
+int contend_runner_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (n <= 0) {
+        contend_err("cannot find my own executable: %s", strerror(errno));
+        return -errno;
+    }
+    self_exe[n] = '\0';
+    return 0;
+}
+
+int contend_runner_interrupted(void)
+{
+    return interrupted;
+}
+
+struct wslot {
+    pid_t pid;
+    bool alive;
+    int status;
+};
+
+struct runctx {
+    const struct contend_case *c;
+    const struct contend_run_opts *o;
+    struct contend_rep *out;
+    char case_dir[PATH_MAX];
+    char store_dir[PATH_MAX];
+    struct contend_control *ctl;
+    struct wslot *w;           /* procs */
+    struct contend_history *h; /* procs * threads, indexed by writer */
+    uint32_t nwriters;
+    pid_t pgid;
+    uint64_t t_go;
+    bool hung;
+};
+
+static void rep_error(struct contend_rep *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void rep_error(struct contend_rep *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = contend_vasprintf(fmt, ap);
+    va_end(ap);
+    if (!out->error) {
+        out->error = true;
+        out->error_msg = msg;
+    } else {
+        free(msg);
+    }
+}
+
+/* Directory names from case names: keep them readable, never a path. */
+static void safe_name(const char *name, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < len && i < 64; i++) {
+        char ch = name[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+        out[i] = ok ? ch : '_';
+    }
+    out[i] = '\0';
+    if (i == 0 || out[0] == '.')
+        out[0] = '_';
+}
+
+static int make_dirs(struct runctx *r, uint32_t rep)
+{
+    char name[80], path[PATH_MAX];
+    int rc;
+    safe_name(r->c->name, name, sizeof name);
+    if (r->c->repeat > 1)
+        snprintf(r->case_dir, sizeof r->case_dir, "%s/%s.r%u", r->o->root_dir, name, rep);
+    else
+        snprintf(r->case_dir, sizeof r->case_dir, "%s/%s", r->o->root_dir, name);
+    /* Two sections may sanitize to the same name: number them apart. */
+    for (int n = 2; access(r->case_dir, F_OK) == 0; n++) {
+        snprintf(path, sizeof path, "%s~%d", r->case_dir, n);
+        if (access(path, F_OK) != 0) {
+            snprintf(r->case_dir, sizeof r->case_dir, "%s", path);
+            break;
+        }
+    }
+    snprintf(r->store_dir, sizeof r->store_dir, "%s/store", r->case_dir);
+    snprintf(path, sizeof path, "%s/history", r->case_dir);
+    if ((rc = contend_mkdir_p(r->store_dir, 0755)) || (rc = contend_mkdir_p(path, 0755)))
+        rep_error(r->out, "cannot create %s: %s", r->case_dir, strerror(-rc));
+    return rc;
+}
+
+static void parent_env(const struct runctx *r, struct contend_env *env)
+{
+    const struct contend_case *c = r->c;
+    *env = (struct contend_env){
+        .store_dir = r->store_dir,
+        .variant = c->variant,
+        .variant_index = c->variant_index,
+        .workload = c->workload,
+        .seed = r->out->seed,
+        .procs = c->procs,
+        .threads = c->threads,
+        .worker = UINT32_MAX,
+        .thread = UINT32_MAX,
+        .keys = c->keys,
+        .opt_names = c->topt_names,
+        .opt_values = c->topt_values,
+        .nopts = c->ntopts,
+    };
+}
+
+static int prepare(struct runctx *r)
+{
+    const struct contend_case *c = r->c;
+    char path[PATH_MAX];
+    struct contend_env env;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/case.json", r->case_dir);
+    if ((rc = contend_casefile_write(path, c, r->out->seed)) != 0) {
+        rep_error(r->out, "cannot write %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    snprintf(path, sizeof path, "%s/control", r->case_dir);
+    if ((rc = contend_control_create(path, &r->ctl)) != 0) {
+        rep_error(r->out, "cannot create %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    parent_env(r, &env);
+    if (c->tg->setup && (rc = c->tg->setup(&env)) != 0) {
+        rep_error(r->out, "target %s: setup failed: %s", c->tg->name, strerror(rc < 0 ? -rc : EIO));
+        return rc;
+    }
+    r->nwriters = c->procs * c->threads;
+    r->h = contend_calloc(r->nwriters, sizeof *r->h);
+    uint64_t cap = c->duration_ns ? c->history_cap : c->ops;
+    for (uint32_t w = 0; w < c->procs; w++) {
+        for (uint32_t t = 0; t < c->threads; t++) {
+            uint32_t writer = w * c->threads + t;
+            snprintf(path, sizeof path, "%s/history/w%u.t%u", r->case_dir, w, t);
+            rc = contend_history_create(path, w, t, writer, cap);
+            if (rc == 0)
+                rc = contend_history_open(path, false, &r->h[writer]);
+            if (rc) {
+                rep_error(r->out, "cannot create history %s: %s", path, strerror(-rc));
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The environment a worker starts with.  Later faults and time control add
+ * their LD_PRELOAD and variables here; today it is the runner's own. */
+static char **worker_environ(const struct runctx *r)
+{
+    (void)r;
+    return environ;
+}
+
+static int spawn_worker(struct runctx *r, uint32_t w)
+{
+    char idx[16];
+    snprintf(idx, sizeof idx, "%u", w);
+    char *argv[] = {self_exe, "__worker", r->case_dir, idx, NULL};
+    char **envp = worker_environ(r);
+    pid_t parent = getpid();
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        rep_error(r->out, "cannot fork worker %u: %s", w, strerror(errno));
+        return -errno;
+    }
+    if (pid == 0) {
+        /* The child: join the case's group, die with the runner, exec. */
+        setpgid(0, r->pgid);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(CONTEND_EXIT_HARNESS);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        execve(self_exe, argv, envp);
+        _exit(127);
+    }
+    /* Both sides call setpgid, so the group exists whichever runs first. */
+    if (setpgid(pid, r->pgid ? r->pgid : pid) < 0 && errno != EACCES && errno != ESRCH) {
+        /* The leader of the group may be gone: start a new group. */
+        setpgid(pid, pid);
+    }
+    if (!r->pgid) {
+        r->pgid = pid;
+        current_pgid = pid;
+    }
+    r->w[w].pid = pid;
+    r->w[w].alive = true;
+    return 0;
+}
+
+static void kill_all(struct runctx *r)
+{
+    if (r->pgid > 0)
+        kill(-r->pgid, SIGKILL);
+    for (uint32_t w = 0; w < r->c->procs; w++)
+        if (r->w[w].alive)
+            kill(r->w[w].pid, SIGKILL);
+}
+
+/* Reap what has exited; returns how many workers are still alive. */
+static uint32_t reap(struct runctx *r, bool block)
+{
+    uint32_t alive = 0;
+    for (uint32_t w = 0; w < r->c->procs; w++) {
+        if (!r->w[w].alive)
+            continue;
+        int st;
+        pid_t p;
+        do {
+            p = waitpid(r->w[w].pid, &st, block ? 0 : WNOHANG);
+        } while (p < 0 && errno == EINTR);
+        if (p == r->w[w].pid || (p < 0 && errno == ECHILD)) {
+            r->w[w].alive = false;
+            r->w[w].status = p < 0 ? 0 : st;
+        } else {
+            alive++;
+        }
+    }
+    return alive;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint32_t thread_state(const struct runctx *r, uint32_t writer)
+{
+    return __atomic_load_n(&r->h[writer].hdr->state, __ATOMIC_ACQUIRE);
+}
+
+/* Wait until every thread has opened the target.  Returns 0, or -1 when the
+ * case cannot start (the reason is in out->error_msg). */
+static int barrier(struct runctx *r)
+{
+    const struct contend_case *c = r->c;
+    uint64_t start = contend_now_ns();
+    for (;;) {
+        uint32_t open = 0;
+        for (uint32_t i = 0; i < r->nwriters; i++) {
+            uint32_t st = thread_state(r, i);
+            if (st == CONTEND_THREAD_ERROR) {
+                rep_error(r->out, "worker %u thread %u: %s", r->h[i].hdr->worker,
+                          r->h[i].hdr->thread, r->h[i].hdr->error);
+                return -1;
+            }
+            open += (st == CONTEND_THREAD_OPEN);
+        }
+        if (open == r->nwriters)
+            return 0;
+        if (interrupted)
+            return -1;
+        if (reap(r, false) < c->procs) {
+            for (uint32_t w = 0; w < c->procs; w++) {
+                if (r->w[w].alive)
+                    continue;
+                int st = r->w[w].status;
+                /* The thread's own words are the best reason, when it left some. */
+                for (uint32_t t = 0; t < c->threads; t++) {
+                    const struct contend_history *h = &r->h[w * c->threads + t];
+                    if (h->hdr->error[0]) {
+                        rep_error(r->out, "worker %u thread %u: %s", w, t, h->hdr->error);
+                        return -1;
+                    }
+                }
+                if (WIFSIGNALED(st))
+                    rep_error(r->out, "worker %u died of signal %d (%s) before the start", w,
+                              WTERMSIG(st), strsignal(WTERMSIG(st)));
+                else
+                    rep_error(r->out, "worker %u exited with status %d before the start", w,
+                              WEXITSTATUS(st));
+                return -1;
+            }
+        }
+        if (contend_now_ns() - start > c->timeout_ns) {
+            rep_error(r->out, "workers did not open the target within the timeout (%.1f s)",
+                      (double)c->timeout_ns / 1e9);
+            return -1;
+        }
+        sleep_ms(1);
+    }
+}
+
+static void start_clock(struct runctx *r)
+{
+    r->t_go = contend_now_ns();
+    r->ctl->t_go = r->t_go;
+    r->out->t0 = r->t_go;
+    __atomic_store_n(&r->ctl->go, 1, __ATOMIC_RELEASE);
+    contend_futex_wake_all(&r->ctl->go);
+}
+
+/* The last op a writer began, for hang and crash messages. */
+static bool last_op(const struct runctx *r, uint32_t writer, struct contend_witness *out)
+{
+    const struct contend_history *h = &r->h[writer];
+    uint64_t n = contend_history_count(h);
+    if (n == 0)
+        return false;
+    struct contend_writer_hist wh = {
+        .worker = h->hdr->worker, .thread = h->hdr->thread, .writer = writer,
+        .rec = h->rec, .n = n,
+    };
+    *out = contend_witness_of(&wh, n - 1);
+    return true;
+}
+
+static void report_hang(struct runctx *r, uint32_t writer, uint64_t idle_ns)
+{
+    struct contend_witness w;
+    char op[256];
+    const struct contend_history_header *hd = r->h[writer].hdr;
+    if (last_op(r, writer, &w)) {
+        contend_witness_str(&w, r->t_go, op, sizeof op);
+        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s; its last "
+                                     "op: %s",
+                                     hd->worker, hd->thread, (double)idle_ns / 1e9, op);
+        contend_rep_add_violation(r->out, "hang", 1, &w, 1, msg);
+        free(msg);
+    } else {
+        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s and "
+                                     "never began an op",
+                                     hd->worker, hd->thread, (double)idle_ns / 1e9);
+        contend_rep_add_violation(r->out, "hang", 1, NULL, 0, msg);
+        free(msg);
+    }
+}
+
+static void report_exit(struct runctx *r, uint32_t w)
+{
+    const struct contend_case *c = r->c;
+    int st = r->w[w].status;
+    if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        struct contend_witness wit[CONTEND_MAX_WITNESS];
+        unsigned nw = 0;
+        char op[256] = "";
+        for (uint32_t t = 0; t < c->threads && nw < CONTEND_MAX_WITNESS; t++) {
+            struct contend_witness x;
+            uint32_t writer = w * c->threads + t;
+            if (last_op(r, writer, &x) && x.rec.status == CONTEND_STATUS_INVOKED) {
+                if (nw == 0)
+                    contend_witness_str(&x, r->t_go, op, sizeof op);
+                wit[nw++] = x;
+            }
+        }
+        char *msg = nw ? contend_asprintf("worker %u died of signal %d (%s) during %s", w, sig,
+                                          strsignal(sig), op)
+                       : contend_asprintf("worker %u died of signal %d (%s) between ops", w, sig,
+                                          strsignal(sig));
+        contend_rep_add_violation(r->out, "crash", 1, wit, nw, msg);
+        free(msg);
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+        const char *why = NULL;
+        for (uint32_t t = 0; t < c->threads && !why; t++)
+            if (r->h[w * c->threads + t].hdr->error[0])
+                why = r->h[w * c->threads + t].hdr->error;
+        rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
+                  why ? ": " : "", why ? why : "");
+    }
+}
+
+/* Watch the workers until they are all gone. */
+static void monitor(struct runctx *r)
+{
+    const struct contend_case *c = r->c;
+    uint64_t *last_done = contend_calloc(r->nwriters, sizeof *last_done);
+    uint64_t *last_change = contend_calloc(r->nwriters, sizeof *last_change);
+    for (uint32_t i = 0; i < r->nwriters; i++)
+        last_change[i] = r->t_go;
+
+    while (reap(r, false) > 0) {
+        uint64_t now = contend_now_ns();
+        if (interrupted)
+            break;
+        if (c->duration_ns && now - r->t_go >= c->duration_ns)
+            __atomic_store_n(&r->ctl->stop, 1, __ATOMIC_RELAXED);
+        for (uint32_t i = 0; i < r->nwriters && !r->hung; i++) {
+            uint64_t done = __atomic_load_n(&r->h[i].hdr->done, __ATOMIC_ACQUIRE);
+            uint32_t st = thread_state(r, i);
+            if (done != last_done[i] || st == CONTEND_THREAD_DONE ||
+                !r->w[r->h[i].hdr->worker].alive) {
+                last_done[i] = done;
+                last_change[i] = now;
+            } else if (now - last_change[i] > c->timeout_ns) {
+                /* Name every stuck thread, then end the case. */
+                for (uint32_t j = i; j < r->nwriters; j++)
+                    if (now - last_change[j] > c->timeout_ns &&
+                        thread_state(r, j) != CONTEND_THREAD_DONE &&
+                        __atomic_load_n(&r->h[j].hdr->done, __ATOMIC_ACQUIRE) == last_done[j])
+                        report_hang(r, j, now - last_change[j]);
+                r->hung = true;
+                kill_all(r);
+            }
+        }
+        sleep_ms(c->duration_ns || r->hung ? 5 : 2);
+    }
+    free(last_done);
+    free(last_change);
+}
+
+static void finish_processes(struct runctx *r)
+{
+    kill_all(r);
+    reap(r, true);
+    current_pgid = 0;
+    if (r->hung || interrupted)
+        return;
+    for (uint32_t w = 0; w < r->c->procs; w++)
+        report_exit(r, w);
+}
+
+static void release(struct runctx *r)
+{
+    for (uint32_t i = 0; r->h && i < r->nwriters; i++)
+        contend_history_close(&r->h[i]);
+    free(r->h);
+    free(r->w);
+    contend_control_close(r->ctl);
+}
+
+int contend_run_case(const struct contend_case *c, uint32_t rep, const struct contend_run_opts *o,
+                     struct contend_rep *out)
+{
+    struct runctx r;
+    memset(&r, 0, sizeof r);
+    memset(out, 0, sizeof *out);
+    r.c = c;
+    r.o = o;
+    r.out = out;
+    out->seed = c->seed + rep;
+    r.w = contend_calloc(c->procs, sizeof *r.w);
+
+    bool started = false;
+    if (make_dirs(&r, rep) == 0 && prepare(&r) == 0) {
+        for (uint32_t w = 0; w < c->procs; w++)
+            if (spawn_worker(&r, w) != 0)
+                break;
+        if (!out->error && barrier(&r) == 0 && !interrupted) {
+            start_clock(&r);
+            started = true;
+            monitor(&r);
+        }
+    }
+    finish_processes(&r);
+
+    if (interrupted) {
+        out->case_dir = contend_strdup(r.case_dir);
+        release(&r);
+        return CONTEND_EXIT_INTERRUPTED;
+    }
+    if (started && !out->error) {
+        struct contend_env env;
+        parent_env(&r, &env);
+        contend_check_run(c, &env, r.h, r.nwriters, r.t_go, out);
+    }
+    contend_judge(c, out);
+    release(&r);
+
+    if (contend_rep_exit_code(out) == CONTEND_EXIT_OK && !o->keep)
+        contend_rm_rf(r.case_dir);
+    else
+        out->case_dir = contend_strdup(r.case_dir);
+    return 0;
+}

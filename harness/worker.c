@@ -1,0 +1,301 @@
+/*
+ * worker.c - a worker process: open the target, wait at the barrier, run ops.
+ *
+ * The runner execs `contend __worker CASE_DIR INDEX` in an environment of its
+ * choosing.  The worker reads case.json, starts one pthread per configured
+ * thread, and each thread maps its own history file.  Once every thread has
+ * opened the target it reports OPEN in its history header and sleeps on the
+ * control block's `go` futex; the runner starts the clock for all workers at
+ * once.
+ *
+ * The op loop is the hot path.  Per op it derives a random stream from
+ * (seed, writer, index), lets the workload fill the op, writes the
+ * invocation, calls the target, writes the completion and records the
+ * latency.  It allocates nothing and takes no lock of its own: everything it
+ * touches is per thread or read-only.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "casefile.h"
+#include "control.h"
+#include "history.h"
+#include "point.h"
+#include "util.h"
+
+#define OP_BUF_SIZE 4096
+
+struct wthread {
+    pthread_t tid;
+    uint32_t thread, writer;
+    int rc;
+    struct contend_history h;
+    void *handle;
+    struct contend_env env;
+    struct contend_gen gen;
+    unsigned char buf[OP_BUF_SIZE];
+};
+
+struct wproc {
+    struct contend_case c;
+    const char *case_dir;
+    char store_dir[PATH_MAX];
+    uint32_t worker;
+    struct contend_control *ctl;
+    void *shared_handle; /* when the target opens once per worker */
+    struct wthread *t;
+};
+
+static void thread_error(struct contend_history *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record why this thread cannot run where the runner will look for it. */
+static void thread_error(struct contend_history *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->hdr->error, sizeof h->hdr->error, fmt, ap);
+    va_end(ap);
+    __atomic_store_n(&h->hdr->state, CONTEND_THREAD_ERROR, __ATOMIC_RELEASE);
+}
+
+static void init_env(struct wproc *p, struct contend_env *env, uint32_t thread)
+{
+    const struct contend_case *c = &p->c;
+    *env = (struct contend_env){
+        .store_dir = p->store_dir,
+        .variant = c->variant,
+        .variant_index = c->variant_index,
+        .workload = c->workload,
+        .seed = c->seed,
+        .procs = c->procs,
+        .threads = c->threads,
+        .worker = p->worker,
+        .thread = thread,
+        .keys = c->keys,
+        .opt_names = c->topt_names,
+        .opt_values = c->topt_values,
+        .nopts = c->ntopts,
+    };
+}
+
+static void init_gen(const struct contend_case *c, struct contend_gen *g, uint32_t writer)
+{
+    memset(g, 0, sizeof *g);
+    g->seed = c->seed;
+    g->keys = c->keys;
+    g->writer = writer;
+    g->writers = c->procs * c->threads;
+    for (size_t i = 0; i < c->nwopts && i < CONTEND_MAX_OPTS; i++) {
+        int64_t iv = 0;
+        double dv = 0;
+        if (contend_parse_i64(c->wopt_values[i], &iv) == 0)
+            dv = (double)iv;
+        else if (contend_parse_double(c->wopt_values[i], &dv) == 0)
+            iv = (int64_t)dv;
+        g->opt[i] = iv;
+        g->optf[i] = dv;
+    }
+}
+
+static void wait_for_go(struct contend_control *ctl)
+{
+    while (__atomic_load_n(&ctl->go, __ATOMIC_ACQUIRE) == 0)
+        contend_futex_wait(&ctl->go, 0, 100000000ull);
+}
+
+/* The hot path. */
+static void run_ops(struct wproc *p, struct wthread *t)
+{
+    const struct contend_case *c = &p->c;
+    const struct contend_target *tg = c->tg;
+    const struct contend_workload *wl = c->wl;
+    struct contend_history *h = &t->h;
+    struct contend_hist *hist = h->hist;
+    uint32_t *series = h->series;
+    void *handle = t->handle ? t->handle : p->shared_handle;
+    const uint64_t t0 = p->ctl->t_go;
+    const uint64_t seed = c->seed;
+    const bool timed = c->duration_ns != 0;
+    uint64_t limit = timed ? h->hdr->capacity : c->ops;
+    struct contend_op op;
+    struct contend_rng rng;
+
+    if (limit > h->hdr->capacity)
+        limit = h->hdr->capacity;
+    memset(&op, 0, sizeof op);
+    op.writer = t->writer;
+    op.buf = t->buf;
+    op.buf_cap = sizeof t->buf;
+
+    /* A restarted worker continues after the last op its predecessor began. */
+    for (uint64_t idx = contend_history_count(h); idx < limit; idx++) {
+        if (timed && __atomic_load_n(&p->ctl->stop, __ATOMIC_RELAXED))
+            break;
+        contend_rng_init(&rng, seed, t->writer, idx);
+        op.id = contend_op_id(t->writer, idx);
+        op.key = op.key2 = 0;
+        op.arg = op.value = 0;
+        op.value2 = 0;
+        op.retries = 0;
+        op.err = 0;
+        op.buf_len = 0;
+        wl->gen(&t->gen, idx, &rng, &op);
+        contend_point_seed(seed, t->writer, idx);
+
+        uint64_t start = contend_now_ns();
+        struct contend_record *r = contend_history_invoke(h, idx, &op, start);
+        int status = tg->apply(handle, &op);
+        if (status != CONTEND_OK && status != CONTEND_FAIL)
+            status = CONTEND_INFO; /* a target that cannot say is indeterminate */
+        uint64_t end = contend_now_ns();
+        contend_history_complete(h, r, &op, status, end);
+
+        contend_hist_record(hist, end - start);
+        uint64_t slot = (end - t0) / CONTEND_SERIES_INTERVAL_NS;
+        series[slot < CONTEND_SERIES_LEN ? slot : CONTEND_SERIES_LEN - 1]++;
+    }
+    if (timed && contend_history_count(h) >= h->hdr->capacity &&
+        !__atomic_load_n(&p->ctl->stop, __ATOMIC_RELAXED))
+        h->hdr->full = 1;
+}
+
+struct thread_arg {
+    struct wproc *p;
+    struct wthread *t;
+};
+
+static void *thread_run(void *arg)
+{
+    struct thread_arg *a = arg;
+    struct wproc *p = a->p;
+    struct wthread *t = a->t;
+    const struct contend_target *tg = p->c.tg;
+
+    if (tg->flags & CONTEND_TARGET_OPEN_PER_THREAD) {
+        int rc = tg->open(&t->env, &t->handle);
+        if (rc != 0) {
+            thread_error(&t->h, "cannot open target %s: %s", tg->name,
+                         strerror(rc < 0 ? -rc : EIO));
+            t->rc = rc;
+            return NULL;
+        }
+    }
+    __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_OPEN, __ATOMIC_RELEASE);
+    wait_for_go(p->ctl);
+    __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_RUNNING, __ATOMIC_RELEASE);
+    if (t->h.hdr->t_first == 0)
+        t->h.hdr->t_first = contend_now_ns();
+
+    run_ops(p, t);
+
+    t->h.hdr->t_end = contend_now_ns();
+    __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
+    if (t->handle)
+        tg->close(t->handle);
+    return NULL;
+}
+
+static int open_histories(struct wproc *p)
+{
+    const struct contend_case *c = &p->c;
+    char path[PATH_MAX];
+    for (uint32_t i = 0; i < c->threads; i++) {
+        struct wthread *t = &p->t[i];
+        t->thread = i;
+        t->writer = p->worker * c->threads + i;
+        snprintf(path, sizeof path, "%s/history/w%u.t%u", p->case_dir, p->worker, i);
+        int rc = contend_history_open(path, true, &t->h);
+        if (rc) {
+            contend_err("worker %u: cannot map history %s: %s", p->worker, path, strerror(-rc));
+            return rc;
+        }
+        t->h.hdr->starts++;
+        init_env(p, &t->env, i);
+        init_gen(c, &t->gen, t->writer);
+    }
+    return 0;
+}
+
+static int run_threads(struct wproc *p)
+{
+    const struct contend_case *c = &p->c;
+    struct thread_arg *args = contend_calloc(c->threads, sizeof *args);
+    int rc = 0;
+    uint32_t started = 0;
+
+    for (; started < c->threads; started++) {
+        args[started] = (struct thread_arg){.p = p, .t = &p->t[started]};
+        int e = pthread_create(&p->t[started].tid, NULL, thread_run, &args[started]);
+        if (e) {
+            thread_error(&p->t[started].h, "cannot start thread: %s", strerror(e));
+            rc = -e;
+            break;
+        }
+    }
+    for (uint32_t i = 0; i < started; i++) {
+        pthread_join(p->t[i].tid, NULL);
+        if (p->t[i].rc)
+            rc = p->t[i].rc;
+    }
+    free(args);
+    return rc;
+}
+
+int contend_worker_main(const char *case_dir, uint32_t worker)
+{
+    struct wproc p;
+    char path[PATH_MAX];
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    p.case_dir = case_dir;
+    p.worker = worker;
+    snprintf(p.store_dir, sizeof p.store_dir, "%s/store", case_dir);
+    snprintf(path, sizeof path, "%s/case.json", case_dir);
+    if ((rc = contend_casefile_read(path, &p.c)) != 0)
+        goto out;
+    if (worker >= p.c.procs) {
+        contend_err("worker index %u out of range (procs = %u)", worker, p.c.procs);
+        rc = -EINVAL;
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/control", case_dir);
+    if ((rc = contend_control_open(path, &p.ctl)) != 0) {
+        contend_err("worker %u: cannot map %s: %s", worker, path, strerror(-rc));
+        goto out;
+    }
+    p.t = contend_calloc(p.c.threads, sizeof *p.t);
+    if ((rc = open_histories(&p)) != 0)
+        goto out;
+    contend_point_setup(p.c.perturb_us);
+
+    if (!(p.c.tg->flags & CONTEND_TARGET_OPEN_PER_THREAD)) {
+        struct contend_env env;
+        init_env(&p, &env, UINT32_MAX);
+        rc = p.c.tg->open(&env, &p.shared_handle);
+        if (rc) {
+            for (uint32_t i = 0; i < p.c.threads; i++)
+                thread_error(&p.t[i].h, "cannot open target %s: %s", p.c.tg->name,
+                             strerror(rc < 0 ? -rc : EIO));
+            goto out;
+        }
+    }
+    rc = run_threads(&p);
+    if (p.shared_handle)
+        p.c.tg->close(p.shared_handle);
+out:
+    for (uint32_t i = 0; p.t && i < p.c.threads; i++)
+        contend_history_close(&p.t[i].h);
+    free(p.t);
+    contend_control_close(p.ctl);
+    contend_case_free(&p.c);
+    return rc ? CONTEND_EXIT_HARNESS : CONTEND_EXIT_OK;
+}

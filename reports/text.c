@@ -1,0 +1,156 @@
+/*
+ * text.c - the terminal table.
+ *
+ * One row per case: workload, target:variant, processes x threads, ops
+ * ok/fail/info, tx/s, p50 and p99 latency, verdict.  Below it, every
+ * violation with its explanation, every kept case directory and the command
+ * that reproduces each failure.  Column widths follow the content.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define NCOLS 9
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static void fmt_num(char *buf, size_t len, const json_t *v, int decimals)
+{
+    if (!json_is_number(v)) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    double d = json_number_value(v);
+    if (d >= 100000 || decimals == 0)
+        snprintf(buf, len, "%.0f", d);
+    else if (d < 10)
+        snprintf(buf, len, "%.*f", decimals + 1, d); /* sub-microsecond latencies */
+    else
+        snprintf(buf, len, "%.*f", decimals, d);
+}
+
+/* "found lost-update", "FAIL lost-update", "FAIL missing torn-line", ... */
+static void fmt_verdict(char *buf, size_t len, const json_t *c)
+{
+    const char *v = str(c, "verdict");
+    const json_t *vs = json_object_get(c, "violations");
+    const char *first = json_array_size(vs) ? str(json_array_get(vs, 0), "kind") : "";
+    if (strcmp(v, "found") == 0)
+        snprintf(buf, len, "found %s", str(c, "expect"));
+    else if (strcmp(v, "pass") == 0)
+        snprintf(buf, len, "pass");
+    else if (strcmp(v, "error") == 0)
+        snprintf(buf, len, "ERROR");
+    else if (strcmp(v, "gate") == 0)
+        snprintf(buf, len, "GATE");
+    else if (json_object_get(c, "missing"))
+        snprintf(buf, len, "FAIL missing %s", str(c, "missing"));
+    else
+        snprintf(buf, len, "FAIL %s", first);
+    long failed = (long)json_integer_value(json_object_get(c, "failed_runs"));
+    size_t runs = json_array_size(json_object_get(c, "runs"));
+    if (runs > 1) {
+        size_t n = strlen(buf);
+        if (failed)
+            snprintf(buf + n, len - n, " (%ld of %zu runs failed)", failed, runs);
+        else
+            snprintf(buf + n, len - n, " (all %zu runs)", runs);
+    }
+}
+
+static void row_cells(const json_t *c, char cells[NCOLS][96])
+{
+    const json_t *ops = json_object_get(c, "ops");
+    const json_t *lat = json_object_get(c, "latency_us");
+    snprintf(cells[0], 96, "%s", str(c, "name"));
+    snprintf(cells[1], 96, "%s", str(c, "workload"));
+    snprintf(cells[2], 96, "%s:%s", str(c, "target"), str(c, "variant"));
+    snprintf(cells[3], 96, "%lldx%lld", (long long)json_integer_value(json_object_get(c, "procs")),
+             (long long)json_integer_value(json_object_get(c, "threads")));
+    snprintf(cells[4], 96, "%lld/%lld/%lld",
+             (long long)json_integer_value(json_object_get(ops, "ok")),
+             (long long)json_integer_value(json_object_get(ops, "fail")),
+             (long long)json_integer_value(json_object_get(ops, "info")));
+    fmt_num(cells[5], 96, json_object_get(c, "throughput_tps"), 1);
+    fmt_num(cells[6], 96, json_object_get(lat, "p50"), 1);
+    fmt_num(cells[7], 96, json_object_get(lat, "p99"), 1);
+    fmt_verdict(cells[8], 96, c);
+}
+
+void contend_report_text(const json_t *run, FILE *out)
+{
+    static const char *const head[NCOLS] = {"case", "workload", "target",    "p x t",  "ok/fail/info",
+                                            "tx/s", "p50 us",   "p99 us",    "verdict"};
+    static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 0};
+    const json_t *cases = json_object_get(run, "cases");
+    size_t n = json_array_size(cases);
+    char (*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
+    int width[NCOLS];
+
+    if (!cells)
+        return;
+    for (int k = 0; k < NCOLS; k++)
+        width[k] = (int)strlen(head[k]);
+    for (size_t i = 0; i < n; i++) {
+        row_cells(json_array_get(cases, i), cells[i]);
+        for (int k = 0; k < NCOLS; k++)
+            if ((int)strlen(cells[i][k]) > width[k])
+                width[k] = (int)strlen(cells[i][k]);
+    }
+    for (int k = 0; k < NCOLS - 1; k++)
+        fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k], head[k]);
+    fprintf(out, "  %s\n", head[NCOLS - 1]);
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < NCOLS; k++) {
+            /* The last column is not padded: no trailing blanks. */
+            if (k == NCOLS - 1)
+                fprintf(out, "  %s", cells[i][k]);
+            else
+                fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k],
+                        cells[i][k]);
+        }
+        fputc('\n', out);
+    }
+    free(cells);
+
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(cases, i);
+        const json_t *vs = json_object_get(c, "violations");
+        size_t j;
+        json_t *v;
+        bool bad = !json_is_true(json_object_get(c, "ok"));
+        if (json_array_size(vs) == 0 && !bad)
+            continue;
+        fprintf(out, "\n%s:\n", str(c, "name"));
+        json_array_foreach(vs, j, v) {
+            fprintf(out, "  %s (%lld): %s\n", str(v, "kind"),
+                    (long long)json_integer_value(json_object_get(v, "count")), str(v, "message"));
+        }
+        if (json_object_get(c, "error"))
+            fprintf(out, "  error: %s\n", str(c, "error"));
+        if (json_object_get(c, "missing"))
+            fprintf(out, "  expected %s, not found\n", str(c, "missing"));
+        if (json_object_get(c, "gate"))
+            fprintf(out, "  gate failed: %s\n", str(c, "gate"));
+        if (json_object_get(c, "case_dir"))
+            fprintf(out, "  kept: %s\n", str(c, "case_dir"));
+        if (bad && json_is_string(json_object_get(c, "repro")))
+            fprintf(out, "  repro: %s\n", str(c, "repro"));
+    }
+}
+
+void contend_report_case_line(const json_t *c, size_t index, size_t total, FILE *out)
+{
+    char verdict[128], tps[32];
+    fmt_verdict(verdict, sizeof verdict, c);
+    fmt_num(tps, sizeof tps, json_object_get(c, "throughput_tps"), 1);
+    fprintf(out, "[%zu/%zu] %-24s %s:%s  %s tx/s  %s\n", index, total, str(c, "name"),
+            str(c, "target"), str(c, "variant"), tps, verdict);
+}
