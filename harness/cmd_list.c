@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "extension.h"
 #include "registry.h"
 #include "scenario.h"
 #include "util.h"
@@ -76,6 +77,19 @@ static void list_keys(void)
                k->def ? k->def : "", k->def ? ")" : "");
 }
 
+static void list_extensions(void)
+{
+    const struct contend_extension *const *x;
+    size_t n = contend_all_extensions(&x);
+    for (size_t i = 0; i < n; i++) {
+        printf("\n%s: %s\n", x[i]->name, x[i]->help);
+        if (x[i]->section)
+            printf("    (keys also go in a [%s] section without the '%s.' prefix)\n",
+                   x[i]->section, x[i]->section);
+        list_options(x[i]->keys);
+    }
+}
+
 int contend_cmd_list(int argc, char **argv)
 {
     (void)argv;
@@ -92,6 +106,6 @@ int contend_cmd_list(int argc, char **argv)
     list_workloads();
     list_kinds();
     list_keys();
-    printf("\nfaults:\n  (none in this build)\n");
+    list_extensions();
     return CONTEND_EXIT_OK;
 }

@@ -13,6 +13,8 @@ static const struct contend_target *targets[MAX_ENTRIES];
 static size_t ntargets;
 static const struct contend_workload *workloads[MAX_ENTRIES];
 static size_t nworkloads;
+static const struct contend_extension *extensions[MAX_ENTRIES];
+static size_t nextensions;
 
 const struct contend_kind contend_core_kinds[] = {
     {"crash", "a worker died by a signal it was not sent by a fault"},
@@ -42,6 +44,42 @@ void contend_register_workload(const struct contend_workload *w)
     if (nworkloads == MAX_ENTRIES)
         table_full("workloads");
     workloads[nworkloads++] = w;
+}
+
+void contend_register_extension(const struct contend_extension *x)
+{
+    if (nextensions == MAX_ENTRIES)
+        table_full("extensions");
+    extensions[nextensions++] = x;
+}
+
+size_t contend_all_extensions(const struct contend_extension *const **out)
+{
+    *out = extensions;
+    return nextensions;
+}
+
+const struct contend_extension *contend_find_extension_key(const char *key,
+                                                           const struct contend_option **opt)
+{
+    for (size_t i = 0; i < nextensions; i++) {
+        for (const struct contend_option *o = extensions[i]->keys; o && o->name; o++) {
+            if (strcmp(o->name, key) == 0) {
+                if (opt)
+                    *opt = o;
+                return extensions[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+const struct contend_extension *contend_find_extension_section(const char *section)
+{
+    for (size_t i = 0; i < nextensions; i++)
+        if (extensions[i]->section && strcmp(extensions[i]->section, section) == 0)
+            return extensions[i];
+    return NULL;
 }
 
 static int cmp_target(const void *a, const void *b)

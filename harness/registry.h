@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "extension.h"
 #include "workloads/workload.h"
 #include "../targets/target.h"
 
@@ -28,6 +29,12 @@ bool contend_kind_known(const char *name);
 
 int contend_variant_index(const struct contend_target *t, const char *name);
 bool contend_target_supports(const struct contend_target *t, const char *workload);
+
+/* The extension that owns scenario key `key` (and the key's spec), or NULL. */
+const struct contend_extension *contend_find_extension_key(const char *key,
+                                                           const struct contend_option **opt);
+/* The extension that owns INI section `section`, or NULL. */
+const struct contend_extension *contend_find_extension_section(const char *section);
 
 /* Load a plug-in target (targets/plugin.c).  On error returns a negative errno
  * and sets *why to a malloc'ed reason. */

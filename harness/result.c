@@ -51,6 +51,30 @@ void contend_rep_add_stat(struct contend_rep *rep, const char *name, double valu
     rep->nstats++;
 }
 
+void contend_rep_add_event(struct contend_rep *rep, uint64_t t_ns, uint64_t dur_ns,
+                           const char *kind, const char *detail)
+{
+    rep->events = contend_realloc(rep->events, (rep->nevents + 1) * sizeof rep->events[0]);
+    rep->events[rep->nevents++] = (struct contend_event){
+        .t_ns = t_ns, .dur_ns = dur_ns, .kind = contend_strdup(kind),
+        .detail = contend_strdup(detail),
+    };
+}
+
+void contend_rep_error(struct contend_rep *rep, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = contend_vasprintf(fmt, ap);
+    va_end(ap);
+    if (rep->error) {
+        free(msg);
+        return;
+    }
+    rep->error = true;
+    rep->error_msg = msg;
+}
+
 bool contend_rep_has(const struct contend_rep *rep, const char *kind)
 {
     for (size_t i = 0; i < rep->nv; i++)
@@ -67,6 +91,11 @@ void contend_rep_free(struct contend_rep *rep)
     }
     for (size_t i = 0; i < rep->nstats; i++)
         free(rep->stats[i].name);
+    for (size_t i = 0; i < rep->nevents; i++) {
+        free(rep->events[i].kind);
+        free(rep->events[i].detail);
+    }
+    free(rep->events);
     free(rep->v);
     free(rep->stats);
     free(rep->hist);

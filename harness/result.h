@@ -39,6 +39,15 @@ struct contend_stat {
     double value;
 };
 
+/* Something that happened to the run, not in it: a fault, a clock jump.
+ * Times are ns since the start barrier; dur_ns is 0 for an instant. */
+struct contend_event {
+    uint64_t t_ns;
+    uint64_t dur_ns;
+    char *kind;
+    char *detail;
+};
+
 /* One repetition of a case. */
 struct contend_rep {
     uint64_t seed;
@@ -59,6 +68,8 @@ struct contend_rep {
     size_t nv;
     struct contend_stat *stats;
     size_t nstats;
+    struct contend_event *events;
+    size_t nevents;
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
 };
@@ -82,6 +93,11 @@ void contend_check_report(struct contend_check *chk, const char *kind, uint64_t 
 void contend_rep_add_violation(struct contend_rep *rep, const char *kind, uint64_t count,
                                const struct contend_witness *w, unsigned nw, const char *msg);
 void contend_rep_add_stat(struct contend_rep *rep, const char *name, double value);
+void contend_rep_add_event(struct contend_rep *rep, uint64_t t_ns, uint64_t dur_ns,
+                           const char *kind, const char *detail);
+/* The harness could not run this repetition; the first reason is kept. */
+void contend_rep_error(struct contend_rep *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 bool contend_rep_has(const struct contend_rep *rep, const char *kind);
 void contend_rep_free(struct contend_rep *rep);
 

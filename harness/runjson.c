@@ -152,6 +152,19 @@ static json_t *stats(const struct contend_rep *r)
     return o;
 }
 
+static json_t *events(const struct contend_rep *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nevents; i++) {
+        const struct contend_event *e = &r->events[i];
+        json_array_append_new(a, json_pack("{s:o, s:o, s:s, s:s}", "t_ms",
+                                           real3((double)e->t_ns / 1e6), "dur_ms",
+                                           real3((double)e->dur_ns / 1e6), "kind", e->kind,
+                                           "detail", e->detail));
+    }
+    return a;
+}
+
 static const char *verdict(const struct contend_case *c, const struct contend_rep *r)
 {
     if (r->error)
@@ -175,6 +188,7 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
                           real3(r->duration_s), "throughput_tps", real3(r->tps), "latency_us",
                           latency(r->hist), "violations", vs, "stats", stats(r), "series",
                           series(r));
+    json_object_set_new(o, "events", events(r));
     if (r->error_msg)
         json_object_set_new(o, "error", json_string(r->error_msg));
     if (r->missing)
@@ -285,6 +299,7 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         merged_violations(runs), "stats", json_object_get(shown_run, "stats"), "runs", runs);
     json_object_set_new(o, "failed_runs", json_integer(failed));
     json_object_set_new(o, "series", json_deep_copy(json_object_get(shown_run, "series")));
+    json_object_set_new(o, "events", json_deep_copy(json_object_get(shown_run, "events")));
     static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);

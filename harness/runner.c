@@ -29,6 +29,8 @@
 #include "casefile.h"
 #include "check.h"
 #include "control.h"
+#include "extension.h"
+#include "registry.h"
 #include "history.h"
 #include "util.h"
 
@@ -88,24 +90,13 @@ struct runctx {
     pid_t pgid;
     uint64_t t_go;
     bool hung;
+    /* Extensions configured for this case, their state, and what they see. */
+    const struct contend_extension *ext[16];
+    void *ext_state[16];
+    size_t next;
+    pid_t *pids;
+    struct contend_run_info ri;
 };
-
-static void rep_error(struct contend_rep *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void rep_error(struct contend_rep *out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = contend_vasprintf(fmt, ap);
-    va_end(ap);
-    if (!out->error) {
-        out->error = true;
-        out->error_msg = msg;
-    } else {
-        free(msg);
-    }
-}
 
 /* Directory names from case names: keep them readable, never a path. */
 static void safe_name(const char *name, char *out, size_t len)
@@ -142,7 +133,7 @@ static int make_dirs(struct runctx *r, uint32_t rep)
     snprintf(r->store_dir, sizeof r->store_dir, "%s/store", r->case_dir);
     snprintf(path, sizeof path, "%s/history", r->case_dir);
     if ((rc = contend_mkdir_p(r->store_dir, 0755)) || (rc = contend_mkdir_p(path, 0755)))
-        rep_error(r->out, "cannot create %s: %s", r->case_dir, strerror(-rc));
+        contend_rep_error(r->out, "cannot create %s: %s", r->case_dir, strerror(-rc));
     return rc;
 }
 
@@ -175,17 +166,17 @@ static int prepare(struct runctx *r)
 
     snprintf(path, sizeof path, "%s/case.json", r->case_dir);
     if ((rc = contend_casefile_write(path, c, r->out->seed)) != 0) {
-        rep_error(r->out, "cannot write %s: %s", path, strerror(-rc));
+        contend_rep_error(r->out, "cannot write %s: %s", path, strerror(-rc));
         return rc;
     }
     snprintf(path, sizeof path, "%s/control", r->case_dir);
     if ((rc = contend_control_create(path, &r->ctl)) != 0) {
-        rep_error(r->out, "cannot create %s: %s", path, strerror(-rc));
+        contend_rep_error(r->out, "cannot create %s: %s", path, strerror(-rc));
         return rc;
     }
     parent_env(r, &env);
     if (c->tg->setup && (rc = c->tg->setup(&env)) != 0) {
-        rep_error(r->out, "target %s: setup failed: %s", c->tg->name, strerror(rc < 0 ? -rc : EIO));
+        contend_rep_error(r->out, "target %s: setup failed: %s", c->tg->name, strerror(rc < 0 ? -rc : EIO));
         return rc;
     }
     r->nwriters = c->procs * c->threads;
@@ -199,7 +190,7 @@ static int prepare(struct runctx *r)
             if (rc == 0)
                 rc = contend_history_open(path, false, &r->h[writer]);
             if (rc) {
-                rep_error(r->out, "cannot create history %s: %s", path, strerror(-rc));
+                contend_rep_error(r->out, "cannot create history %s: %s", path, strerror(-rc));
                 return rc;
             }
         }
@@ -207,25 +198,33 @@ static int prepare(struct runctx *r)
     return 0;
 }
 
-/* The environment a worker starts with.  Later faults and time control add
- * their LD_PRELOAD and variables here; today it is the runner's own. */
-static char **worker_environ(const struct runctx *r)
+/* The environment a worker starts with: the runner's own, plus what the
+ * active extensions add (libfaketime, the fault shim, ...). */
+static void worker_environ(struct runctx *r, struct contend_envlist *env)
 {
-    (void)r;
-    return environ;
+    for (char **e = environ; *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        char *name = strndup(*e, (size_t)(eq - *e));
+        contend_envlist_set(env, name, eq + 1);
+        free(name);
+    }
+    for (size_t i = 0; i < r->next; i++)
+        if (r->ext[i]->environ)
+            r->ext[i]->environ(r->ext_state[i], &r->ri, env);
 }
 
-static int spawn_worker(struct runctx *r, uint32_t w)
+static int spawn_worker(struct runctx *r, uint32_t w, char **envp)
 {
     char idx[16];
     snprintf(idx, sizeof idx, "%u", w);
     char *argv[] = {self_exe, "__worker", r->case_dir, idx, NULL};
-    char **envp = worker_environ(r);
     pid_t parent = getpid();
 
     pid_t pid = fork();
     if (pid < 0) {
-        rep_error(r->out, "cannot fork worker %u: %s", w, strerror(errno));
+        contend_rep_error(r->out, "cannot fork worker %u: %s", w, strerror(errno));
         return -errno;
     }
     if (pid == 0) {
@@ -252,7 +251,62 @@ static int spawn_worker(struct runctx *r, uint32_t w)
     }
     r->w[w].pid = pid;
     r->w[w].alive = true;
+    r->pids[w] = pid;
     return 0;
+}
+
+static int spawn_all(struct runctx *r)
+{
+    struct contend_envlist env = {0};
+    int rc = 0;
+    worker_environ(r, &env);
+    for (uint32_t w = 0; w < r->c->procs && rc == 0; w++)
+        rc = spawn_worker(r, w, env.v);
+    for (size_t i = 0; i < env.n; i++)
+        free(env.v[i]);
+    free(env.v);
+    return rc;
+}
+
+/* ---- extensions --------------------------------------------------------- */
+
+static int ext_prepare(struct runctx *r)
+{
+    const struct contend_extension *const *all;
+    size_t n = contend_all_extensions(&all);
+    r->ri = (struct contend_run_info){
+        .c = r->c, .case_dir = r->case_dir, .store_dir = r->store_dir, .seed = r->out->seed,
+        .h = r->h, .nwriters = r->nwriters, .pids = r->pids, .out = r->out,
+    };
+    for (size_t i = 0; i < n && r->next < sizeof r->ext / sizeof r->ext[0]; i++) {
+        if (!all[i]->active || !all[i]->active(r->c))
+            continue;
+        r->ext[r->next] = all[i];
+        int rc = all[i]->prepare ? all[i]->prepare(&r->ri, &r->ext_state[r->next]) : 0;
+        r->next++;
+        if (rc) {
+            if (!r->out->error)
+                contend_rep_error(r->out, "%s: cannot prepare: %s", all[i]->name,
+                                  strerror(rc < 0 ? -rc : EIO));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void ext_tick(struct runctx *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->next; i++)
+        if (r->ext[i]->tick)
+            r->ext[i]->tick(r->ext_state[i], &r->ri, now);
+}
+
+static void ext_finish(struct runctx *r)
+{
+    for (size_t i = r->next; i-- > 0;)
+        if (r->ext[i]->finish)
+            r->ext[i]->finish(r->ext_state[i], &r->ri);
+    r->next = 0;
 }
 
 static void kill_all(struct runctx *r)
@@ -308,7 +362,7 @@ static int barrier(struct runctx *r)
         for (uint32_t i = 0; i < r->nwriters; i++) {
             uint32_t st = thread_state(r, i);
             if (st == CONTEND_THREAD_ERROR) {
-                rep_error(r->out, "worker %u thread %u: %s", r->h[i].hdr->worker,
+                contend_rep_error(r->out, "worker %u thread %u: %s", r->h[i].hdr->worker,
                           r->h[i].hdr->thread, r->h[i].hdr->error);
                 return -1;
             }
@@ -327,21 +381,21 @@ static int barrier(struct runctx *r)
                 for (uint32_t t = 0; t < c->threads; t++) {
                     const struct contend_history *h = &r->h[w * c->threads + t];
                     if (h->hdr->error[0]) {
-                        rep_error(r->out, "worker %u thread %u: %s", w, t, h->hdr->error);
+                        contend_rep_error(r->out, "worker %u thread %u: %s", w, t, h->hdr->error);
                         return -1;
                     }
                 }
                 if (WIFSIGNALED(st))
-                    rep_error(r->out, "worker %u died of signal %d (%s) before the start", w,
+                    contend_rep_error(r->out, "worker %u died of signal %d (%s) before the start", w,
                               WTERMSIG(st), strsignal(WTERMSIG(st)));
                 else
-                    rep_error(r->out, "worker %u exited with status %d before the start", w,
+                    contend_rep_error(r->out, "worker %u exited with status %d before the start", w,
                               WEXITSTATUS(st));
                 return -1;
             }
         }
         if (contend_now_ns() - start > c->timeout_ns) {
-            rep_error(r->out, "workers did not open the target within the timeout (%.1f s)",
+            contend_rep_error(r->out, "workers did not open the target within the timeout (%.1f s)",
                       (double)c->timeout_ns / 1e9);
             return -1;
         }
@@ -354,6 +408,7 @@ static void start_clock(struct runctx *r)
     r->t_go = contend_now_ns();
     r->ctl->t_go = r->t_go;
     r->out->t0 = r->t_go;
+    r->ri.t_go = r->t_go;
     __atomic_store_n(&r->ctl->go, 1, __ATOMIC_RELEASE);
     contend_futex_wake_all(&r->ctl->go);
 }
@@ -423,7 +478,7 @@ static void report_exit(struct runctx *r, uint32_t w)
         for (uint32_t t = 0; t < c->threads && !why; t++)
             if (r->h[w * c->threads + t].hdr->error[0])
                 why = r->h[w * c->threads + t].hdr->error;
-        rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
+        contend_rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
                   why ? ": " : "", why ? why : "");
     }
 }
@@ -443,6 +498,7 @@ static void monitor(struct runctx *r)
             break;
         if (c->duration_ns && now - r->t_go >= c->duration_ns)
             __atomic_store_n(&r->ctl->stop, 1, __ATOMIC_RELAXED);
+        ext_tick(r, now);
         for (uint32_t i = 0; i < r->nwriters && !r->hung; i++) {
             uint64_t done = __atomic_load_n(&r->h[i].hdr->done, __ATOMIC_ACQUIRE);
             uint32_t st = thread_state(r, i);
@@ -472,6 +528,8 @@ static void finish_processes(struct runctx *r)
     kill_all(r);
     reap(r, true);
     current_pgid = 0;
+    for (uint32_t w = 0; w < r->c->procs; w++)
+        r->pids[w] = 0;
     if (r->hung || interrupted)
         return;
     for (uint32_t w = 0; w < r->c->procs; w++)
@@ -484,6 +542,7 @@ static void release(struct runctx *r)
         contend_history_close(&r->h[i]);
     free(r->h);
     free(r->w);
+    free(r->pids);
     contend_control_close(r->ctl);
 }
 
@@ -498,19 +557,17 @@ int contend_run_case(const struct contend_case *c, uint32_t rep, const struct co
     r.out = out;
     out->seed = c->seed + rep;
     r.w = contend_calloc(c->procs, sizeof *r.w);
+    r.pids = contend_calloc(c->procs, sizeof *r.pids);
 
     bool started = false;
-    if (make_dirs(&r, rep) == 0 && prepare(&r) == 0) {
-        for (uint32_t w = 0; w < c->procs; w++)
-            if (spawn_worker(&r, w) != 0)
-                break;
-        if (!out->error && barrier(&r) == 0 && !interrupted) {
-            start_clock(&r);
-            started = true;
-            monitor(&r);
-        }
+    if (make_dirs(&r, rep) == 0 && prepare(&r) == 0 && ext_prepare(&r) == 0 &&
+        spawn_all(&r) == 0 && barrier(&r) == 0 && !interrupted) {
+        start_clock(&r);
+        started = true;
+        monitor(&r);
     }
     finish_processes(&r);
+    ext_finish(&r);
 
     if (interrupted) {
         out->case_dir = contend_strdup(r.case_dir);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extension.h"
 #include "registry.h"
 #include "util.h"
 
@@ -431,8 +432,11 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
         if (is_core_key(s->key))
             continue;
         const struct contend_option *o = find_option(c->tg->options, s->key);
+        const struct contend_extension *x = NULL;
         if (!o)
             o = find_option(c->wl->options, s->key);
+        if (!o)
+            x = contend_find_extension_key(s->key, &o);
         if (!o) {
             char *why = contend_asprintf("unknown key (not a core key, nor an option of "
                                          "workload %s or target %s)",
@@ -444,6 +448,12 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
         if (o->choices && !choice_ok(o->choices, s->value)) {
             char *why = contend_asprintf("expected one of %s", o->choices);
             setting_err(s, why);
+            free(why);
+            return -EINVAL;
+        }
+        char *why = NULL;
+        if (x && x->validate && x->validate(s->key, s->value, &why) != 0) {
+            setting_err(s, why ? why : "invalid value");
             free(why);
             return -EINVAL;
         }
@@ -483,6 +493,17 @@ void contend_scenario_free(struct contend_scenario *s)
     free(s->path);
     free(s->name);
     memset(s, 0, sizeof *s);
+}
+
+const char *contend_case_opt(const struct contend_case *c, const char *key)
+{
+    for (size_t i = c->settings.n; i-- > 0;)
+        if (strcmp(c->settings.v[i].key, key) == 0)
+            return c->settings.v[i].value;
+    const struct contend_option *o = NULL;
+    if (contend_find_extension_key(key, &o) && o->def)
+        return o->def;
+    return NULL;
 }
 
 bool contend_case_expects(const struct contend_case *c, const char *kind)
@@ -625,15 +646,29 @@ out:
     return rc;
 }
 
+/* Sections that are not cases: [global], and those extensions own. */
+static bool is_shared_section(const char *section)
+{
+    return is_global(section) || contend_find_extension_section(section) != NULL;
+}
+
 static void add_section_settings(const struct parse *p, const char *section,
                                  struct contend_settings *into)
 {
     for (size_t i = 0; i < p->kv.n; i++) {
-        bool match = section ? strcmp(p->kv_section[i], section) == 0
-                             : is_global(p->kv_section[i]);
-        if (match)
+        const char *sec = p->kv_section[i];
+        if (section ? strcmp(sec, section) != 0 : !is_shared_section(sec))
+            continue;
+        if (!section && !is_global(sec)) {
+            /* [time] speed = 100 is the setting time.speed. */
+            char *key = contend_asprintf("%s.%s", sec, p->kv.v[i].key);
+            contend_settings_add(into, key, p->kv.v[i].value, p->kv.v[i].origin,
+                                 p->kv.v[i].line);
+            free(key);
+        } else {
             contend_settings_add(into, p->kv.v[i].key, p->kv.v[i].value, p->kv.v[i].origin,
                                  p->kv.v[i].line);
+        }
     }
 }
 
@@ -693,7 +728,7 @@ int contend_scenario_load(const char *path, const struct contend_settings *overr
     out->name = file_stem(path);
 
     for (size_t i = 0; i < p.nsec && rc == 0; i++) {
-        if (is_global(p.sec[i].name))
+        if (is_shared_section(p.sec[i].name))
             continue;
         ncase_sections++;
         if (only_case && strcmp(only_case, p.sec[i].name) != 0)

@@ -103,6 +103,10 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
 void contend_case_free(struct contend_case *c);
 void contend_scenario_free(struct contend_scenario *s);
 
+/* The value of any setting of the case (an extension's key, say), the
+ * extension's default when unset, or NULL. */
+const char *contend_case_opt(const struct contend_case *c, const char *key);
+
 /* True when `kind` is among the case's expected violation kinds. */
 bool contend_case_expects(const struct contend_case *c, const char *kind);
 

@@ -9,8 +9,30 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "extension.h"
 #include "helpers.h"
 #include "scenario.h"
+
+/* An extension with a section and a validator, as faults and time control use. */
+static int fake_validate(const char *key, const char *value, char **why)
+{
+    (void)key;
+    if (strcmp(value, "bad") != 0)
+        return 0;
+    *why = contend_strdup("bad is not a level");
+    return -EINVAL;
+}
+
+static const struct contend_option fake_keys[] = {
+    {"fake.level", "3", NULL, "a level"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct contend_extension fake_ext = {
+    .name = "fake", .help = "test", .section = "fake", .keys = fake_keys,
+    .validate = fake_validate,
+};
+CONTEND_EXTENSION_REGISTER(fake_ext)
 
 static char *dir;
 
@@ -251,6 +273,35 @@ static void test_only_case(void **state)
     free(path);
 }
 
+static void test_extension_section_and_keys(void **state)
+{
+    (void)state;
+    const char *text = "[fake]\nlevel = 7\n[a]\nworkload = counter\ntarget = null\n"
+                       "[b]\nworkload = counter\ntarget = null\nfake.level = 9\n";
+    struct contend_scenario sc;
+    char *err, *path;
+    assert_int_equal(load(text, strlen(text), NULL, &sc, &err, &path), 0);
+    assert_int_equal(sc.ncases, 2); /* [fake] is not a case */
+    assert_string_equal(contend_case_opt(&sc.cases[0], "fake.level"), "7");
+    assert_string_equal(contend_case_opt(&sc.cases[1], "fake.level"), "9");
+    assert_null(contend_case_opt(&sc.cases[0], "nothing"));
+    contend_scenario_free(&sc);
+    free(err);
+    free(path);
+
+    text = "[a]\nworkload = counter\ntarget = null\n";
+    assert_int_equal(load(text, strlen(text), NULL, &sc, &err, &path), 0);
+    assert_string_equal(contend_case_opt(&sc.cases[0], "fake.level"), "3"); /* the default */
+    contend_scenario_free(&sc);
+    free(err);
+    free(path);
+
+    expect_error("[fake]\nlevel = bad\n[a]\nworkload = counter\ntarget = null\n", 2,
+                 "bad is not a level");
+    expect_error("[fake]\nlevels = 1\n[a]\nworkload = counter\ntarget = null\n", 2,
+                 "unknown key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_set_error_names_origin),
         cmocka_unit_test(test_only_case),
+        cmocka_unit_test(test_extension_section_and_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
