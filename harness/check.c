@@ -64,6 +64,8 @@ static void figures(const struct contend_case *c, const struct contend_history *
             default: out->n_info++; break;
             }
             out->retries += r->retries;
+            if (r->status != CONTEND_OK && r->err == EBUSY)
+                out->busy++;
             if (r->t_complete > t_end)
                 t_end = r->t_complete;
         }
