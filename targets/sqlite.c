@@ -39,12 +39,19 @@
  *                       results, misuse errors, a crash of the worker.
  *   shared-conn-mutex   the same connection with a mutex held for each whole
  *                       op.  Correct.
+ *   shared-conn-serialized  the same connection in SQLite's serialized mode
+ *                       (SQLITE_OPEN_FULLMUTEX) and no lock of the program's:
+ *                       Python's check_same_thread=False.  Every call is
+ *                       safe, so nothing crashes, but the transaction and
+ *                       changes() are still the connection's, so the results
+ *                       are wrong just the same.  Broken, deterministically.
  *
  * Per-thread variants open one connection per thread; the shared ones set
  * CONTEND_VARIANT_OPEN_PER_WORKER, so a worker opens once and its threads
- * share the handle.  Every connection is opened with SQLITE_OPEN_NOMUTEX: a
- * connection used by one thread at a time needs no library mutex (SQLite's
- * multi-thread mode), and for the shared variants that is the point.
+ * share the handle.  Connections are opened with SQLITE_OPEN_NOMUTEX (but
+ * for shared-conn-serialized): a connection used by one thread at a time
+ * needs no library mutex (SQLite's multi-thread mode), and for
+ * shared-conn-nomutex that is the point.
  *
  * Every error path rolls back, the way `try: ... except: rollback` code and
  * Python's `with conn:` do.  On a connection of one's own that is always
@@ -59,8 +66,18 @@
  * read_state() runs PRAGMA integrity_check (anything but "ok" is an
  * `integrity` violation) and reports the workload's table as (key, value):
  * counter k -> v, account id -> balance, claimed id -> owner op id.
+ *
+ * Two errors a correct program never gets are noted while the workers run,
+ * one line each in sqlite-events in the store directory (O_APPEND, so lines
+ * of several processes do not mix, and a crashed worker's lines stay):
+ * SQLITE_CORRUPT, SQLite finding a damaged page in the middle of an op
+ * (reported as `integrity` even when the file checks out afterwards: the
+ * damage may have been in a connection's memory), and SQLITE_MISUSE, SQLite
+ * catching a connection used wrongly (`misuse`).  A broken shared connection
+ * that only ever fails its ops has then still been caught.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -68,6 +85,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "target.h"
 
@@ -78,6 +96,7 @@ enum variant {
     V_ROLLBACK_IMMEDIATE,
     V_SHARED_NOMUTEX,
     V_SHARED_MUTEX,
+    V_SHARED_SERIALIZED,
     V_COUNT
 };
 
@@ -98,6 +117,10 @@ static const struct contend_variant sq_variants[] = {
                           "double-claim, lost-claim (threads > 1)"},
     [V_SHARED_MUTEX] = {"shared-conn-mutex", "threads share one connection under a mutex",
                         CONTEND_VARIANT_MONOTONIC | CONTEND_VARIANT_OPEN_PER_WORKER, NULL},
+    [V_SHARED_SERIALIZED] = {"shared-conn-serialized",
+                             "threads share one SQLITE_OPEN_FULLMUTEX connection, no lock",
+                             CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER,
+                             "double-claim, lost-claim (threads > 1)"},
     [V_COUNT] = {NULL, NULL, 0, NULL},
 };
 _Static_assert(V_WAL_IMMEDIATE == 0, "wal-immediate is the default variant");
@@ -109,7 +132,8 @@ struct variant_cfg {
     const char *journal_mode;
     const char *synchronous;
     enum tx tx;
-    bool mutex; /* hold the handle's mutex for each whole op */
+    bool mutex;     /* hold the handle's mutex for each whole op */
+    bool fullmutex; /* SQLite's own mutex around every call */
 };
 
 static const struct variant_cfg sq_cfg[V_COUNT] = {
@@ -119,6 +143,7 @@ static const struct variant_cfg sq_cfg[V_COUNT] = {
     [V_ROLLBACK_IMMEDIATE] = {"delete", "full", TX_IMMEDIATE, false},
     [V_SHARED_NOMUTEX] = {"wal", "normal", TX_IMMEDIATE, false},
     [V_SHARED_MUTEX] = {"wal", "normal", TX_IMMEDIATE, true},
+    [V_SHARED_SERIALIZED] = {"wal", "normal", TX_IMMEDIATE, false, true},
 };
 
 static const char *const sq_workloads[] = {"counter", "bank", "claim", NULL};
@@ -181,6 +206,7 @@ static const char sq_schema[] =
 
 struct sq {
     sqlite3 *db;
+    char events[PATH_MAX]; /* sqlite-events in the store directory */
     const struct variant_cfg *cfg;
     long long retry;
     bool relative;
@@ -217,6 +243,34 @@ static bool is_busy(int rc)
 static void db_path(const struct contend_env *env, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/db.sqlite", env->store_dir);
+}
+
+static void events_path(const struct contend_env *env, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/sqlite-events", env->store_dir);
+}
+
+/* Note an error no correct program gets (see the top of the file).  The
+ * message is sqlite3_errstr()'s: sqlite3_errmsg() of a shared connection
+ * may be another thread's. */
+static void note_error(const struct sq *s, int rc)
+{
+    const char *what = NULL;
+    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+        what = "corrupt";
+    else if ((rc & 0xff) == SQLITE_MISUSE)
+        what = "misuse";
+    if (!what)
+        return;
+    char line[256];
+    int n = snprintf(line, sizeof line, "%s %d %s\n", what, rc, sqlite3_errstr(rc));
+    int fd = open(s->events, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, line, (size_t)n) < 0) {
+        /* Nothing to do: the op's own error is recorded in the history. */
+    }
+    close(fd);
 }
 
 /* A whole number, or -EINVAL. */
@@ -388,6 +442,7 @@ static int with_retry(struct sq *s, struct contend_op *op, body_fn body)
         int rc, status = attempt(s, op, body, &rc);
         if (status == CONTEND_OK)
             return status;
+        note_error(s, rc);
         op->err = errno_of(rc);
         if (status != CONTEND_FAIL || !is_busy(rc) || op->retries >= s->retry)
             return status;
@@ -537,9 +592,11 @@ static int dispatch(struct sq *s, struct contend_op *op)
         status = read_all_body(s, op, &rc, &wrote);
     else
         rc = SQLITE_MISUSE;
+    bool known = op->kind == CONTEND_OP_READ || op->kind == CONTEND_OP_READ_ALL;
+    if (status != CONTEND_OK && known)
+        note_error(s, rc);
     if (status != CONTEND_OK)
-        op->err = op->kind == CONTEND_OP_READ || op->kind == CONTEND_OP_READ_ALL
-                      ? errno_of(rc) : ENOTSUP;
+        op->err = known ? errno_of(rc) : ENOTSUP;
     return status;
 }
 
@@ -582,8 +639,10 @@ static int sq_open(const struct contend_env *env, void **handle)
         goto fail;
     }
     db_path(env, path, sizeof path);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    events_path(env, s->events, sizeof s->events);
+    int flags = SQLITE_OPEN_READWRITE | (s->cfg->fullmutex ? SQLITE_OPEN_FULLMUTEX
+                                                           : SQLITE_OPEN_NOMUTEX);
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = -errno_of(sqlite3_errcode(s->db));
         goto fail;
     }
@@ -657,9 +716,53 @@ out:
 
 /* ---- final state ---------------------------------------------------------- */
 
-/* PRAGMA integrity_check must answer one row, "ok".  Anything else is the
- * store's own verdict that it is damaged. */
-static void check_integrity(sqlite3 *db, const struct contend_sink *sink)
+/* What the workers noted in sqlite-events. */
+struct events {
+    uint64_t corrupt, misuse;
+    char first_corrupt[160], first_misuse[160];
+};
+
+static void read_events(const struct contend_env *env, struct events *ev)
+{
+    char path[PATH_MAX], line[256];
+    memset(ev, 0, sizeof *ev);
+    events_path(env, path, sizeof path);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof line, f)) {
+        /* "corrupt 11 database disk image is malformed" */
+        line[strcspn(line, "\n")] = '\0';
+        char *msg = line + strcspn(line, " ");
+        msg += strspn(msg, " ");
+        msg += strcspn(msg, " ");
+        msg += strspn(msg, " ");
+        if (strncmp(line, "corrupt ", 8) == 0 && ev->corrupt++ == 0)
+            snprintf(ev->first_corrupt, sizeof ev->first_corrupt, "%s", msg);
+        else if (strncmp(line, "misuse ", 7) == 0 && ev->misuse++ == 0)
+            snprintf(ev->first_misuse, sizeof ev->first_misuse, "%s", msg);
+    }
+    if (f)
+        fclose(f);
+}
+
+static void report_misuse(const struct events *ev, const struct contend_sink *sink)
+{
+    char why[512];
+    if (ev->corrupt)
+        sink->stat(sink->ctx, "sqlite_corrupt", (double)ev->corrupt);
+    if (!ev->misuse)
+        return;
+    sink->stat(sink->ctx, "sqlite_misuse", (double)ev->misuse);
+    snprintf(why, sizeof why, "SQLite reported API misuse %llu time(s) during the run (%s): a "
+             "connection was used in a way SQLite forbids, such as by two threads at once",
+             (unsigned long long)ev->misuse, ev->first_misuse);
+    sink->violation(sink->ctx, "misuse", ev->misuse, why);
+}
+
+/* PRAGMA integrity_check must answer one row, "ok".  Anything else, or a
+ * worker's op that got SQLITE_CORRUPT, is the store's own verdict that it is
+ * damaged (on disk or in a connection's memory). */
+static void check_integrity(sqlite3 *db, const struct events *ev,
+                            const struct contend_sink *sink)
 {
     sqlite3_stmt *st;
     char msg[1024] = "";
@@ -678,16 +781,23 @@ static void check_integrity(sqlite3 *db, const struct contend_sink *sink)
         }
         sqlite3_finalize(st);
     }
+    char live[256] = "", why[1500];
+    if (ev->corrupt)
+        snprintf(live, sizeof live, "; during the run %llu op(s) got SQLITE_CORRUPT (%s)",
+                 (unsigned long long)ev->corrupt, ev->first_corrupt);
     if (rc != SQLITE_DONE) {
-        char why[512];
-        snprintf(why, sizeof why, "PRAGMA integrity_check could not run: %s",
-                 sqlite3_errmsg(db));
-        sink->violation(sink->ctx, "integrity", 1, why);
+        snprintf(why, sizeof why, "PRAGMA integrity_check could not run: %s%s",
+                 sqlite3_errmsg(db), live);
+        sink->violation(sink->ctx, "integrity", 1 + ev->corrupt, why);
     } else if (problems) {
-        char why[1200];
-        snprintf(why, sizeof why, "PRAGMA integrity_check found %llu problem(s): %s%s",
-                 (unsigned long long)problems, msg, problems > 3 ? "; ..." : "");
-        sink->violation(sink->ctx, "integrity", problems, why);
+        snprintf(why, sizeof why, "PRAGMA integrity_check found %llu problem(s): %s%s%s",
+                 (unsigned long long)problems, msg, problems > 3 ? "; ..." : "", live);
+        sink->violation(sink->ctx, "integrity", problems + ev->corrupt, why);
+    } else if (ev->corrupt) {
+        snprintf(why, sizeof why, "PRAGMA integrity_check says ok afterwards, but %s: a "
+                 "connection found damaged pages in its own memory",
+                 live + 2);
+        sink->violation(sink->ctx, "integrity", ev->corrupt, why);
     }
 }
 
@@ -697,8 +807,11 @@ static int sq_read_state(const struct contend_env *env, const struct contend_sin
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     const char *sql = "SELECT k, v FROM counters";
+    struct events ev;
     int rc;
 
+    read_events(env, &ev);
+    report_misuse(&ev, sink);
     if (strcmp(env->workload, "bank") == 0)
         sql = "SELECT id, balance FROM accounts";
     else if (strcmp(env->workload, "claim") == 0)
@@ -710,7 +823,7 @@ static int sq_read_state(const struct contend_env *env, const struct contend_sin
     if (rc == SQLITE_OK)
         sqlite3_busy_timeout(db, 10000);
     if (rc == SQLITE_OK)
-        check_integrity(db, sink);
+        check_integrity(db, &ev, sink);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
