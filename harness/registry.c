@@ -21,6 +21,7 @@ const struct contend_kind contend_core_kinds[] = {
     {"hang", "a worker made no progress for `timeout`"},
     {"corrupt-store", "the store could not be read back at the end of the run"},
     {"integrity", "the store's own integrity check failed"},
+    {"misuse", "the store's library reported that it was used wrongly (SQLITE_MISUSE)"},
     {NULL, NULL},
 };
 

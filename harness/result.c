@@ -126,7 +126,7 @@ const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, ch
     const struct contend_record *r = &w->rec;
     double a = r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0;
     double b = r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0;
-    char who[32], when[64], result[48];
+    char who[32], when[64], result[48], what[80];
 
     /* Name the thread only when the worker has several. */
     if (w->writer != w->worker || w->thread > 0)
@@ -139,12 +139,28 @@ const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, ch
         snprintf(when, sizeof when, "+%.3f..%.3f ms", a, b);
     if (r->status == CONTEND_OK && (r->kind == CONTEND_OP_INCR || r->kind == CONTEND_OP_READ))
         snprintf(result, sizeof result, " = %lld", (long long)r->value);
+    else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_TRANSFER)
+        snprintf(result, sizeof result, "%s", r->value ? "" : " declined");
+    else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_READ_ALL)
+        snprintf(result, sizeof result, " = total %lld, min %lld", (long long)r->value,
+                 (long long)(int64_t)r->value2);
+    else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_CLAIM)
+        snprintf(result, sizeof result, " = %s", r->value ? "won" : "lost");
     else if (r->status == CONTEND_OK)
         result[0] = '\0';
     else
         snprintf(result, sizeof result, " %s", contend_status_name(r->status));
-    snprintf(buf, len, "%s op #%llu (%s k%llu%s, %s)", who, (unsigned long long)w->index,
-             contend_op_kind_name(r->kind), (unsigned long long)r->key, result, when);
+    /* The op and its arguments: "incr k0", "transfer k1->k3 20", "read-all". */
+    if (r->kind == CONTEND_OP_TRANSFER)
+        snprintf(what, sizeof what, "transfer k%llu->k%llu %lld", (unsigned long long)r->key,
+                 (unsigned long long)r->key2, (long long)r->arg);
+    else if (r->kind == CONTEND_OP_READ_ALL)
+        snprintf(what, sizeof what, "read-all");
+    else
+        snprintf(what, sizeof what, "%s k%llu", contend_op_kind_name(r->kind),
+                 (unsigned long long)r->key);
+    snprintf(buf, len, "%s op #%llu (%s%s, %s)", who, (unsigned long long)w->index, what, result,
+             when);
     return buf;
 }
 

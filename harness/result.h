@@ -60,6 +60,7 @@ struct contend_rep {
     char *missing;  /* expected kinds not found, comma-separated, or NULL */
     uint64_t n_ok, n_fail, n_info;
     uint64_t retries;
+    uint64_t busy;  /* ops that did not succeed because the store was busy (err EBUSY) */
     double duration_s, tps;
     struct contend_hist *hist;
     uint32_t *series;

@@ -147,6 +147,7 @@ static json_t *stats(const struct contend_rep *r)
 {
     json_t *o = json_object();
     json_object_set_new(o, "retries", json_integer((json_int_t)r->retries));
+    json_object_set_new(o, "busy", json_integer((json_int_t)r->busy));
     for (size_t i = 0; i < r->nstats; i++)
         json_object_set_new(o, r->stats[i].name, real3(r->stats[i].value));
     return o;

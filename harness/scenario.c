@@ -33,7 +33,7 @@ const struct contend_key contend_core_keys[] = {
     {"keys", "count", "1", "number of keys the operations spread over"},
     {"seed", "count", "1", "root seed: same seed, same operations"},
     {"perturb", "count", "0", "max microseconds slept at a perturbation point; 0 = off"},
-    {"expect", "kinds", NULL, "violation kind(s) the case must find, comma-separated"},
+    {"expect", "kinds", NULL, "violation kind(s) the case must find, comma-separated; a|b = either"},
     {"timeout", "duration", "30s", "a worker without progress for this long is a hang"},
     {"repeat", "count", "1", "run the case N times, seeds seed .. seed+N-1"},
     {"history_cap", "count", "16M", "history records per thread when `duration` is set"},
@@ -371,8 +371,9 @@ static int check_expect(const struct contend_case *c, const struct contend_setti
         return 0;
     char *copy = contend_strdup(c->expect);
     int rc = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok;
-         tok = strtok_r(NULL, ", ", &save)) {
+    /* "a, b" needs both; "a|b" either. */
+    for (char *save = NULL, *tok = strtok_r(copy, ", |", &save); tok;
+         tok = strtok_r(NULL, ", |", &save)) {
         if (!contend_kind_known(tok)) {
             char *why = contend_asprintf("unknown violation kind '%s' (contend list shows them)",
                                          tok);
@@ -383,7 +384,7 @@ static int check_expect(const struct contend_case *c, const struct contend_setti
         }
     }
     free(copy);
-    if (rc == 0 && strspn(c->expect, ", ") == strlen(c->expect)) {
+    if (rc == 0 && strspn(c->expect, ", |") == strlen(c->expect)) {
         setting_err(last_setting(ss, "expect"), "expected a violation kind");
         rc = -EINVAL;
     }
@@ -512,8 +513,8 @@ bool contend_case_expects(const struct contend_case *c, const char *kind)
         return false;
     size_t n = strlen(kind);
     for (const char *p = c->expect; *p;) {
-        p += strspn(p, ", ");
-        size_t len = strcspn(p, ", ");
+        p += strspn(p, ", |");
+        size_t len = strcspn(p, ", |");
         if (len == n && strncmp(p, kind, n) == 0)
             return true;
         p += len;

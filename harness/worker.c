@@ -105,6 +105,15 @@ static void init_gen(const struct contend_case *c, struct contend_gen *g, uint32
     }
 }
 
+/* Does every thread open its own handle?  The target says so for all its
+ * variants; a variant may ask for one handle per worker shared by its
+ * threads (CONTEND_VARIANT_OPEN_PER_WORKER). */
+static bool open_per_thread(const struct contend_case *c)
+{
+    return (c->tg->flags & CONTEND_TARGET_OPEN_PER_THREAD) &&
+           !(c->tg->variants[c->variant_index].flags & CONTEND_VARIANT_OPEN_PER_WORKER);
+}
+
 static void wait_for_go(struct contend_control *ctl)
 {
     while (__atomic_load_n(&ctl->go, __ATOMIC_ACQUIRE) == 0)
@@ -179,7 +188,7 @@ static void *thread_run(void *arg)
     struct wthread *t = a->t;
     const struct contend_target *tg = p->c.tg;
 
-    if (tg->flags & CONTEND_TARGET_OPEN_PER_THREAD) {
+    if (open_per_thread(&p->c)) {
         int rc = tg->open(&t->env, &t->handle);
         if (rc != 0) {
             thread_error(&t->h, "cannot open target %s: %s", tg->name,
@@ -277,7 +286,7 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         goto out;
     contend_point_setup(p.c.perturb_us);
 
-    if (!(p.c.tg->flags & CONTEND_TARGET_OPEN_PER_THREAD)) {
+    if (!open_per_thread(&p.c)) {
         struct contend_env env;
         init_env(&p, &env, UINT32_MAX);
         rc = p.c.tg->open(&env, &p.shared_handle);

@@ -2,7 +2,8 @@
  * text.c - the terminal table.
  *
  * One row per case: workload, target:variant, processes x threads, ops
- * ok/fail/info, tx/s, p50 and p99 latency, verdict.  Below it, every
+ * ok/fail/info, tx/s, p50 and p99 latency, busy/retry counts (only when
+ * some case has them: stores with locks that can be busy), verdict.  Below it, every
  * violation with its explanation, every kept case directory and the command
  * that reproduces each failure.  Column widths follow the content.
  */
@@ -13,7 +14,8 @@
 
 #include "report.h"
 
-#define NCOLS 9
+#define NCOLS 10
+#define COL_BUSY 8 /* shown only when some case was busy or retried */
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -36,13 +38,43 @@ static void fmt_num(char *buf, size_t len, const json_t *v, int decimals)
         snprintf(buf, len, "%.*f", decimals, d);
 }
 
+/* Is `kind` one of the words of an expectation such as "a|b, c"? */
+static bool expected_kind(const char *expect, const char *kind)
+{
+    size_t n = strlen(kind);
+    for (const char *p = expect; *p;) {
+        p += strspn(p, ", |");
+        size_t len = strcspn(p, ", |");
+        if (len == n && len && strncmp(p, kind, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* With alternatives ("double-claim|crash") say which were found. */
+static void found_alternatives(char *buf, size_t len, const json_t *c)
+{
+    size_t i, used = (size_t)snprintf(buf, len, "found");
+    const json_t *v;
+    const char *sep = " ";
+    json_array_foreach(json_object_get(c, "violations"), i, v) {
+        if (used < len && expected_kind(str(c, "expect"), str(v, "kind"))) {
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", sep, str(v, "kind"));
+            sep = ",";
+        }
+    }
+}
+
 /* "found lost-update", "FAIL lost-update", "FAIL missing torn-line", ... */
 static void fmt_verdict(char *buf, size_t len, const json_t *c)
 {
     const char *v = str(c, "verdict");
     const json_t *vs = json_object_get(c, "violations");
     const char *first = json_array_size(vs) ? str(json_array_get(vs, 0), "kind") : "";
-    if (strcmp(v, "found") == 0)
+    if (strcmp(v, "found") == 0 && strchr(str(c, "expect"), '|'))
+        found_alternatives(buf, len, c);
+    else if (strcmp(v, "found") == 0)
         snprintf(buf, len, "found %s", str(c, "expect"));
     else if (strcmp(v, "pass") == 0)
         snprintf(buf, len, "pass");
@@ -81,14 +113,27 @@ static void row_cells(const json_t *c, char cells[NCOLS][96])
     fmt_num(cells[5], 96, json_object_get(c, "throughput_tps"), 1);
     fmt_num(cells[6], 96, json_object_get(lat, "p50"), 1);
     fmt_num(cells[7], 96, json_object_get(lat, "p99"), 1);
-    fmt_verdict(cells[8], 96, c);
+    const json_t *st = json_object_get(c, "stats");
+    snprintf(cells[COL_BUSY], 96, "%lld/%lld",
+             (long long)json_integer_value(json_object_get(st, "busy")),
+             (long long)json_integer_value(json_object_get(st, "retries")));
+    fmt_verdict(cells[9], 96, c);
+}
+
+static bool busy_or_retried(const json_t *c)
+{
+    const json_t *st = json_object_get(c, "stats");
+    return json_integer_value(json_object_get(st, "busy")) > 0 ||
+           json_integer_value(json_object_get(st, "retries")) > 0;
 }
 
 void contend_report_text(const json_t *run, FILE *out)
 {
     static const char *const head[NCOLS] = {"case", "workload", "target",    "p x t",  "ok/fail/info",
-                                            "tx/s", "p50 us",   "p99 us",    "verdict"};
-    static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 0};
+                                            "tx/s", "p50 us",   "p99 us",    "busy/retry",
+                                            "verdict"};
+    static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
+    bool show_busy = false;
     const json_t *cases = json_object_get(run, "cases");
     size_t n = json_array_size(cases);
     char (*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
@@ -100,18 +145,22 @@ void contend_report_text(const json_t *run, FILE *out)
         width[k] = (int)strlen(head[k]);
     for (size_t i = 0; i < n; i++) {
         row_cells(json_array_get(cases, i), cells[i]);
+        show_busy = show_busy || busy_or_retried(json_array_get(cases, i));
         for (int k = 0; k < NCOLS; k++)
             if ((int)strlen(cells[i][k]) > width[k])
                 width[k] = (int)strlen(cells[i][k]);
     }
     for (int k = 0; k < NCOLS - 1; k++)
-        fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k], head[k]);
+        if (k != COL_BUSY || show_busy)
+            fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k], head[k]);
     fprintf(out, "  %s\n", head[NCOLS - 1]);
     for (size_t i = 0; i < n; i++) {
         for (int k = 0; k < NCOLS; k++) {
             /* The last column is not padded: no trailing blanks. */
             if (k == NCOLS - 1)
                 fprintf(out, "  %s", cells[i][k]);
+            else if (k == COL_BUSY && !show_busy)
+                continue;
             else
                 fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k],
                         cells[i][k]);

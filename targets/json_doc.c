@@ -21,6 +21,12 @@
  *
  * Files in the store directory: doc.json, doc.json.bak, doc.lock, and
  * doc.json.tmp.<pid>.<tid> while a writer is between write and rename.
+ *
+ * The bank and claim workloads use sections of their own in the same
+ * document, read-modify-written the same way (see doc_rmw):
+ *     {"counters": {}, "accounts": {"k0": 100, ...}}   bank: key -> balance
+ *     {"counters": {}, "claims": {"k7": <op id>, ...}}  claim: id -> owner
+ * read_state() reports the workload's section as (key, value) pairs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +59,7 @@ static const struct contend_variant doc_variants[] = {
 /* A case without `variant` gets the first entry: it must be the correct one. */
 _Static_assert(V_FLOCK == 0, "flock is the default variant");
 
-static const char *const doc_workloads[] = {"counter", NULL};
+static const char *const doc_workloads[] = {"counter", "bank", "claim", NULL};
 
 struct doc {
     int variant;
@@ -313,6 +319,163 @@ out:
     return status;
 }
 
+/* ---- bank and claim ------------------------------------------------------
+ *
+ * How each variant loads and saves for these workloads.  A variant without a
+ * row (a newer one) declines them with ENOTSUP rather than guess. */
+enum rmw_mode { RMW_NONE = 0, RMW_LOCKED, RMW_STALE, RMW_UNLOCKED };
+
+static const enum rmw_mode doc_rmw_mode[V_COUNT] = {
+    [V_FLOCK] = RMW_LOCKED,
+    [V_FLOCK_NOFSYNC] = RMW_LOCKED,
+    [V_NOLOCK] = RMW_UNLOCKED,
+    [V_STALE_READ] = RMW_STALE,
+};
+
+static enum rmw_mode rmw_mode_of(const struct doc *d)
+{
+    return d->variant >= 0 && d->variant < V_COUNT ? doc_rmw_mode[d->variant] : RMW_NONE;
+}
+
+static json_t *section_entry(json_t *doc, const char *section, uint64_t key)
+{
+    char name[32];
+    snprintf(name, sizeof name, "k%" PRIu64, key);
+    return json_object_get(json_object_get(doc, section), name);
+}
+
+static int section_set(json_t *doc, const char *section, uint64_t key, int64_t value)
+{
+    char name[32];
+    json_t *sec = json_object_get(doc, section);
+    if (!json_is_object(sec))
+        return EBADMSG;
+    snprintf(name, sizeof name, "k%" PRIu64, key);
+    return json_object_set_new(sec, name, json_integer(value)) == 0 ? 0 : ENOMEM;
+}
+
+/* Change the loaded document for one op: 0 or an errno; *changed = false
+ * when there is nothing to write (a declined transfer, a lost claim). */
+typedef int (*doc_change_fn)(json_t *doc, struct contend_op *op, bool *changed);
+
+static int change_transfer(json_t *doc, struct contend_op *op, bool *changed)
+{
+    json_t *from = section_entry(doc, "accounts", op->key);
+    json_t *to = section_entry(doc, "accounts", op->key2);
+    if (!json_is_integer(from) || !json_is_integer(to))
+        return EBADMSG;
+    int64_t f = (int64_t)json_integer_value(from), t = (int64_t)json_integer_value(to);
+    op->value = f >= op->arg;
+    *changed = f >= op->arg && op->key != op->key2;
+    if (!*changed)
+        return 0;
+    int err = section_set(doc, "accounts", op->key, f - op->arg);
+    return err ? err : section_set(doc, "accounts", op->key2, t + op->arg);
+}
+
+static int change_claim(json_t *doc, struct contend_op *op, bool *changed)
+{
+    if (!json_is_object(json_object_get(doc, "claims")) &&
+        json_object_set_new(doc, "claims", json_object()) != 0)
+        return ENOMEM;
+    /* is_seen() ... */
+    *changed = section_entry(doc, "claims", op->key) == NULL;
+    op->value = *changed;
+    /* ... then mark_seen(): atomic only when the lock covers both. */
+    return *changed ? section_set(doc, "claims", op->key, (int64_t)op->id) : 0;
+}
+
+/* Load, change, save, with each variant's locking: the counter's doc_incr
+ * for any section. */
+static int doc_rmw(struct doc *d, struct contend_op *op, doc_change_fn change)
+{
+    enum rmw_mode mode = rmw_mode_of(d);
+    bool bak, locked = false, changed = false;
+    int err = 0, status = CONTEND_FAIL;
+    json_t *doc = NULL;
+    char *text = NULL;
+
+    if (mode == RMW_NONE) {
+        op->err = ENOTSUP;
+        return CONTEND_FAIL;
+    }
+    if (mode == RMW_STALE) {
+        doc = load_doc(d, &err, &bak);
+        contend_point("stale-read:before-lock");
+    }
+    if (mode == RMW_STALE || mode == RMW_LOCKED) {
+        if ((err = -lock(d, LOCK_EX)) != 0)
+            goto out;
+        locked = true;
+    }
+    if (mode != RMW_STALE)
+        doc = load_doc(d, &err, &bak);
+    if (!doc || (err = change(doc, op, &changed)) != 0)
+        goto out;
+    if (!changed) {
+        status = CONTEND_OK;
+        goto out;
+    }
+    /* Between the read above and the write below is the race. */
+    contend_point("json-doc:read-modify-write");
+    if (!(text = json_dumps(doc, JSON_COMPACT))) {
+        err = ENOMEM;
+        goto out;
+    }
+    if (mode == RMW_UNLOCKED) {
+        int rc = save_in_place(d, text, strlen(text));
+        status = rc == 0 ? CONTEND_OK : CONTEND_INFO;
+        err = -rc;
+    } else {
+        int32_t e = 0;
+        status = save_atomic(d, text, strlen(text), &e);
+        err = e;
+    }
+out:
+    if (locked)
+        unlock(d);
+    op->err = status == CONTEND_OK ? 0 : err;
+    free(text);
+    json_decref(doc);
+    return status;
+}
+
+/* Every balance from one load of the document. */
+static int doc_read_all(struct doc *d, struct contend_op *op)
+{
+    bool bak, locked = rmw_mode_of(d) == RMW_LOCKED;
+    int err = 0;
+    if (rmw_mode_of(d) == RMW_NONE) {
+        op->err = ENOTSUP;
+        return CONTEND_FAIL;
+    }
+    if (locked && (err = -lock(d, LOCK_SH)) != 0) {
+        op->err = err;
+        return CONTEND_FAIL;
+    }
+    json_t *doc = load_doc(d, &err, &bak);
+    if (locked)
+        unlock(d);
+    json_t *acc = json_object_get(doc, "accounts");
+    if (!json_is_object(acc)) {
+        op->err = doc ? EBADMSG : err;
+        json_decref(doc);
+        return CONTEND_FAIL;
+    }
+    const char *name;
+    json_t *v;
+    int64_t sum = 0, min = INT64_MAX;
+    json_object_foreach(acc, name, v) {
+        int64_t b = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+        sum += b;
+        min = b < min ? b : min;
+    }
+    op->value = sum;
+    op->value2 = (uint64_t)(min == INT64_MAX ? 0 : min);
+    json_decref(doc);
+    return CONTEND_OK;
+}
+
 static int doc_apply(void *handle, struct contend_op *op)
 {
     struct doc *d = handle;
@@ -321,21 +484,53 @@ static int doc_apply(void *handle, struct contend_op *op)
         return doc_incr(d, op);
     case CONTEND_OP_READ:
         return doc_read(d, op);
+    case CONTEND_OP_TRANSFER:
+        return doc_rmw(d, op, change_transfer);
+    case CONTEND_OP_CLAIM:
+        return doc_rmw(d, op, change_claim);
+    case CONTEND_OP_READ_ALL:
+        return doc_read_all(d, op);
     default:
         op->err = ENOTSUP;
         return CONTEND_FAIL;
     }
 }
 
+/* The first document: counters, plus the bank's accounts or the claims. */
+static char *initial_doc(const struct contend_env *env)
+{
+    json_t *doc = json_pack("{s:{}}", "counters");
+    if (doc && strcmp(env->workload, "claim") == 0)
+        json_object_set_new(doc, "claims", json_object());
+    if (doc && strcmp(env->workload, "bank") == 0) {
+        json_object_set_new(doc, "accounts", json_object());
+        for (uint64_t k = 0; k < env->keys; k++)
+            section_set(doc, "accounts", k, CONTEND_BANK_INITIAL);
+    }
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+/* Accounts a document may hold: each is a JSON member rewritten per op. */
+#define DOC_MAX_ACCOUNTS (1u << 20)
+
 static int doc_setup(const struct contend_env *env)
 {
     struct doc d;
     doc_paths(&d, env->store_dir);
-    static const char empty[] = "{\"counters\":{}}";
+    if (strcmp(env->workload, "bank") == 0 && env->keys > DOC_MAX_ACCOUNTS)
+        return -EFBIG;
+    char *empty = initial_doc(env);
+    if (!empty)
+        return -ENOMEM;
     int fd = open(d.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        free(empty);
         return -errno;
-    int rc = write_all(fd, empty, sizeof empty - 1, 0);
+    }
+    int rc = write_all(fd, empty, strlen(empty), 0);
+    free(empty);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
     close(fd);
@@ -356,9 +551,13 @@ static int doc_read_state(const struct contend_env *env, const struct contend_si
     }
     if (bak)
         sink->stat(sink->ctx, "bak_fallback", 1);
-    const char *name;
+    const char *name, *section = "counters";
     json_t *v;
-    json_object_foreach(json_object_get(doc, "counters"), name, v) {
+    if (strcmp(env->workload, "bank") == 0)
+        section = "accounts";
+    else if (strcmp(env->workload, "claim") == 0)
+        section = "claims";
+    json_object_foreach(json_object_get(doc, section), name, v) {
         char *end;
         unsigned long long k = strtoull(name + 1, &end, 10);
         if (name[0] == 'k' && *end == '\0' && json_is_integer(v))
@@ -372,7 +571,7 @@ const struct contend_target contend_target_json_doc = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "json-doc",
     .help = "a JSON document of counters, read-modify-write (the atomic_io pattern)",
-    .flags = CONTEND_TARGET_OPEN_PER_THREAD,
+    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_NO_OVERDRAFT,
     .variants = doc_variants,
     .workloads = doc_workloads,
     .setup = doc_setup,

@@ -67,9 +67,12 @@ enum contend_op_kind {
     CONTEND_OP_INCR = 1,     /* counter: key += 1; value = new value (or -1 if unknown) */
     CONTEND_OP_READ = 2,     /* counter: value = current value of key */
     CONTEND_OP_APPEND = 3,   /* ledger: append a record for op id; value = seq written */
-    CONTEND_OP_TRANSFER = 4, /* bank: move arg from account key to key2 */
-    CONTEND_OP_READ_ALL = 5, /* bank: value = sum of all balances seen in one read */
-    CONTEND_OP_CLAIM = 6,    /* claim: insert id key if absent; value = 1 won, 0 lost */
+    CONTEND_OP_TRANSFER = 4, /* bank: move arg from account key to key2; value = 1 moved,
+                              * 0 declined (the source held less than arg) */
+    CONTEND_OP_READ_ALL = 5, /* bank: value = sum of all balances seen in one read,
+                              * value2 = (uint64_t) the smallest balance seen */
+    CONTEND_OP_CLAIM = 6,    /* claim: insert id key if absent, owned by op->id;
+                              * value = 1 won, 0 lost */
     CONTEND_OP_PUT = 7,      /* cache: put key -> buf */
     CONTEND_OP_GET = 8,      /* cache: get key -> buf; value = 1 hit, 0 miss */
     CONTEND_OP_ENQUEUE = 9,  /* queue: produce message id key */
@@ -140,6 +143,11 @@ struct contend_option {
 #define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
 #define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut */
+/* open() once per worker process even when the target opens per thread: the
+ * worker's threads share one handle (the shared-connection variants).  Added
+ * in ABI 1 without a version bump: a table that does not set it behaves as
+ * before. */
+#define CONTEND_VARIANT_OPEN_PER_WORKER 0x100u
 
 struct contend_variant {
     const char *name;
@@ -150,6 +158,13 @@ struct contend_variant {
 
 #define CONTEND_TARGET_OPEN_PER_THREAD 0x1u /* open() once per thread, else once per worker */
 #define CONTEND_TARGET_NO_STATE 0x2u        /* no final state: checkers skip state checks */
+/* bank: a transfer that would take its source below zero is declined, so the
+ * checker reports any negative balance (negative-balance).  Added in ABI 1. */
+#define CONTEND_TARGET_NO_OVERDRAFT 0x100u
+
+/* bank: every account holds this much after setup(), so the total of `keys`
+ * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */
+#define CONTEND_BANK_INITIAL 100
 
 struct contend_target {
     uint32_t abi_version; /* CONTEND_TARGET_ABI */
