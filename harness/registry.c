@@ -21,6 +21,7 @@ const struct contend_kind contend_core_kinds[] = {
     {"hang", "a worker made no progress for `timeout`"},
     {"corrupt-store", "the store could not be read back at the end of the run"},
     {"integrity", "the store's own integrity check failed"},
+    {"lost-durable", "an op acknowledged as durable was gone after a power cut and recovery"},
     {NULL, NULL},
 };
 
