@@ -460,7 +460,7 @@ static int restore_bak(const struct doc *d)
         rc = -errno;
     if (rc)
         unlink(d->tmp);
-    else if (d->fsync)
+    else if (d->dirsync)
         rc = fsync_dir(d->dir);
     free(text);
     return rc;

@@ -55,7 +55,7 @@ contend_scenario_test(faults.pause-threads 0 REGEX "json-doc:flock .*pass"
 
 # The repro line spells out the fault plan (the scenario's fault keys).
 contend_scenario_test(faults.repro-line 1
-                      REGEX "repro: contend run .*crash.ini --case flock-inplace --set kill=10 --set fault_at=write .*--seed 1"
+                      REGEX "repro: contend run .*crash.ini --case flock-inplace --set kill=8 --set fault_at=write .*--seed 1"
                       ARGS run ${S}/crash.ini --case flock-inplace --set expect=hang --quiet)
 # Same seed, same faults at the same ops and places.
 add_test(NAME faults.replay

@@ -427,6 +427,8 @@ static void faults_finish(void *state, struct contend_run_info *ri)
 static bool faults_exited(void *state, struct contend_run_info *ri, uint32_t worker, int status)
 {
     struct fstate *s = state;
+    if (!s->ctl)
+        return false;
     struct contend_fault_worker *w = contend_fault_ctl_worker(s->ctl, worker);
     __atomic_store_n(&w->pause_t, 0, __ATOMIC_RELAXED);
     uint32_t planned = __atomic_exchange_n(&w->planned, 0, __ATOMIC_ACQ_REL);
@@ -614,6 +616,8 @@ static void power_cut(struct fstate *s, struct contend_run_info *ri)
 static void faults_tick(void *state, struct contend_run_info *ri, uint64_t now)
 {
     struct fstate *s = state;
+    if (!s->ctl)
+        return;
     if (s->pause_ns)
         end_pauses(s, ri, now);
     if (__atomic_load_n(&s->ctl->cut_req, __ATOMIC_ACQUIRE) == 1)

@@ -331,8 +331,8 @@ static int firing(void)
 /* A write the action cuts short: the kernel checks for a fatal signal before
  * each page it copies, so what reaches the file is a prefix that ends at a
  * page boundary of the file offset (possibly nothing). */
-static void fire_in_write(int fd, const void *buf, size_t n, off_t off, int positional,
-                          unsigned call)
+static void fire_in_write(struct contend_ulog_entry *e, int fd, const void *buf, size_t n,
+                          off_t off, int positional, unsigned call)
 {
     size_t first = PAGE - (size_t)((uint64_t)off % PAGE);
     size_t options = 1;
@@ -343,6 +343,10 @@ static void fire_in_write(int fd, const void *buf, size_t n, off_t off, int posi
     size_t k = (size_t)contend_rng_below(&rng, options);
     size_t prefix = k == 0 ? 0 : first + (k - 1) * PAGE;
     ssize_t w = 0;
+    /* The log says what the write changed: the prefix, not what it asked
+     * for, or a torn cut would "keep" bytes that never reached the file. */
+    if (e)
+        __atomic_store_n(&e->len, (uint64_t)prefix, __ATOMIC_RELAXED);
     if (prefix)
         w = positional ? REAL(pwrite)(fd, buf, prefix, off) : REAL(write)(fd, buf, prefix);
     fire(call, w > 0 ? (uint64_t)w : 0);
@@ -713,10 +717,12 @@ static ssize_t do_write(int fd, uint32_t f, const void *buf, size_t n, off_t off
             struct stat st;
             off = fstat(fd, &st) == 0 ? st.st_size : 0;
         }
-        fire_in_write(fd, buf, todo, off, positional, call);
+        fire_in_write(e, fd, buf, todo, off, positional, call);
     }
     ssize_t w = positional ? REAL(pwrite)(fd, buf, todo, off) : REAL(write)(fd, buf, todo);
     int saved = errno;
+    if (e && (size_t)(w < 0 ? 0 : w) < todo)
+        __atomic_store_n(&e->len, (uint64_t)(w < 0 ? 0 : w), __ATOMIC_RELAXED); /* as written */
     if (e && append && w > 0) {
         /* O_APPEND wrote at the end as it was at the write, not at our fstat. */
         off_t end = lseek(fd, 0, SEEK_CUR);

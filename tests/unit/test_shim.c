@@ -519,6 +519,17 @@ static void test_kill_inside_a_write(void **state)
     /* A page-aligned prefix: 0, 3996 (up to 4096) or 8092 bytes. */
     assert_true(e->aux == 0 || e->aux == 3996 || e->aux == 8092);
     assert_int_equal(contend_fault_ctl_worker(F.ctl, 0)->planned, 1);
+    /* The undo log says what the write did, not what it asked for: a torn
+     * cut must not "keep" bytes that never reached the file. */
+    struct contend_ulog log;
+    assert_int_equal(contend_ulog_open(F.ulog, &log), 0);
+    const struct contend_ulog_entry *last = NULL;
+    for (uint64_t i = 0; i < log.hdr->nslots; i++)
+        if (log.ent[i].type == CONTEND_ULOG_WRITE)
+            last = &log.ent[i];
+    assert_non_null(last);
+    assert_int_equal(last->len, e->aux);
+    contend_ulog_close(&log);
     free(out);
 }
 
