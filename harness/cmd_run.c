@@ -17,6 +17,7 @@
 #include "../reports/report.h"
 #include "check.h"
 #include "commands.h"
+#include "registry.h"
 #include "runjson.h"
 #include "runner.h"
 #include "scenario.h"
@@ -171,13 +172,32 @@ static void append_quoted(char **s, const char *prefix, const char *value)
     free(q);
 }
 
-/* The one line that runs this repetition again: same case, same seed. */
+static bool given(const struct run_args *a, const char *key)
+{
+    for (size_t i = 0; i < a->sets.n; i++)
+        if (strcmp(a->sets.v[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* The one line that runs this repetition again: same case, same seed, and
+ * the extensions' settings (the fault plan is a function of them and the
+ * seed) spelled out even when the scenario file has them. */
 static char *repro_line(const struct run_args *a, const struct contend_case *c, uint64_t seed)
 {
     char *s = contend_strdup("contend run");
     if (a->file) {
         append_quoted(&s, "", a->file);
         append_quoted(&s, "--case ", c->name);
+    }
+    for (size_t i = 0; a->file && i < c->settings.n; i++) {
+        const struct contend_setting *x = &c->settings.v[i];
+        if (!contend_find_extension_key(x->key, NULL) || given(a, x->key) ||
+            contend_case_opt(c, x->key) != x->value)
+            continue; /* not an extension's, on the command line already, or overridden */
+        char *kv = contend_asprintf("%s=%s", x->key, x->value);
+        append_quoted(&s, "--set ", kv);
+        free(kv);
     }
     for (size_t i = 0; i < a->sets.n; i++) {
         const struct contend_setting *x = &a->sets.v[i];

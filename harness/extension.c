@@ -26,3 +26,12 @@ void contend_envlist_set(struct contend_envlist *e, const char *name, const char
     e->v[e->n++] = entry;
     e->v[e->n] = NULL;
 }
+
+const char *contend_envlist_get(const struct contend_envlist *e, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < e->n; i++)
+        if (strncmp(e->v[i], name, len) == 0 && e->v[i][len] == '=')
+            return e->v[i] + len + 1;
+    return NULL;
+}

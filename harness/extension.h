@@ -10,6 +10,7 @@
  *   prepare   before any worker starts: create files, decide a plan;
  *   environ   add variables to the workers' environment (LD_PRELOAD, ...);
  *   tick      every few milliseconds while workers run, with their progress;
+ *   exited    a worker died or exited while the case ran (planned or not);
  *   finish    always, after the workers are gone: clean up, report.
  *
  * Extensions register themselves like targets (CONTEND_EXTENSION_REGISTER),
@@ -34,6 +35,9 @@ struct contend_envlist {
 };
 /* Set NAME=value, replacing an earlier NAME. */
 void contend_envlist_set(struct contend_envlist *e, const char *name, const char *value);
+/* The value of NAME, or NULL.  Several extensions may add to one variable
+ * (LD_PRELOAD): read it, extend it, set it. */
+const char *contend_envlist_get(const struct contend_envlist *e, const char *name);
 
 /* What an extension sees of the run in progress. */
 struct contend_run_info {
@@ -62,6 +66,11 @@ struct contend_extension {
     void (*environ)(void *state, const struct contend_run_info *ri, struct contend_envlist *env);
     void (*tick)(void *state, struct contend_run_info *ri, uint64_t now);
     void (*finish)(void *state, struct contend_run_info *ri);
+    /* Optional: worker `worker` was reaped with wait status `status` while the
+     * case ran.  Return true when the extension caused it (a planned kill):
+     * the runner then does not report it as a crash.  The extension may
+     * start it again with contend_run_restart() (runner.h). */
+    bool (*exited)(void *state, struct contend_run_info *ri, uint32_t worker, int status);
 };
 
 void contend_register_extension(const struct contend_extension *x);

@@ -4,6 +4,7 @@
  * `contend __worker CASE_DIR N` is the worker mode the runner execs; it is not
  * meant for people and is not listed.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,13 @@
 static int cmd_worker(int argc, char **argv)
 {
     uint64_t w;
-    if (argc != 3 || contend_parse_u64(argv[2], &w) != 0 || w > UINT32_MAX) {
-        contend_err("__worker: usage: contend __worker CASE_DIR INDEX");
+    bool recover = argc == 4 && strcmp(argv[3], "--recover") == 0;
+    if ((argc != 3 && !recover) || contend_parse_u64(argv[2], &w) != 0 || w > UINT32_MAX) {
+        contend_err("__worker: usage: contend __worker CASE_DIR INDEX [--recover]");
         return CONTEND_EXIT_USAGE;
     }
+    if (recover)
+        return contend_worker_recover(argv[1], (uint32_t)w);
     return contend_worker_main(argv[1], (uint32_t)w);
 }
 

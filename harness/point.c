@@ -18,6 +18,8 @@
 
 static uint64_t point_max_us;
 static __thread struct contend_rng point_rng;
+static __thread void (*point_hook)(void *arg, const char *name);
+static __thread void *point_hook_arg;
 
 void contend_point_setup(uint64_t max_us)
 {
@@ -30,9 +32,16 @@ void contend_point_seed(uint64_t seed, uint32_t writer, uint64_t idx)
         contend_rng_init(&point_rng, seed ^ 0x70657274757262ull, writer, idx);
 }
 
+void contend_point_hook(void (*fn)(void *arg, const char *name), void *arg)
+{
+    point_hook = fn;
+    point_hook_arg = arg;
+}
+
 void contend_point(const char *name)
 {
-    (void)name;
+    if (point_hook)
+        point_hook(point_hook_arg, name);
     if (!point_max_us)
         return;
     uint64_t us = contend_rng_below(&point_rng, point_max_us + 1);

@@ -22,6 +22,7 @@ const struct contend_kind contend_core_kinds[] = {
     {"corrupt-store", "the store could not be read back at the end of the run"},
     {"integrity", "the store's own integrity check failed"},
     {"misuse", "the store's library reported that it was used wrongly (SQLITE_MISUSE)"},
+    {"lost-durable", "an op acknowledged as durable was gone after a power cut and recovery"},
     {NULL, NULL},
 };
 

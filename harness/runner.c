@@ -9,7 +9,15 @@
  * contend process outlives the command.
  *
  * Workers run in their own process group, not the terminal's, so a Ctrl-C
- * reaches only the runner, which decides what happens to them.
+ * reaches only the runner, which decides what happens to them.  The group's
+ * leader is an anchor process that only sleeps: workers die and are
+ * restarted under faults, and a process group lives only as long as some
+ * member does, so without an anchor a worker restarted after every other
+ * one died (a power cut) would have no group to join.
+ *
+ * Extensions (faults) may restart a worker, kill them all and run the
+ * target's recovery in a fresh worker while the case runs (runner.h); a
+ * death an extension says it caused is not a crash.
  */
 #include "runner.h"
 
@@ -17,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +83,7 @@ int contend_runner_interrupted(void)
 struct wslot {
     pid_t pid;
     bool alive;
+    bool planned; /* its last death was caused by an extension */
     int status;
 };
 
@@ -87,9 +97,12 @@ struct runctx {
     struct wslot *w;           /* procs */
     struct contend_history *h; /* procs * threads, indexed by writer */
     uint32_t nwriters;
-    pid_t pgid;
+    pid_t pgid;   /* the anchor's: every worker's group */
+    pid_t anchor;
     uint64_t t_go;
     bool hung;
+    bool finishing; /* no more restarts */
+    struct contend_envlist env; /* the workers' environment, kept for restarts */
     /* Extensions configured for this case, their state, and what they see. */
     const struct contend_extension *ext[16];
     void *ext_state[16];
@@ -215,11 +228,38 @@ static void worker_environ(struct runctx *r, struct contend_envlist *env)
             r->ext[i]->environ(r->ext_state[i], &r->ri, env);
 }
 
-static int spawn_worker(struct runctx *r, uint32_t w, char **envp)
+/* The group leader: sleeps until the case is over, so that the group
+ * outlives any worker.  Dies with the runner like the workers. */
+static int start_group(struct runctx *r)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        contend_rep_error(r->out, "cannot fork: %s", strerror(errno));
+        return -errno;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        prctl(PR_SET_NAME, "contend-group");
+        if (getppid() != parent)
+            _exit(CONTEND_EXIT_HARNESS);
+        for (;;)
+            pause();
+    }
+    /* Both sides call setpgid, so the group exists whichever runs first. */
+    setpgid(pid, pid);
+    r->anchor = r->pgid = pid;
+    current_pgid = pid;
+    return 0;
+}
+
+/* Fork and exec `contend __worker CASE_DIR w [mode]` in the case's group. */
+static pid_t spawn(struct runctx *r, uint32_t w, const char *mode)
 {
     char idx[16];
     snprintf(idx, sizeof idx, "%u", w);
-    char *argv[] = {self_exe, "__worker", r->case_dir, idx, NULL};
+    char *argv[] = {self_exe, "__worker", r->case_dir, idx, (char *)mode, NULL};
     pid_t parent = getpid();
 
     pid_t pid = fork();
@@ -228,8 +268,10 @@ static int spawn_worker(struct runctx *r, uint32_t w, char **envp)
         return -errno;
     }
     if (pid == 0) {
-        /* The child: join the case's group, die with the runner, exec. */
-        setpgid(0, r->pgid);
+        /* The child: join the case's group, die with the runner, exec.  Never
+         * run in the runner's own group: a power cut stops a worker's group. */
+        if (setpgid(0, r->pgid) < 0)
+            _exit(CONTEND_EXIT_HARNESS);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(CONTEND_EXIT_HARNESS);
@@ -237,34 +279,32 @@ static int spawn_worker(struct runctx *r, uint32_t w, char **envp)
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
-        execve(self_exe, argv, envp);
+        execve(self_exe, argv, r->env.v);
         _exit(127);
     }
-    /* Both sides call setpgid, so the group exists whichever runs first. */
-    if (setpgid(pid, r->pgid ? r->pgid : pid) < 0 && errno != EACCES && errno != ESRCH) {
-        /* The leader of the group may be gone: start a new group. */
-        setpgid(pid, pid);
-    }
-    if (!r->pgid) {
-        r->pgid = pid;
-        current_pgid = pid;
-    }
+    /* EACCES: the child has exec'd, after joining the group itself. */
+    setpgid(pid, r->pgid);
+    return pid;
+}
+
+static int spawn_worker(struct runctx *r, uint32_t w)
+{
+    pid_t pid = spawn(r, w, NULL);
+    if (pid < 0)
+        return (int)pid;
     r->w[w].pid = pid;
     r->w[w].alive = true;
+    r->w[w].planned = false;
     r->pids[w] = pid;
     return 0;
 }
 
 static int spawn_all(struct runctx *r)
 {
-    struct contend_envlist env = {0};
-    int rc = 0;
-    worker_environ(r, &env);
+    int rc = start_group(r);
+    worker_environ(r, &r->env);
     for (uint32_t w = 0; w < r->c->procs && rc == 0; w++)
-        rc = spawn_worker(r, w, env.v);
-    for (size_t i = 0; i < env.n; i++)
-        free(env.v[i]);
-    free(env.v);
+        rc = spawn_worker(r, w);
     return rc;
 }
 
@@ -318,6 +358,17 @@ static void kill_all(struct runctx *r)
             kill(r->w[w].pid, SIGKILL);
 }
 
+/* A worker is gone: ask the extensions whether they caused it.  One of
+ * them may restart it (contend_run_restart) before this returns. */
+static void worker_gone(struct runctx *r, uint32_t w)
+{
+    r->pids[w] = 0;
+    for (size_t i = 0; i < r->next; i++)
+        if (r->ext[i]->exited &&
+            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status))
+            r->w[w].planned = true;
+}
+
 /* Reap what has exited; returns how many workers are still alive. */
 static uint32_t reap(struct runctx *r, bool block)
 {
@@ -333,11 +384,72 @@ static uint32_t reap(struct runctx *r, bool block)
         if (p == r->w[w].pid || (p < 0 && errno == ECHILD)) {
             r->w[w].alive = false;
             r->w[w].status = p < 0 ? 0 : st;
-        } else {
-            alive++;
+            worker_gone(r, w);
         }
+        if (r->w[w].alive)
+            alive++;
     }
     return alive;
+}
+
+/* ---- what extensions may do while the case runs (runner.h) -------------- */
+
+static struct runctx *ctx_of(struct contend_run_info *ri)
+{
+    return (struct runctx *)((char *)ri - offsetof(struct runctx, ri));
+}
+
+int contend_run_restart(struct contend_run_info *ri, uint32_t worker)
+{
+    struct runctx *r = ctx_of(ri);
+    if (r->finishing || interrupted || worker >= r->c->procs || r->w[worker].alive)
+        return -ECANCELED;
+    return spawn_worker(r, worker);
+}
+
+void contend_run_stop_all(struct contend_run_info *ri, bool *was_alive)
+{
+    struct runctx *r = ctx_of(ri);
+    for (uint32_t w = 0; w < r->c->procs; w++) {
+        was_alive[w] = r->w[w].alive;
+        if (r->w[w].alive)
+            kill(r->w[w].pid, SIGKILL);
+    }
+    reap(r, true);
+}
+
+int contend_run_recover(struct contend_run_info *ri, int *code)
+{
+    struct runctx *r = ctx_of(ri);
+    if (r->finishing || interrupted)
+        return -ECANCELED;
+    pid_t pid = spawn(r, 0, "--recover");
+    if (pid < 0)
+        return (int)pid;
+    uint64_t start = contend_now_ns();
+    int st = 0;
+    for (;;) {
+        pid_t p = waitpid(pid, &st, WNOHANG);
+        if (p == pid)
+            break;
+        if (p < 0 && errno != EINTR)
+            return -errno;
+        if (interrupted || contend_now_ns() - start > r->c->timeout_ns) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            return interrupted ? -ECANCELED : -ETIMEDOUT;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return 0;
+}
+
+void contend_run_parent_env(struct contend_run_info *ri, struct contend_env *env)
+{
+    parent_env(ctx_of(ri), env);
 }
 
 static void sleep_ms(unsigned ms)
@@ -453,6 +565,8 @@ static void report_exit(struct runctx *r, uint32_t w)
 {
     const struct contend_case *c = r->c;
     int st = r->w[w].status;
+    if (r->w[w].planned)
+        return;
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
         struct contend_witness wit[CONTEND_MAX_WITNESS];
@@ -525,8 +639,14 @@ static void monitor(struct runctx *r)
 
 static void finish_processes(struct runctx *r)
 {
+    r->finishing = true;
     kill_all(r);
     reap(r, true);
+    if (r->anchor > 0) {
+        while (waitpid(r->anchor, NULL, 0) < 0 && errno == EINTR) {
+        }
+        r->anchor = 0;
+    }
     current_pgid = 0;
     for (uint32_t w = 0; w < r->c->procs; w++)
         r->pids[w] = 0;
@@ -543,6 +663,9 @@ static void release(struct runctx *r)
     free(r->h);
     free(r->w);
     free(r->pids);
+    for (size_t i = 0; i < r->env.n; i++)
+        free(r->env.v[i]);
+    free(r->env.v);
     contend_control_close(r->ctl);
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "extension.h"
 #include "result.h"
 #include "scenario.h"
 
@@ -24,5 +25,19 @@ int contend_runner_interrupted(void);
  * *out, or CONTEND_EXIT_INTERRUPTED (out->case_dir says what was kept). */
 int contend_run_case(const struct contend_case *c, uint32_t rep, const struct contend_run_opts *o,
                      struct contend_rep *out);
+
+/* For extensions, from their tick and exited hooks while the case runs. */
+
+/* Start worker `worker` again (after it died); its threads continue their
+ * histories.  -ECANCELED once the case is ending. */
+int contend_run_restart(struct contend_run_info *ri, uint32_t worker);
+/* SIGKILL every worker and reap them; was_alive[procs] says which were
+ * running.  Their deaths go through the extensions' exited hooks. */
+void contend_run_stop_all(struct contend_run_info *ri, bool *was_alive);
+/* Run the target's recover() in a fresh worker (`__worker ... --recover`,
+ * same environment) and wait for it; *code is its exit status. */
+int contend_run_recover(struct contend_run_info *ri, int *code);
+/* The environment the target's parent-side hooks (read_state) get. */
+void contend_run_parent_env(struct contend_run_info *ri, struct contend_env *env);
 
 #endif /* CONTEND_RUNNER_H */

@@ -13,6 +13,12 @@
  * invocation, calls the target, writes the completion and records the
  * latency.  It allocates nothing and takes no lock of its own: everything it
  * touches is per thread or read-only.
+ *
+ * With faults configured (harness/faults/), the worker runs its part of the
+ * fault plan around each op, and a worker started again after a planned
+ * kill or a power cut runs the target's recover() before opening it, as the
+ * real program does at start-up; `contend __worker CASE_DIR N --recover`
+ * runs only that, for the runner after a power cut.
  */
 #include "worker.h"
 
@@ -26,6 +32,7 @@
 
 #include "casefile.h"
 #include "control.h"
+#include "faults/inject.h"
 #include "history.h"
 #include "point.h"
 #include "util.h"
@@ -40,6 +47,7 @@ struct wthread {
     void *handle;
     struct contend_env env;
     struct contend_gen gen;
+    struct contend_fault_thread faults;
     unsigned char buf[OP_BUF_SIZE];
 };
 
@@ -51,6 +59,7 @@ struct wproc {
     struct contend_control *ctl;
     void *shared_handle; /* when the target opens once per worker */
     struct wthread *t;
+    struct contend_fault_proc *faults; /* NULL without faults */
 };
 
 static void thread_error(struct contend_history *h, const char *fmt, ...)
@@ -133,6 +142,7 @@ static void run_ops(struct wproc *p, struct wthread *t)
     const uint64_t t0 = p->ctl->t_go;
     const uint64_t seed = c->seed;
     const bool timed = c->duration_ns != 0;
+    struct contend_fault_thread *ft = p->faults ? &t->faults : NULL;
     uint64_t limit = timed ? h->hdr->capacity : c->ops;
     struct contend_op op;
     struct contend_rng rng;
@@ -161,9 +171,13 @@ static void run_ops(struct wproc *p, struct wthread *t)
 
         uint64_t start = contend_now_ns();
         struct contend_record *r = contend_history_invoke(h, idx, &op, start);
+        if (ft)
+            contend_faults_before(ft, idx);
         int status = tg->apply(handle, &op);
         if (status != CONTEND_OK && status != CONTEND_FAIL)
             status = CONTEND_INFO; /* a target that cannot say is indeterminate */
+        if (ft)
+            contend_faults_after(ft, idx);
         uint64_t end = contend_now_ns();
         contend_history_complete(h, r, &op, status, end);
 
@@ -202,6 +216,7 @@ static void *thread_run(void *arg)
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_RUNNING, __ATOMIC_RELEASE);
     if (t->h.hdr->t_first == 0)
         t->h.hdr->t_first = contend_now_ns();
+    contend_faults_thread_init(p->faults, &t->faults, t->writer, contend_history_count(&t->h));
 
     run_ops(p, t);
 
@@ -285,6 +300,22 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
     if ((rc = open_histories(&p)) != 0)
         goto out;
     contend_point_setup(p.c.perturb_us);
+    if ((rc = contend_faults_proc_open(&p.c, worker, &p.faults)) != 0) {
+        for (uint32_t i = 0; i < p.c.threads; i++)
+            thread_error(&p.t[i].h, "cannot set up faults: %s", strerror(-rc));
+        goto out;
+    }
+    /* Started again after a planned kill or a power cut: recover first. */
+    if (p.t[0].h.hdr->starts > 1 && p.c.tg->recover) {
+        struct contend_env env;
+        init_env(&p, &env, UINT32_MAX);
+        if ((rc = p.c.tg->recover(&env)) != 0) {
+            for (uint32_t i = 0; i < p.c.threads; i++)
+                thread_error(&p.t[i].h, "target %s: recovery failed: %s", p.c.tg->name,
+                             strerror(rc < 0 ? -rc : EIO));
+            goto out;
+        }
+    }
 
     if (!open_per_thread(&p.c)) {
         struct contend_env env;
@@ -304,7 +335,31 @@ out:
     for (uint32_t i = 0; p.t && i < p.c.threads; i++)
         contend_history_close(&p.t[i].h);
     free(p.t);
+    contend_faults_proc_close(p.faults);
     contend_control_close(p.ctl);
     contend_case_free(&p.c);
     return rc ? CONTEND_EXIT_HARNESS : CONTEND_EXIT_OK;
+}
+
+int contend_worker_recover(const char *case_dir, uint32_t worker)
+{
+    struct wproc p;
+    struct contend_env env;
+    char path[PATH_MAX];
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    p.case_dir = case_dir;
+    p.worker = worker;
+    snprintf(p.store_dir, sizeof p.store_dir, "%s/store", case_dir);
+    snprintf(path, sizeof path, "%s/case.json", case_dir);
+    if ((rc = contend_casefile_read(path, &p.c)) != 0)
+        return CONTEND_EXIT_HARNESS;
+    init_env(&p, &env, UINT32_MAX);
+    rc = p.c.tg->recover ? p.c.tg->recover(&env) : 0;
+    if (rc)
+        contend_err("target %s: recovery failed: %s", p.c.tg->name, strerror(rc < 0 ? -rc : EIO));
+    contend_case_free(&p.c);
+    /* 1 is the store's failure, not the harness's: the runner reports it. */
+    return rc ? CONTEND_EXIT_VIOLATION : CONTEND_EXIT_OK;
 }

@@ -19,6 +19,26 @@
  *   flock-nofsync  flock without the fsyncs: correct while the machine stays
  *                  up, and a power cut may lose acknowledged updates.
  *
+ * Variants that only faults expose (scenarios/crash.ini, powercut.ini):
+ *
+ *   flock-inplace    flock, but the document is rewritten where it is:
+ *                    open with O_TRUNC, write, fsync.  A kill between the
+ *                    truncation and the end of the write leaves an empty or
+ *                    partial document, and this writer never keeps a .bak,
+ *                    so neither load() nor recover() has anything to fall
+ *                    back to: corrupt-store.
+ *   flock-nodirsync  flock with temp + fsync + rename, but the directory is
+ *                    never fsynced: the renames live only in the page cache,
+ *                    and a power cut takes the document back to an old
+ *                    version although every update was acknowledged as
+ *                    durable: lost-durable.
+ *   flock-unchecked  flock, but the writer does not check its writes: an
+ *                    I/O error becomes an acknowledged op (io faults).
+ *
+ * recover() is what the program does when it starts after a crash: under the
+ * lock, remove the temporary files dead writers left, and put doc.json.bak
+ * back when doc.json is missing or not a document.
+ *
  * Files in the store directory: doc.json, doc.json.bak, doc.lock, and
  * doc.json.tmp.<pid>.<tid> while a writer is between write and rename.
  *
@@ -30,6 +50,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
@@ -43,7 +64,11 @@
 
 #include "target.h"
 
-enum variant { V_FLOCK, V_FLOCK_NOFSYNC, V_NOLOCK, V_STALE_READ, V_COUNT };
+enum variant {
+    V_FLOCK, V_FLOCK_NOFSYNC, V_NOLOCK, V_STALE_READ,
+    V_FLOCK_INPLACE, V_FLOCK_NODIRSYNC, V_FLOCK_UNCHECKED,
+    V_COUNT
+};
 
 static const struct contend_variant doc_variants[] = {
     [V_FLOCK] = {"flock", "flock, load under the lock, temp file + fsync + rename, .bak",
@@ -54,6 +79,20 @@ static const struct contend_variant doc_variants[] = {
                   "lost-update"},
     [V_STALE_READ] = {"stale-read", "load before taking the lock, write under it",
                       CONTEND_VARIANT_BROKEN, "lost-update"},
+    [V_FLOCK_INPLACE] = {"flock-inplace",
+                         "flock, rewrite the document in place (truncate, write, fsync), no .bak",
+                         CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_MONOTONIC |
+                             CONTEND_VARIANT_DURABLE,
+                         "corrupt-store"},
+    [V_FLOCK_NODIRSYNC] = {"flock-nodirsync",
+                           "flock, temp + fsync + rename, but no fsync of the directory",
+                           CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_MONOTONIC |
+                               CONTEND_VARIANT_DURABLE,
+                           "lost-durable"},
+    [V_FLOCK_UNCHECKED] = {"flock-unchecked", "flock, but write errors are ignored",
+                           CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_MONOTONIC |
+                               CONTEND_VARIANT_DURABLE,
+                           "lost-update"},
     [V_COUNT] = {NULL, NULL, 0, NULL},
 };
 /* A case without `variant` gets the first entry: it must be the correct one. */
@@ -65,6 +104,7 @@ struct doc {
     int variant;
     int lock_fd;
     bool fsync;
+    bool dirsync;
     char path[PATH_MAX], bak[PATH_MAX], tmp[PATH_MAX], lock[PATH_MAX], dir[PATH_MAX];
 };
 
@@ -194,11 +234,28 @@ static int save_atomic(const struct doc *d, const char *text, size_t len, int32_
         return CONTEND_FAIL;
     }
     /* The renames are durable only once the directory is. */
-    if (d->fsync && (rc = fsync_dir(d->dir)) != 0) {
+    if (d->dirsync && (rc = fsync_dir(d->dir)) != 0) {
         *err = -rc;
         return CONTEND_INFO;
     }
     return CONTEND_OK;
+}
+
+/* flock-inplace's writer: the document itself is truncated, then written.
+ * Between the two, and until the write ends, there is no valid document. */
+static int save_truncate(const struct doc *d, const char *text, size_t len, int32_t *err)
+{
+    int fd = open(d->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        *err = errno;
+        return CONTEND_FAIL;
+    }
+    int rc = write_all(fd, text, len, 0);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    *err = -rc;
+    return rc == 0 ? CONTEND_OK : CONTEND_INFO; /* truncated: the document has changed */
 }
 
 static int lock(const struct doc *d, int how)
@@ -221,7 +278,9 @@ static int doc_open(const struct contend_env *env, void **handle)
     if (!d)
         return -ENOMEM;
     d->variant = env->variant_index;
-    d->fsync = (d->variant == V_FLOCK);
+    d->fsync = (d->variant == V_FLOCK || d->variant == V_FLOCK_INPLACE ||
+                d->variant == V_FLOCK_NODIRSYNC || d->variant == V_FLOCK_UNCHECKED);
+    d->dirsync = (d->variant == V_FLOCK || d->variant == V_FLOCK_UNCHECKED);
     d->lock_fd = -1;
     doc_paths(d, env->store_dir);
     if (d->variant != V_NOLOCK) {
@@ -248,7 +307,9 @@ static int doc_read(struct doc *d, struct contend_op *op)
 {
     bool bak;
     int err = 0;
-    bool locked = (d->variant == V_FLOCK || d->variant == V_FLOCK_NOFSYNC);
+    bool locked = (d->variant == V_FLOCK || d->variant == V_FLOCK_NOFSYNC ||
+                   d->variant == V_FLOCK_INPLACE || d->variant == V_FLOCK_NODIRSYNC ||
+                   d->variant == V_FLOCK_UNCHECKED);
     if (locked && (err = -lock(d, LOCK_SH)) != 0) {
         op->err = err;
         return CONTEND_FAIL;
@@ -303,10 +364,18 @@ static int doc_incr(struct doc *d, struct contend_op *op)
         /* In place, a failed write may have changed part of the file. */
         status = rc == 0 ? CONTEND_OK : CONTEND_INFO;
         err = -rc;
+    } else if (d->variant == V_FLOCK_INPLACE) {
+        int32_t e = 0;
+        status = save_truncate(d, text, strlen(text), &e);
+        err = e;
     } else {
         int32_t e = 0;
         status = save_atomic(d, text, strlen(text), &e);
         err = e;
+        if (d->variant == V_FLOCK_UNCHECKED && status != CONTEND_OK) {
+            status = CONTEND_OK; /* the bug: the error is dropped */
+            err = 0;
+        }
     }
     if (status == CONTEND_OK)
         op->value = v;
@@ -567,6 +636,70 @@ static int doc_read_state(const struct contend_env *env, const struct contend_si
     return 0;
 }
 
+/* Put .bak back as the document: temp + fsync + rename + directory fsync,
+ * as the variant writes (a variant without fsyncs recovers without them). */
+static int restore_bak(const struct doc *d)
+{
+    char *text = NULL;
+    int err = 0;
+    json_t *doc = load_file(d->bak, &err);
+    if (!doc)
+        return 0; /* nothing to restore from */
+    text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return -ENOMEM;
+    int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -errno : write_all(fd, text, strlen(text), 0);
+    if (rc == 0 && d->fsync && fsync(fd) < 0)
+        rc = -errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && rename(d->tmp, d->path) < 0)
+        rc = -errno;
+    if (rc)
+        unlink(d->tmp);
+    else if (d->dirsync)
+        rc = fsync_dir(d->dir);
+    free(text);
+    return rc;
+}
+
+static int doc_recover(const struct contend_env *env)
+{
+    struct doc *d = NULL;
+    int rc = doc_open(env, (void **)&d);
+    if (rc)
+        return rc;
+    /* Writers without a lock keep no temporary files and no .bak. */
+    if (d->variant == V_NOLOCK || d->variant == V_FLOCK_INPLACE) {
+        doc_close(d);
+        return 0;
+    }
+    /* Under the lock no live writer is between its temp file and its rename,
+     * so every temp file there is is a dead writer's. */
+    if ((rc = lock(d, LOCK_EX)) != 0) {
+        doc_close(d);
+        return rc;
+    }
+    DIR *dir = opendir(d->dir);
+    struct dirent *de;
+    while (dir && (de = readdir(dir)) != NULL)
+        if (strncmp(de->d_name, "doc.json.tmp.", 13) == 0)
+            unlinkat(dirfd(dir), de->d_name, 0);
+    if (dir)
+        closedir(dir);
+    int err = 0;
+    json_t *doc = load_file(d->path, &err);
+    if (doc)
+        json_decref(doc);
+    else
+        rc = restore_bak(d);
+    unlock(d);
+    doc_close(d);
+    return rc;
+}
+
 const struct contend_target contend_target_json_doc = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "json-doc",
@@ -578,6 +711,7 @@ const struct contend_target contend_target_json_doc = {
     .open = doc_open,
     .apply = doc_apply,
     .close = doc_close,
+    .recover = doc_recover,
     .read_state = doc_read_state,
 };
 CONTEND_TARGET_REGISTER(contend_target_json_doc)
