@@ -13,6 +13,12 @@
  * invocation, calls the target, writes the completion and records the
  * latency.  It allocates nothing and takes no lock of its own: everything it
  * touches is per thread or read-only.
+ *
+ * Under time control the worker's clock is faked (libfaketime).  The history
+ * keeps the faked times, because checkers judge expiry on the clock the
+ * target saw; latencies and the throughput series are measured on the real
+ * clock as well, so that a worker running at 100x does not report its ops
+ * as 100x slower than they were.
  */
 #include "worker.h"
 
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include "casefile.h"
+#include "clock.h"
 #include "control.h"
 #include "history.h"
 #include "point.h"
@@ -49,6 +56,7 @@ struct wproc {
     char store_dir[PATH_MAX];
     uint32_t worker;
     struct contend_control *ctl;
+    bool faked;          /* the clock is not the real one: see the top */
     void *shared_handle; /* when the target opens once per worker */
     struct wthread *t;
 };
@@ -111,6 +119,18 @@ static void wait_for_go(struct contend_control *ctl)
         contend_futex_wait(&ctl->go, 0, 100000000ull);
 }
 
+/* `thinktime` between ops, on the worker's clock (so sped up with it). */
+static void think(uint64_t ns)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(ns / CONTEND_NS_PER_SEC),
+        .tv_nsec = (long)(ns % CONTEND_NS_PER_SEC),
+    };
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+        /* A signal: sleep the rest. */
+    }
+}
+
 /* The hot path. */
 static void run_ops(struct wproc *p, struct wthread *t)
 {
@@ -124,6 +144,8 @@ static void run_ops(struct wproc *p, struct wthread *t)
     const uint64_t t0 = p->ctl->t_go;
     const uint64_t seed = c->seed;
     const bool timed = c->duration_ns != 0;
+    const bool faked = p->faked;
+    const uint64_t think_ns = c->thinktime_ns;
     uint64_t limit = timed ? h->hdr->capacity : c->ops;
     struct contend_op op;
     struct contend_rng rng;
@@ -151,16 +173,22 @@ static void run_ops(struct wproc *p, struct wthread *t)
         contend_point_seed(seed, t->writer, idx);
 
         uint64_t start = contend_now_ns();
+        uint64_t real_start = faked ? contend_real_now_ns() : start;
         struct contend_record *r = contend_history_invoke(h, idx, &op, start);
         int status = tg->apply(handle, &op);
         if (status != CONTEND_OK && status != CONTEND_FAIL)
             status = CONTEND_INFO; /* a target that cannot say is indeterminate */
         uint64_t end = contend_now_ns();
+        uint64_t real_end = faked ? contend_real_now_ns() : end;
+        if (wl->complete)
+            wl->complete(&t->gen, &op, status);
         contend_history_complete(h, r, &op, status, end);
 
-        contend_hist_record(hist, end - start);
-        uint64_t slot = (end - t0) / CONTEND_SERIES_INTERVAL_NS;
+        contend_hist_record(hist, real_end - real_start);
+        uint64_t slot = (real_end - t0) / CONTEND_SERIES_INTERVAL_NS;
         series[slot < CONTEND_SERIES_LEN ? slot : CONTEND_SERIES_LEN - 1]++;
+        if (think_ns)
+            think(think_ns);
     }
     if (timed && contend_history_count(h) >= h->hdr->capacity &&
         !__atomic_load_n(&p->ctl->stop, __ATOMIC_RELAXED))
@@ -197,6 +225,7 @@ static void *thread_run(void *arg)
     run_ops(p, t);
 
     t->h.hdr->t_end = contend_now_ns();
+    t->h.hdr->t_end_real = contend_real_now_ns();
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
     if (t->handle)
         tg->close(t->handle);
@@ -218,6 +247,7 @@ static int open_histories(struct wproc *p)
             return rc;
         }
         t->h.hdr->starts++;
+        t->h.hdr->clock_faked = p->faked;
         init_env(p, &t->env, i);
         init_gen(c, &t->gen, t->writer);
     }
@@ -273,6 +303,7 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         goto out;
     }
     p.t = contend_calloc(p.c.threads, sizeof *p.t);
+    p.faked = contend_clock_is_faked();
     if ((rc = open_histories(&p)) != 0)
         goto out;
     contend_point_setup(p.c.perturb_us);
