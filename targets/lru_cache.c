@@ -134,6 +134,13 @@ static bool valid(const struct contend_lru *c, uint32_t i)
     return i < c->h->pool;
 }
 
+/* Slots below this were ever used.  Read once: without the lock it moves. */
+static uint32_t fresh_of(const struct contend_lru *c)
+{
+    uint32_t f = ld32(&c->h->fresh);
+    return f < c->h->pool ? f : c->h->pool;
+}
+
 static uint64_t now_ns(const struct contend_lru *c)
 {
     if (c->test_now)
@@ -236,8 +243,10 @@ static void hash_insert(struct contend_lru *c, uint32_t i)
 static void hash_remove(struct contend_lru *c, uint32_t i)
 {
     uint32_t *link = &c->buckets[bucket_of(c, ld64(&slot(c, i)->key))];
-    for (uint32_t steps = 0; valid(c, ld32(link)) && steps <= c->h->pool; steps++) {
-        uint32_t j = ld32(link);
+    for (uint32_t steps = 0; steps <= c->h->pool; steps++) {
+        uint32_t j = ld32(link); /* once: without the lock it may change under us */
+        if (!valid(c, j))
+            return;
         if (j == i) {
             st32(link, ld32(&slot(c, i)->hnext));
             return;
@@ -388,7 +397,7 @@ static int repair(struct contend_lru *c)
     st32(&h->exp_head, NIL);
     st32(&h->exp_tail, NIL);
     st32(&h->free_head, NIL);
-    uint32_t fresh = ld32(&h->fresh) < h->pool ? ld32(&h->fresh) : h->pool;
+    uint32_t fresh = fresh_of(c);
     for (uint32_t i = fresh; i-- > 0;) {
         struct lru_slot *s = slot(c, i);
         if (ld32(&s->state) == SLOT_READY)
@@ -548,7 +557,7 @@ void contend_lru_stats(struct contend_lru *c, struct contend_lru_stats *st)
     st->ttl_ns = h->ttl_ns;
     st->count = ld32(&h->count);
     st->high_water = ld32(&h->high_water);
-    uint32_t fresh = ld32(&h->fresh) < h->pool ? ld32(&h->fresh) : h->pool;
+    uint32_t fresh = fresh_of(c);
     for (uint32_t i = 0; i < fresh; i++)
         st->used_slots += ld32(&slot(c, i)->state) != SLOT_FREE;
     st->hits = ld64(&h->hits);
@@ -604,7 +613,7 @@ int contend_lru_check(struct contend_lru *c, char *why, size_t len)
                  "and the expiry list %u", st.used_slots, st.count, nl, ne);
         return -EUCLEAN;
     }
-    uint32_t fresh = ld32(&c->h->fresh) < c->h->pool ? ld32(&c->h->fresh) : c->h->pool;
+    uint32_t fresh = fresh_of(c);
     for (uint32_t i = 0; i < fresh; i++) {
         const struct lru_slot *s = slot(c, i);
         if (ld32(&s->state) != SLOT_FREE && find(c, ld64(&s->key)) == NIL) {
