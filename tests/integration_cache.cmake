@@ -24,13 +24,15 @@ endforeach()
 add_test(NAME cache.ttl-10m-x100-expires
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cache_expiry.sh $<TARGET_FILE:contend>
                  ${S}/cache.ini)
-set_tests_properties(cache.ttl-10m-x100-expires PROPERTIES LABELS integration)
+set_tests_properties(cache.ttl-10m-x100-expires PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
 
 # Nothing of libfaketime is left behind, whatever happened to the run.
 add_test(NAME time.no-leftovers
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/faketime_leftovers.sh $<TARGET_FILE:contend>
                  ${S}/cache.ini)
-set_tests_properties(time.no-leftovers PROPERTIES LABELS integration)
+set_tests_properties(time.no-leftovers PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
 
 # The checker's teeth, from the command line: a broken variant without expect fails.
 contend_scenario_test(cache.nolock-unexpected 1 REGEX "torn-value \\([0-9]+\\): [0-9]+ gets returned"
