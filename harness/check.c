@@ -45,11 +45,35 @@ static int cmp_kv(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Did any worker run on a faked clock (time control)?  Then record times
+ * are on that clock, and the run's duration comes from the real end times. */
+static bool clock_faked(const struct contend_history *h, uint32_t nwriters)
+{
+    for (uint32_t i = 0; i < nwriters; i++)
+        if (h[i].hdr->clock_faked)
+            return true;
+    return false;
+}
+
+/* The start barrier on the workers' clock: the runner's own t0, or with a
+ * faked clock the earliest moment a thread saw the start. */
+static uint64_t workers_t0(const struct contend_history *h, uint32_t nwriters, uint64_t t0)
+{
+    if (!clock_faked(h, nwriters))
+        return t0;
+    uint64_t first = 0;
+    for (uint32_t i = 0; i < nwriters; i++)
+        if (h[i].hdr->t_first && (first == 0 || h[i].hdr->t_first < first))
+            first = h[i].hdr->t_first;
+    return first ? first : t0;
+}
+
 static void figures(const struct contend_case *c, const struct contend_history *h,
                     uint32_t nwriters, uint64_t t0, struct contend_rep *out)
 {
     uint64_t t_end = t0;
     size_t used = 0;
+    const bool faked = clock_faked(h, nwriters);
 
     out->hist = contend_calloc(1, sizeof *out->hist);
     out->series = contend_calloc(CONTEND_SERIES_LEN, sizeof *out->series);
@@ -66,11 +90,13 @@ static void figures(const struct contend_case *c, const struct contend_history *
             out->retries += r->retries;
             if (r->status != CONTEND_OK && r->err == EBUSY)
                 out->busy++;
-            if (r->t_complete > t_end)
+            if (!faked && r->t_complete > t_end)
                 t_end = r->t_complete;
         }
-        if (x->hdr->t_end > t_end)
+        if (!faked && x->hdr->t_end > t_end)
             t_end = x->hdr->t_end;
+        if (faked && x->hdr->t_end_real > t_end)
+            t_end = x->hdr->t_end_real;
         contend_hist_merge(out->hist, x->hist);
         for (size_t s = 0; s < CONTEND_SERIES_LEN; s++) {
             out->series[s] += x->series[s];
@@ -98,6 +124,8 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     struct contend_writer_hist *wh = contend_calloc(nwriters, sizeof *wh);
 
     figures(c, h, nwriters, t0, out);
+    t0 = workers_t0(h, nwriters, t0);
+    out->t0 = t0;
     for (uint32_t i = 0; i < nwriters; i++)
         wh[i] = (struct contend_writer_hist){
             .worker = h[i].hdr->worker, .thread = h[i].hdr->thread, .writer = i,

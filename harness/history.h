@@ -71,9 +71,17 @@ struct contend_history_header {
     uint32_t state;        /* enum contend_thread_state (atomic) */
     uint32_t full;         /* capacity ran out before the run ended */
     char error[512];       /* why the thread could not run */
+    /* The worker's clock is not the runner's (libfaketime): record times are
+     * on the worker's clock, latencies and the series on the real one, and
+     * t_end_real says when the thread finished on the real monotonic clock. */
+    uint32_t clock_faked;
+    uint32_t pad0;
+    uint64_t t_end_real;
 };
 
 #define CONTEND_HISTORY_HIST_OFF 4096ul
+_Static_assert(sizeof(struct contend_history_header) <= CONTEND_HISTORY_HIST_OFF,
+               "the header fits in its page");
 #define CONTEND_HISTORY_SERIES_OFF                                                           \
     ((CONTEND_HISTORY_HIST_OFF + sizeof(struct contend_hist) + 4095ul) & ~4095ul)
 #define CONTEND_HISTORY_RECORDS_OFF                                                          \

@@ -35,6 +35,7 @@ static const struct {
     {"run", contend_cmd_run, "run a scenario, or one case from flags"},
     {"list", contend_cmd_list, "targets, variants, workloads, violations, scenario keys"},
     {"__worker", cmd_worker, NULL},
+    {"__faketime-shm", contend_cmd_faketime_shm, NULL},
 };
 
 static void usage(FILE *out)

@@ -37,6 +37,7 @@ const struct contend_key contend_core_keys[] = {
     {"timeout", "duration", "30s", "a worker without progress for this long is a hang"},
     {"repeat", "count", "1", "run the case N times, seeds seed .. seed+N-1"},
     {"history_cap", "count", "16M", "history records per thread when `duration` is set"},
+    {"thinktime", "duration", "0", "pause between a thread's ops, on the worker's clock"},
     {"min_tps", "number", NULL, "gate: fail (exit 3) below this throughput"},
     {"max_p99_us", "number", NULL, "gate: fail (exit 3) above this p99 latency"},
     {"description", "text", NULL, "one line for reports"},
@@ -222,6 +223,12 @@ static int apply_core(struct contend_case *c, const struct contend_setting *s, b
             c->repeat = (uint32_t)v;
     } else if (strcmp(k, "history_cap") == 0) {
         rc = set_count(s, 16, 1ull << 32, &c->history_cap);
+    } else if (strcmp(k, "thinktime") == 0) {
+        /* 0 is allowed here: it is the default, no pause. */
+        if (strcmp(s->value, "0") != 0)
+            rc = set_duration(s, &c->thinktime_ns);
+        else
+            c->thinktime_ns = 0;
     } else if (strcmp(k, "min_tps") == 0) {
         rc = set_number(s, &c->min_tps);
     } else if (strcmp(k, "max_p99_us") == 0) {

@@ -19,6 +19,11 @@
  * kill or a power cut runs the target's recover() before opening it, as the
  * real program does at start-up; `contend __worker CASE_DIR N --recover`
  * runs only that, for the runner after a power cut.
+ * Under time control the worker's clock is faked (libfaketime).  The history
+ * keeps the faked times, because checkers judge expiry on the clock the
+ * target saw; latencies and the throughput series are measured on the real
+ * clock as well, so that a worker running at 100x does not report its ops
+ * as 100x slower than they were.
  */
 #include "worker.h"
 
@@ -31,6 +36,7 @@
 #include <string.h>
 
 #include "casefile.h"
+#include "clock.h"
 #include "control.h"
 #include "faults/inject.h"
 #include "history.h"
@@ -57,6 +63,7 @@ struct wproc {
     char store_dir[PATH_MAX];
     uint32_t worker;
     struct contend_control *ctl;
+    bool faked;          /* the clock is not the real one: see the top */
     void *shared_handle; /* when the target opens once per worker */
     struct wthread *t;
     struct contend_fault_proc *faults; /* NULL without faults */
@@ -129,6 +136,18 @@ static void wait_for_go(struct contend_control *ctl)
         contend_futex_wait(&ctl->go, 0, 100000000ull);
 }
 
+/* `thinktime` between ops, on the worker's clock (so sped up with it). */
+static void think(uint64_t ns)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(ns / CONTEND_NS_PER_SEC),
+        .tv_nsec = (long)(ns % CONTEND_NS_PER_SEC),
+    };
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+        /* A signal: sleep the rest. */
+    }
+}
+
 /* The hot path. */
 static void run_ops(struct wproc *p, struct wthread *t)
 {
@@ -143,6 +162,8 @@ static void run_ops(struct wproc *p, struct wthread *t)
     const uint64_t seed = c->seed;
     const bool timed = c->duration_ns != 0;
     struct contend_fault_thread *ft = p->faults ? &t->faults : NULL;
+    const bool faked = p->faked;
+    const uint64_t think_ns = c->thinktime_ns;
     uint64_t limit = timed ? h->hdr->capacity : c->ops;
     struct contend_op op;
     struct contend_rng rng;
@@ -170,6 +191,7 @@ static void run_ops(struct wproc *p, struct wthread *t)
         contend_point_seed(seed, t->writer, idx);
 
         uint64_t start = contend_now_ns();
+        uint64_t real_start = faked ? contend_real_now_ns() : start;
         struct contend_record *r = contend_history_invoke(h, idx, &op, start);
         if (ft)
             contend_faults_before(ft, idx);
@@ -179,11 +201,16 @@ static void run_ops(struct wproc *p, struct wthread *t)
         if (ft)
             contend_faults_after(ft, idx);
         uint64_t end = contend_now_ns();
+        uint64_t real_end = faked ? contend_real_now_ns() : end;
+        if (wl->complete)
+            wl->complete(&t->gen, &op, status);
         contend_history_complete(h, r, &op, status, end);
 
-        contend_hist_record(hist, end - start);
-        uint64_t slot = (end - t0) / CONTEND_SERIES_INTERVAL_NS;
+        contend_hist_record(hist, real_end - real_start);
+        uint64_t slot = (real_end - t0) / CONTEND_SERIES_INTERVAL_NS;
         series[slot < CONTEND_SERIES_LEN ? slot : CONTEND_SERIES_LEN - 1]++;
+        if (think_ns)
+            think(think_ns);
     }
     if (timed && contend_history_count(h) >= h->hdr->capacity &&
         !__atomic_load_n(&p->ctl->stop, __ATOMIC_RELAXED))
@@ -221,6 +248,7 @@ static void *thread_run(void *arg)
     run_ops(p, t);
 
     t->h.hdr->t_end = contend_now_ns();
+    t->h.hdr->t_end_real = contend_real_now_ns();
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
     if (t->handle)
         tg->close(t->handle);
@@ -242,6 +270,7 @@ static int open_histories(struct wproc *p)
             return rc;
         }
         t->h.hdr->starts++;
+        t->h.hdr->clock_faked = p->faked;
         init_env(p, &t->env, i);
         init_gen(c, &t->gen, t->writer);
     }
@@ -297,6 +326,7 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         goto out;
     }
     p.t = contend_calloc(p.c.threads, sizeof *p.t);
+    p.faked = contend_clock_is_faked();
     if ((rc = open_histories(&p)) != 0)
         goto out;
     contend_point_setup(p.c.perturb_us);

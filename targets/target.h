@@ -78,7 +78,21 @@ enum contend_op_kind {
     CONTEND_OP_ENQUEUE = 9,  /* queue: produce message id key */
     CONTEND_OP_DEQUEUE = 10, /* queue: consume; value = message id, -1 if empty */
     CONTEND_OP_ACK = 11,     /* queue: acknowledge message key */
+    CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
     CONTEND_OP_KIND_MAX = 32
+};
+
+/* What a cache target reports from read_state(), through sink->value(), so
+ * that the cache workload's checker can judge the final state without
+ * knowing the target.  A target with several caches (one per worker
+ * process) sums the counters and reports each cache's resident entries. */
+enum contend_cache_state_key {
+    CONTEND_CACHE_CAPACITY = 0,   /* entries one cache may hold */
+    CONTEND_CACHE_TTL_NS = 1,     /* time to live of an entry */
+    CONTEND_CACHE_HITS = 2,       /* gets the target answered with a value */
+    CONTEND_CACHE_MISSES = 3,     /* gets it answered with nothing */
+    CONTEND_CACHE_HIGH_WATER = 4, /* most entries any cache ever held */
+    CONTEND_CACHE_RESIDENT = 16,  /* + i: entries cache i holds at the end */
 };
 
 /* One operation, as the worker hands it to apply().  The worker owns the

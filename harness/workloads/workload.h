@@ -63,6 +63,11 @@ struct contend_workload {
     void (*gen)(const struct contend_gen *g, uint64_t seq, struct contend_rng *rng,
                 struct contend_op *op);
     int (*check)(struct contend_check *chk);
+    /* Optional, in the worker after apply() and before the completion is
+     * recorded: look at what the target returned (op->buf) and put what the
+     * checker needs into op->value / op->value2, since the history keeps no
+     * payload.  Pure and allocation-free, like gen(). */
+    void (*complete)(const struct contend_gen *g, struct contend_op *op, int status);
 };
 
 void contend_register_workload(const struct contend_workload *w);
