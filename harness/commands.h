@@ -7,5 +7,6 @@
 
 int contend_cmd_run(int argc, char **argv);
 int contend_cmd_list(int argc, char **argv);
+int contend_cmd_verify(int argc, char **argv);
 
 #endif /* CONTEND_COMMANDS_H */
