@@ -21,6 +21,7 @@ const struct contend_kind contend_core_kinds[] = {
     {"hang", "a worker made no progress for `timeout`"},
     {"corrupt-store", "the store could not be read back at the end of the run"},
     {"integrity", "the store's own integrity check failed"},
+    {"superlinear-growth", "per-op cost grows with the store (max_growth, or expected)"},
     {NULL, NULL},
 };
 
