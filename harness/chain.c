@@ -463,7 +463,10 @@ static void finish_line(struct chain *c, const char *buf, struct line_info *li, 
     uint64_t no = ++c->st->lines, off = base + li->off;
     if (li->redo) {
         struct problems pb;
+        uint64_t fast = c->h.fast, slow = c->h.slow; /* counted once already */
         analyze(c, &c->h, buf + li->off, li->len, li, &pb);
+        c->h.fast = fast;
+        c->h.slow = slow;
         for (unsigned i = 0; i < pb.n; i++)
             violation(c, pb.v[i].kind, no, off, 0, "%s", pb.v[i].reason);
     }
