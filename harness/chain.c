@@ -740,7 +740,8 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
         free(b->buf);
         b->buf = contend_calloc(1, b->cap);
     }
-    memcpy(b->buf, carry, carry_n);
+    if (carry_n)
+        memcpy(b->buf, carry, carry_n);
     b->have = carry_n;
     b->base = base;
     for (;;) {
