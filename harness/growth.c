@@ -14,11 +14,15 @@
  * medians by nothing that matters.
  *
  * Noise.  The machine this runs on is shared; a neighbour's burst makes a
- * stretch of consecutive ops slow, which is a stretch of sizes.  Medians per
- * bucket ignore bursts shorter than half a bucket (1/32 of the run), and the
- * Theil-Sen slope ignores a minority of bad buckets.  What is left is the
- * cost trend of the variant itself: ~0 for a tail scan, ~1 for a whole-file
- * re-read.
+ * stretch of consecutive ops slow, which is a stretch of sizes, and a
+ * neighbour that starts (or stops) makes every later op slower (or faster):
+ * a step.  Medians per bucket ignore bursts shorter than half a bucket; the
+ * size range is cut in three parts of equal log width, each gets its own
+ * Theil-Sen slope (the median of its pairwise slopes, so one bad bucket does
+ * not tilt it), and the exponent is the median of the three, so a step tilts
+ * one part and not the result.  Growth that belongs to the variant tilts all
+ * three.  What is left is the cost trend of the variant itself: ~0 for a
+ * tail scan, ~1 for a whole-file re-read.
  */
 #include "growth.h"
 
@@ -51,6 +55,22 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Theil-Sen: the median of the pairwise slopes of points [from, to). */
+static bool theil_sen(const double *lx, const double *ly, unsigned from, unsigned to, double *out)
+{
+    double slopes[CONTEND_GROWTH_BUCKETS * CONTEND_GROWTH_BUCKETS / 2];
+    size_t k = 0;
+    for (unsigned i = from; i < to; i++)
+        for (unsigned j = i + 1; j < to; j++)
+            if (lx[j] > lx[i])
+                slopes[k++] = (ly[j] - ly[i]) / (lx[j] - lx[i]);
+    if (k == 0)
+        return false;
+    qsort(slopes, k, sizeof slopes[0], cmp_dbl);
+    *out = (k % 2) ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
+    return true;
+}
+
 void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct contend_growth *out)
 {
     memset(out, 0, sizeof *out);
@@ -62,47 +82,65 @@ void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct conten
     }
     qsort(s, n, sizeof s[0], cmp_sample);
     out->size_max = s[n - 1].size;
+    if (out->size_max < 4 * CONTEND_GROWTH_RANGE) {
+        snprintf(out->why, sizeof out->why, "the store barely grew (to %llu ops)",
+                 (unsigned long long)out->size_max);
+        return;
+    }
 
-    const size_t per = n / CONTEND_GROWTH_BUCKETS;
-    uint64_t *costs = contend_calloc(per + CONTEND_GROWTH_BUCKETS, sizeof *costs);
+    /* Buckets of equal width in log(size), from size_max / RANGE up; sizes
+     * below are the warm-up (cold caches, a store near empty): left out. */
+    const double lo = (double)out->size_max / CONTEND_GROWTH_RANGE;
+    const double width = log((double)CONTEND_GROWTH_RANGE) / CONTEND_GROWTH_BUCKETS;
     double lx[CONTEND_GROWTH_BUCKETS], ly[CONTEND_GROWTH_BUCKETS];
-    unsigned np = 0;
-    /* Bucket 0 is the warm-up (cold caches, sizes near zero): left out. */
-    for (unsigned b = 1; b < CONTEND_GROWTH_BUCKETS; b++) {
-        size_t from = b * per, to = (b + 1 == CONTEND_GROWTH_BUCKETS) ? n : from + per;
-        size_t m = to - from;
-        for (size_t i = 0; i < m; i++)
-            costs[i] = s[from + i].cost_ns;
-        qsort(costs, m, sizeof costs[0], cmp_u64);
-        double size = (double)s[from + m / 2].size;
-        double cost = (double)costs[m / 2];
-        if (size < 1)
+    unsigned part_of[CONTEND_GROWTH_BUCKETS];
+    uint64_t *costs = contend_calloc(n, sizeof *costs);
+    size_t i = 0;
+    while (i < n && (double)s[i].size < lo)
+        i++;
+    for (unsigned b = 0; b < CONTEND_GROWTH_BUCKETS; b++) {
+        double upper = lo * exp(width * (b + 1));
+        size_t from = i;
+        while (i < n && ((double)s[i].size < upper || b + 1 == CONTEND_GROWTH_BUCKETS))
+            i++;
+        size_t m = i - from;
+        if (m < CONTEND_GROWTH_BUCKET_MIN)
             continue;
-        out->size[np] = size;
-        out->cost_us[np] = cost / 1e3;
-        lx[np] = log(size);
-        ly[np] = log(cost > 1 ? cost : 1);
-        np++;
+        for (size_t j = 0; j < m; j++)
+            costs[j] = s[from + j].cost_ns;
+        qsort(costs, m, sizeof costs[0], cmp_u64);
+        double size = (double)s[from + m / 2].size, cost = (double)costs[m / 2];
+        unsigned k = out->npoints++;
+        out->size[k] = size;
+        out->cost_us[k] = cost / 1e3;
+        lx[k] = log(size);
+        ly[k] = log(cost > 1 ? cost : 1);
+        part_of[k] = b * CONTEND_GROWTH_PARTS / CONTEND_GROWTH_BUCKETS;
     }
     free(costs);
-    out->npoints = np;
-    if (np < 4 || out->size[np - 1] < 4 * out->size[0]) {
-        snprintf(out->why, sizeof out->why, "the store barely grew (%.0f to %.0f ops)",
-                 np ? out->size[0] : 0.0, np ? out->size[np - 1] : 0.0);
-        return;
+
+    /* One slope per part of the size range, and their median: a step in the
+     * machine's speed during the run (a neighbour starts or stops) tilts
+     * the one part it falls in, not the median; real growth tilts all. */
+    unsigned from = 0;
+    for (unsigned p = 0; p < CONTEND_GROWTH_PARTS; p++) {
+        unsigned to = from;
+        while (to < out->npoints && part_of[to] == p)
+            to++;
+        if (!theil_sen(lx, ly, from, to, &out->part[p])) {
+            snprintf(out->why, sizeof out->why,
+                     "too few ops at sizes %.0f..%.0f to fit (%u buckets)",
+                     lo * exp(width * p * CONTEND_GROWTH_BUCKETS / CONTEND_GROWTH_PARTS),
+                     lo * exp(width * (p + 1) * CONTEND_GROWTH_BUCKETS / CONTEND_GROWTH_PARTS),
+                     to - from);
+            return;
+        }
+        from = to;
     }
-    double slopes[CONTEND_GROWTH_BUCKETS * CONTEND_GROWTH_BUCKETS / 2];
-    size_t k = 0;
-    for (unsigned i = 0; i < np; i++)
-        for (unsigned j = i + 1; j < np; j++)
-            if (lx[j] > lx[i])
-                slopes[k++] = (ly[j] - ly[i]) / (lx[j] - lx[i]);
-    if (k == 0) {
-        snprintf(out->why, sizeof out->why, "no two buckets of different size");
-        return;
-    }
-    qsort(slopes, k, sizeof slopes[0], cmp_dbl);
-    out->exponent = (k % 2) ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
+    double sorted[CONTEND_GROWTH_PARTS];
+    memcpy(sorted, out->part, sizeof sorted);
+    qsort(sorted, CONTEND_GROWTH_PARTS, sizeof sorted[0], cmp_dbl);
+    out->exponent = sorted[CONTEND_GROWTH_PARTS / 2];
     out->valid = true;
 }
 

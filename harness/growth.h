@@ -18,8 +18,11 @@
 
 #include "history.h"
 
-#define CONTEND_GROWTH_BUCKETS 16
-#define CONTEND_GROWTH_MIN_OPS 256    /* fewer acknowledged ops: no fit */
+#define CONTEND_GROWTH_BUCKETS 15      /* in log(size), over the range below */
+#define CONTEND_GROWTH_PARTS 3         /* slopes fitted separately; the median wins */
+#define CONTEND_GROWTH_RANGE 64        /* sizes from size_max / 64 to size_max */
+#define CONTEND_GROWTH_BUCKET_MIN 5    /* ops for a bucket's median to count */
+#define CONTEND_GROWTH_MIN_OPS 1000    /* fewer acknowledged ops: no fit */
 #define CONTEND_GROWTH_DEFAULT_MAX 0.2 /* threshold when only `expect` asks */
 
 struct contend_growth {
@@ -27,9 +30,10 @@ struct contend_growth {
     double exponent;  /* per-op cost ~ size^exponent */
     uint64_t ops;     /* ops fitted */
     uint64_t size_max;
-    unsigned npoints; /* buckets fitted (the first, warm-up bucket is left out) */
+    unsigned npoints; /* buckets with enough ops */
     double size[CONTEND_GROWTH_BUCKETS];    /* median store size of each bucket */
     double cost_us[CONTEND_GROWTH_BUCKETS]; /* median latency of each bucket */
+    double part[CONTEND_GROWTH_PARTS];      /* the slope of each part of the range */
     char why[96];
 };
 
@@ -40,12 +44,13 @@ struct contend_growth_sample {
 };
 
 /* Fit the exponent from samples (any order; they are sorted in place).
- * Ops are cut into CONTEND_GROWTH_BUCKETS buckets of equal count by size;
- * each bucket gives (median size, median cost), so a burst of slow ops from a
- * noisy neighbour moves a median little and a single op not at all.  The
- * first bucket (warm-up, sizes near 0) is dropped, and the exponent is the
- * Theil-Sen slope (the median of the pairwise slopes) of log cost against log
- * size, so one bad bucket cannot tilt the line either. */
+ * Sizes from size_max / 64 to size_max (smaller ones are the warm-up) are cut
+ * into 15 buckets of equal width in log(size); each bucket gives (median
+ * size, median cost), so a burst of slow ops from a noisy neighbour moves a
+ * median little and a single op not at all.  The range is fitted in three
+ * parts of 5 buckets, each by Theil-Sen (the median of its pairwise slopes
+ * of log cost against log size), and the exponent is the median of the
+ * three: a step in the machine's speed tilts one part, real growth all. */
 void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct contend_growth *out);
 
 /* Samples from the histories of a run, then the fit. */

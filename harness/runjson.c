@@ -174,8 +174,14 @@ static json_t *growth(const struct contend_growth *g)
     json_t *o = json_pack("{s:o, s:I, s:I, s:o}", "exponent",
                           g->valid ? real3(g->exponent) : json_null(), "ops", (json_int_t)g->ops,
                           "size_max", (json_int_t)g->size_max, "points", pts);
-    if (!g->valid)
+    if (g->valid) {
+        json_t *parts = json_array();
+        for (unsigned i = 0; i < CONTEND_GROWTH_PARTS; i++)
+            json_array_append_new(parts, real3(g->part[i]));
+        json_object_set_new(o, "parts", parts);
+    } else {
         json_object_set_new(o, "why", json_string(g->why));
+    }
     return o;
 }
 

@@ -59,10 +59,28 @@ static double linear(uint64_t size, struct contend_rng *rng)
     return noisy(rng, 20000 + 50.0 * (double)size, 0.4);
 }
 
-/* A mild but real dependency: 20 us fixed + 2 ns per record. */
+/* A mild but real dependency: 20 us fixed + 5 ns per record (x6 over the run). */
 static double gentle(uint64_t size, struct contend_rng *rng)
 {
-    return noisy(rng, 20000 + 2.0 * (double)size, 0.2);
+    return noisy(rng, 20000 + 5.0 * (double)size, 0.2);
+}
+
+/* A neighbour starts halfway through (everything after is 2x slower), or
+ * during the middle part of the range. */
+static double flat_step(uint64_t size, struct contend_rng *rng)
+{
+    return noisy(rng, 8000, 0.3) * (size > N / 2 ? 2 : 1);
+}
+
+static double flat_step_early(uint64_t size, struct contend_rng *rng)
+{
+    return noisy(rng, 8000, 0.3) * (size > N / 10 ? 2 : 1);
+}
+
+/* ... or stops halfway through a run that really grows. */
+static double linear_step_down(uint64_t size, struct contend_rng *rng)
+{
+    return linear(size, rng) / (size > N / 2 ? 2 : 1);
 }
 
 static void test_flat_is_not_flagged(void **state)
@@ -79,6 +97,14 @@ static void test_flat_is_not_flagged(void **state)
         if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
             fail_msg("seed %llu: a burst fitted as size^%.3f", (unsigned long long)seed,
                      g.exponent);
+        fit(flat_step, seed, &g);
+        if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
+            fail_msg("seed %llu: a step at N/2 fitted as size^%.3f", (unsigned long long)seed,
+                     g.exponent);
+        fit(flat_step_early, seed, &g);
+        if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
+            fail_msg("seed %llu: a step at N/10 fitted as size^%.3f", (unsigned long long)seed,
+                     g.exponent);
     }
 }
 
@@ -94,8 +120,12 @@ static void test_linear_is_flagged(void **state)
                      g.exponent);
         fit(gentle, seed, &g);
         if (g.exponent <= CONTEND_GROWTH_DEFAULT_MAX)
-            fail_msg("seed %llu: 2 ns/record fitted as size^%.3f", (unsigned long long)seed,
+            fail_msg("seed %llu: 5 ns/record fitted as size^%.3f", (unsigned long long)seed,
                      g.exponent);
+        fit(linear_step_down, seed, &g);
+        if (g.exponent <= CONTEND_GROWTH_DEFAULT_MAX)
+            fail_msg("seed %llu: growth with a step down fitted as size^%.3f",
+                     (unsigned long long)seed, g.exponent);
     }
 }
 
@@ -107,12 +137,18 @@ static void test_refuses_to_guess(void **state)
     contend_growth_fit(s, 10, &g);
     assert_false(g.valid);
     assert_non_null(strstr(g.why, "only 10"));
-    /* Enough ops, but the store did not grow (a counter, say). */
+    /* Enough ops, but the store did not grow. */
     for (size_t i = 0; i < CONTEND_GROWTH_MIN_OPS; i++)
         s[i] = (struct contend_growth_sample){.size = 5, .cost_ns = 100 + i};
     contend_growth_fit(s, CONTEND_GROWTH_MIN_OPS, &g);
     assert_false(g.valid);
     assert_non_null(strstr(g.why, "barely grew"));
+    /* It grew, but every op but a few happened at the end. */
+    for (size_t i = 0; i < CONTEND_GROWTH_MIN_OPS; i++)
+        s[i] = (struct contend_growth_sample){.size = i < 3 ? 300 * i : 900, .cost_ns = 100};
+    contend_growth_fit(s, CONTEND_GROWTH_MIN_OPS, &g);
+    assert_false(g.valid);
+    assert_non_null(strstr(g.why, "too few ops at sizes"));
 }
 
 /* Histories of two writers whose op latency is 1 us per op completed before
