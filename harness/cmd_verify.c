@@ -27,10 +27,11 @@ static const char verify_usage[] =
     "usage: contend verify ledger FILE [--hash-field F] [--prev-field F] [--no-recompute]\n"
     "                                   [--jobs N]\n"
     "\n"
-    "Checks a hash-chained JSONL file: one JSON object per line, each with a hash\n"
-    "(lowercase hex SHA-256 of the record's canonical JSON without the hash, as\n"
-    "Python's json.dumps(rec, sort_keys=True, separators=(\",\", \":\")) writes it) and\n"
-    "a prev_hash (the previous record's hash; 64 zeros for the first record).\n"
+    "Checks a hash-chained JSONL file (- for standard input): one JSON object per\n"
+    "line, each with a hash (lowercase hex SHA-256 of the record's canonical JSON\n"
+    "without the hash, as Python's json.dumps(rec, sort_keys=True,\n"
+    "separators=(\",\", \":\")) writes it) and a prev_hash (the previous record's\n"
+    "hash; 64 zeros for the first record).\n"
     "\n"
     "  --hash-field F   the member holding the hash (default: hash)\n"
     "  --prev-field F   the member holding the previous hash (default: prev_hash)\n"
@@ -126,7 +127,8 @@ int contend_cmd_verify(int argc, char **argv)
     struct contend_chain_sink sink = {.ctx = &t, .violation = on_violation};
     struct contend_chain_stats st;
     uint64_t t0 = contend_now_ns();
-    int rc = contend_chain_check_path(file, &o, &sink, &st);
+    int rc = strcmp(file, "-") == 0 ? contend_chain_check_fd(0, &o, &sink, &st)
+                                    : contend_chain_check_path(file, &o, &sink, &st);
     double secs = (double)(contend_now_ns() - t0) / 1e9;
     if (rc != 0) {
         contend_err("verify: cannot read %s: %s", file, strerror(-rc));

@@ -35,6 +35,8 @@ sed '20p' "$tmp/py.jsonl" >"$tmp/dup.jsonl"
 verify "$tmp/dup.jsonl" 1 "^21:[0-9]+: duplicate-append: line 21 repeats line 20"
 sed 's/$/\r/' "$tmp/py.jsonl" >"$tmp/crlf.jsonl"
 verify "$tmp/crlf.jsonl" 1 "invalid-line +300"
+"$contend" verify ledger - <"$tmp/gap.jsonl" >"$tmp/out" 2>&1
+[ $? = 1 ] && grep -Eq "^100:[0-9]+: chain-gap" "$tmp/out" || fail "verify from standard input"
 : >"$tmp/empty.jsonl"
 verify "$tmp/empty.jsonl" 0 "0 records in 0 lines: valid"
 head -n 1 "$tmp/py.jsonl" >"$tmp/one.jsonl"
