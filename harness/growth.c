@@ -16,12 +16,15 @@
  * Noise.  The machine this runs on is shared; a neighbour's burst makes a
  * stretch of consecutive ops slow, which is a stretch of sizes, and a
  * neighbour that starts (or stops) makes every later op slower (or faster):
- * a step.  Medians per bucket ignore bursts shorter than half a bucket; the
- * size range is cut in three parts of equal log width, each gets its own
- * Theil-Sen slope (the median of its pairwise slopes, so one bad bucket does
- * not tilt it), and the exponent is the median of the three, so a step tilts
- * one part and not the result.  Growth that belongs to the variant tilts all
- * three.  What is left is the cost trend of the variant itself: ~0 for a
+ * a step.  Medians per bucket ignore bursts shorter than half a bucket.
+ * Noise only adds time while the cost a store imposes never falls as it
+ * grows, so each bucket is fitted at the smallest median at or after it: a
+ * slow stretch followed by a faster one disappears.  The size range is cut
+ * in three parts of equal log width, each gets its own Theil-Sen slope (the
+ * median of its pairwise slopes, so one bad bucket does not tilt it), and
+ * the exponent is the median of the three, so a step that lasts to the end
+ * tilts one part and not the result.  Growth that belongs to the variant
+ * tilts all three.  What is left is the cost trend of the variant itself: ~0 for a
  * tail scan, ~1 for a whole-file re-read.
  */
 #include "growth.h"
@@ -114,10 +117,21 @@ void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct conten
         out->size[k] = size;
         out->cost_us[k] = cost / 1e3;
         lx[k] = log(size);
-        ly[k] = log(cost > 1 ? cost : 1);
         part_of[k] = b * CONTEND_GROWTH_PARTS / CONTEND_GROWTH_BUCKETS;
     }
     free(costs);
+
+    /* Noise only ever adds time, and the cost an op owes to the store does
+     * not fall as the store grows: so no bucket's own cost is above the
+     * median of any bucket after it, and the fit uses that bound (the
+     * minimum of this and every later median).  A stretch of slow ops that
+     * is followed by a faster one is cut back to it. */
+    double env = INFINITY;
+    for (unsigned k = out->npoints; k-- > 0;) {
+        double c = out->cost_us[k] * 1e3;
+        env = c < env ? c : env;
+        ly[k] = log(env > 1 ? env : 1);
+    }
 
     /* One slope per part of the size range, and their median: a step in the
      * machine's speed during the run (a neighbour starts or stops) tilts

@@ -47,10 +47,12 @@ struct contend_growth_sample {
  * Sizes from size_max / 64 to size_max (smaller ones are the warm-up) are cut
  * into 15 buckets of equal width in log(size); each bucket gives (median
  * size, median cost), so a burst of slow ops from a noisy neighbour moves a
- * median little and a single op not at all.  The range is fitted in three
- * parts of 5 buckets, each by Theil-Sen (the median of its pairwise slopes
- * of log cost against log size), and the exponent is the median of the
- * three: a step in the machine's speed tilts one part, real growth all. */
+ * median little and a single op not at all; a bucket slower than a later one
+ * is fitted at the later one's cost (noise adds time; growth never removes
+ * it).  The range is fitted in three parts of 5 buckets, each by Theil-Sen
+ * (the median of its pairwise slopes of log cost against log size), and the
+ * exponent is the median of the three: a step in the machine's speed tilts
+ * one part, real growth all. */
 void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct contend_growth *out);
 
 /* Samples from the histories of a run, then the fit. */

@@ -17,6 +17,8 @@
 
 #define N 20000
 
+static uint64_t run_seed; /* the regime pattern of the run being fitted */
+
 /* Multiplicative noise in [1 - a, 1 + a], plus a 1-in-20 slow op (x3..x10):
  * what a loaded machine does to latencies. */
 static double noisy(struct contend_rng *rng, double v, double a)
@@ -34,6 +36,7 @@ static void fit(double (*cost)(uint64_t size, struct contend_rng *rng), uint64_t
     struct contend_growth_sample *s = calloc(N, sizeof *s);
     struct contend_rng rng;
     contend_rng_init(&rng, seed, 0, 0);
+    run_seed = seed;
     for (uint64_t i = 0; i < N; i++)
         s[i] = (struct contend_growth_sample){.size = i, .cost_ns = (uint64_t)cost(i, &rng)};
     contend_growth_fit(s, N, g);
@@ -77,6 +80,24 @@ static double flat_step_early(uint64_t size, struct contend_rng *rng)
     return noisy(rng, 8000, 0.3) * (size > N / 10 ? 2 : 1);
 }
 
+/* The machine's speed switches between 1x and 2x at random moments, several
+ * times a run (a regime lasts 1500 ops): what a shared, oversubscribed VM
+ * does.  Which regime a stretch is in follows from the run's seed. */
+static double regimes(uint64_t size)
+{
+    return (contend_mix64(size / 1500 + run_seed * 7919) & 1) ? 2.0 : 1.0;
+}
+
+static double flat_regimes(uint64_t size, struct contend_rng *rng)
+{
+    return noisy(rng, 8000, 0.2) * regimes(size);
+}
+
+static double linear_regimes(uint64_t size, struct contend_rng *rng)
+{
+    return linear(size, rng) * regimes(size);
+}
+
 /* ... or stops halfway through a run that really grows. */
 static double linear_step_down(uint64_t size, struct contend_rng *rng)
 {
@@ -101,6 +122,10 @@ static void test_flat_is_not_flagged(void **state)
         if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
             fail_msg("seed %llu: a step at N/2 fitted as size^%.3f", (unsigned long long)seed,
                      g.exponent);
+        fit(flat_regimes, seed, &g);
+        if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
+            fail_msg("seed %llu: switching speed fitted as size^%.3f", (unsigned long long)seed,
+                     g.exponent);
         fit(flat_step_early, seed, &g);
         if (g.exponent >= CONTEND_GROWTH_DEFAULT_MAX)
             fail_msg("seed %llu: a step at N/10 fitted as size^%.3f", (unsigned long long)seed,
@@ -122,6 +147,10 @@ static void test_linear_is_flagged(void **state)
         if (g.exponent <= CONTEND_GROWTH_DEFAULT_MAX)
             fail_msg("seed %llu: 5 ns/record fitted as size^%.3f", (unsigned long long)seed,
                      g.exponent);
+        fit(linear_regimes, seed, &g);
+        if (g.exponent <= CONTEND_GROWTH_DEFAULT_MAX)
+            fail_msg("seed %llu: growth at switching speed fitted as size^%.3f",
+                     (unsigned long long)seed, g.exponent);
         fit(linear_step_down, seed, &g);
         if (g.exponent <= CONTEND_GROWTH_DEFAULT_MAX)
             fail_msg("seed %llu: growth with a step down fitted as size^%.3f",
