@@ -703,7 +703,7 @@ int contend_chain_check_buf(const char *buf, size_t len, const struct contend_ch
 {
     struct chain c;
     struct pool p;
-    struct batch b = {.li = contend_calloc(BATCH, sizeof *b.li)};
+    struct batch b = {.li = contend_realloc(NULL, BATCH * sizeof *b.li)};
     int rc = chain_init(&c, o, sink, st);
     size_t pos = 0;
 
@@ -740,7 +740,8 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
         while (b->cap < carry_n + READ_BUF / 2)
             b->cap = b->cap ? b->cap * 2 : READ_BUF;
         free(b->buf);
-        b->buf = contend_calloc(1, b->cap);
+        /* Not zeroed: a small file touches only the pages it fills. */
+        b->buf = contend_realloc(NULL, b->cap);
     }
     if (carry_n)
         memcpy(b->buf, carry, carry_n);
@@ -775,8 +776,8 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
     int rc = chain_init(&c, o, sink, st);
 
     memset(b, 0, sizeof b);
-    b[0].li = contend_calloc(BATCH, sizeof *b[0].li);
-    b[1].li = contend_calloc(BATCH, sizeof *b[1].li);
+    b[0].li = contend_realloc(NULL, BATCH * sizeof *b[0].li);
+    b[1].li = contend_realloc(NULL, BATCH * sizeof *b[1].li);
     pool_start(&p, &c, rc == 0 ? c.o.threads : 1);
     if (rc == 0)
         rc = fill(fd, &b[0], NULL, 0, 0, &eof, st);
