@@ -22,10 +22,11 @@ python3 "$root/tests/ledger_writer.py" "$tmp/py.jsonl" 300 || fail "ledger_write
 verify "$tmp/py.jsonl" 0 "py.jsonl: 300 records in 300 lines: valid"
 
 # Odd lines are written the way most programs do (slow path), even lines
-# canonical (fast path): damage one of each.
-sed '150s/caf/kaf/' "$tmp/py.jsonl" >"$tmp/bad150.jsonl"
+# canonical (fast path): damage one of each.  (The edit must not touch a
+# hash: "caf" could be hex, "na" cannot.)
+sed '150s/na\\u00efve/nb\\u00efve/' "$tmp/py.jsonl" >"$tmp/bad150.jsonl"
 verify "$tmp/bad150.jsonl" 1 "^150:[0-9]+: bad-hash"
-sed '151s/caf/kaf/' "$tmp/py.jsonl" >"$tmp/bad151.jsonl"
+sed '151s/na\\u00efve/nb\\u00efve/' "$tmp/py.jsonl" >"$tmp/bad151.jsonl"
 verify "$tmp/bad151.jsonl" 1 "^151:[0-9]+: bad-hash"
 sed '100d' "$tmp/py.jsonl" >"$tmp/gap.jsonl"
 verify "$tmp/gap.jsonl" 1 "^100:[0-9]+: chain-gap"
@@ -43,7 +44,8 @@ head -n 1 "$tmp/py.jsonl" >"$tmp/one.jsonl"
 verify "$tmp/one.jsonl" 0 "1 records in 1 lines: valid"
 
 # The hash is recomputed unless asked not to.
-verify "$tmp/bad151.jsonl" 1 "bad-hash +1"
+verify "$tmp/bad151.jsonl" 1 "bad-hash +1\$"
+grep -q chain-gap "$tmp/out" && fail "an edited payload broke a link"
 "$contend" verify ledger "$tmp/bad151.jsonl" --no-recompute >"$tmp/out" 2>&1 ||
   fail "--no-recompute still checked the hash"
 # Other field names (renaming changes what was hashed: links only).

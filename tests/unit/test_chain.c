@@ -192,8 +192,8 @@ static void test_bad_hash(void **state)
     char h[3][65];
     struct result r;
     chain(&f, 3, h);
-    char *p = strstr(f.p + offset_of(&f, 2), "caf"); /* edit line 2's payload */
-    p[0] = 'k';
+    char *p = strstr(f.p + offset_of(&f, 2), "\"payload\":\"caf"); /* line 2's payload */
+    p[11] = 'k';
     check(&f, &r);
     expect_one(&r, "bad-hash", 2);
     assert_non_null(strstr(r.v[0].reason, "is not the SHA-256 of the record"));
