@@ -1,5 +1,11 @@
 /*
  * check.c - figures, final state and the workload's checker for one run.
+ *
+ * Growth (growth.c) is judged here for every workload.  A per-op cost that
+ * rises with the store is a performance property, not an invariant: when the
+ * case sets `max_growth` and does not expect it, a `superlinear-growth`
+ * violation fails the case as a gate (exit 3), not as a broken invariant
+ * (exit 1).  A case that expects it passes when it is found.
  */
 #include "check.h"
 
@@ -113,6 +119,32 @@ static void figures(const struct contend_case *c, const struct contend_history *
         out->duration_s = 0;
 }
 
+/* The exponent threshold of the case: max_growth, or the default when the
+ * case only expects superlinear-growth; NAN when growth is not judged. */
+static double growth_limit(const struct contend_case *c)
+{
+    if (!isnan(c->max_growth))
+        return c->max_growth;
+    return contend_case_expects(c, "superlinear-growth") ? CONTEND_GROWTH_DEFAULT_MAX : NAN;
+}
+
+static void growth(const struct contend_case *c, const struct contend_history *h,
+                   uint32_t nwriters, struct contend_rep *out)
+{
+    const struct contend_growth *g = &out->growth;
+    double limit = growth_limit(c);
+    contend_growth_of_run(h, nwriters, &out->growth);
+    if (isnan(limit) || !g->valid || g->exponent <= limit)
+        return;
+    char *msg = contend_asprintf(
+        "per-op cost grows as size^%.2f (limit %.2f): median latency %.1f us at %.0f ops "
+        "stored, %.1f us at %.0f, so the total work of N ops grows as N^%.2f",
+        g->exponent, limit, g->cost_us[0], g->size[0], g->cost_us[g->npoints - 1],
+        g->size[g->npoints - 1], 1 + g->exponent);
+    contend_rep_add_violation(out, "superlinear-growth", 1, NULL, 0, msg);
+    free(msg);
+}
+
 void contend_check_run(const struct contend_case *c, const struct contend_env *env,
                        const struct contend_history *h, uint32_t nwriters, uint64_t t0,
                        struct contend_rep *out)
@@ -126,6 +158,7 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     figures(c, h, nwriters, t0, out);
     t0 = workers_t0(h, nwriters, t0);
     out->t0 = t0;
+    growth(c, h, nwriters, out);
     for (uint32_t i = 0; i < nwriters; i++)
         wh[i] = (struct contend_writer_hist){
             .worker = h[i].hdr->worker, .thread = h[i].hdr->thread, .writer = i,
@@ -211,7 +244,11 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
          * case: a broken variant may break more than the one invariant. */
         out->ok = out->missing == NULL;
     } else {
-        out->ok = out->nv == 0;
+        /* superlinear-growth is a gate (below), not a broken invariant. */
+        size_t nv = out->nv;
+        for (size_t i = 0; i < out->nv; i++)
+            nv -= strcmp(out->v[i].kind, "superlinear-growth") == 0;
+        out->ok = nv == 0;
     }
     if (!out->ok)
         return;
@@ -222,6 +259,10 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
         if (p99 > c->max_p99_us)
             gate(out, "max_p99_us: p99 %.1f us is above %.1f", p99, c->max_p99_us);
     }
+    if (contend_rep_has(out, "superlinear-growth") &&
+        !contend_case_expects(c, "superlinear-growth"))
+        gate(out, "max_growth: per-op cost grows as size^%.2f, above %.2f (superlinear-growth)",
+             out->growth.exponent, growth_limit(c));
 }
 
 int contend_rep_exit_code(const struct contend_rep *rep)

@@ -9,5 +9,6 @@ int contend_cmd_run(int argc, char **argv);
 int contend_cmd_list(int argc, char **argv);
 /* Hidden: run under libfaketime by time control to create its shared clock. */
 int contend_cmd_faketime_shm(int argc, char **argv);
+int contend_cmd_verify(int argc, char **argv);
 
 #endif /* CONTEND_COMMANDS_H */

@@ -34,6 +34,7 @@ static const struct {
 } commands[] = {
     {"run", contend_cmd_run, "run a scenario, or one case from flags"},
     {"list", contend_cmd_list, "targets, variants, workloads, violations, scenario keys"},
+    {"verify", contend_cmd_verify, "check a hash-chained JSONL ledger written by anyone"},
     {"__worker", cmd_worker, NULL},
     {"__faketime-shm", contend_cmd_faketime_shm, NULL},
 };

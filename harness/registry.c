@@ -23,6 +23,7 @@ const struct contend_kind contend_core_kinds[] = {
     {"integrity", "the store's own integrity check failed"},
     {"misuse", "the store's library reported that it was used wrongly (SQLITE_MISUSE)"},
     {"lost-durable", "an op acknowledged as durable was gone after a power cut and recovery"},
+    {"superlinear-growth", "per-op cost grows with the store (max_growth, or expected)"},
     {NULL, NULL},
 };
 

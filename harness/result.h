@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "growth.h"
 #include "history.h"
 #include "scenario.h"
 #include "stats.h"
@@ -73,6 +74,7 @@ struct contend_rep {
     size_t nevents;
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
+    struct contend_growth growth; /* per-op cost against store size */
 };
 
 /* What a workload's check() gets. */

@@ -166,6 +166,26 @@ static json_t *events(const struct contend_rep *r)
     return a;
 }
 
+/* "growth": the fitted exponent and the bucket medians it came from. */
+static json_t *growth(const struct contend_growth *g)
+{
+    json_t *pts = json_array();
+    for (unsigned i = 0; i < g->npoints; i++)
+        json_array_append_new(pts, json_pack("[o, o]", real3(g->size[i]), real3(g->cost_us[i])));
+    json_t *o = json_pack("{s:o, s:I, s:I, s:o}", "exponent",
+                          g->valid ? real3(g->exponent) : json_null(), "ops", (json_int_t)g->ops,
+                          "size_max", (json_int_t)g->size_max, "points", pts);
+    if (g->valid) {
+        json_t *parts = json_array();
+        for (unsigned i = 0; i < CONTEND_GROWTH_PARTS; i++)
+            json_array_append_new(parts, real3(g->part[i]));
+        json_object_set_new(o, "parts", parts);
+    } else {
+        json_object_set_new(o, "why", json_string(g->why));
+    }
+    return o;
+}
+
 static const char *verdict(const struct contend_case *c, const struct contend_rep *r)
 {
     if (r->error)
@@ -190,6 +210,8 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
                           latency(r->hist), "violations", vs, "stats", stats(r), "series",
                           series(r));
     json_object_set_new(o, "events", events(r));
+    if (!r->error)
+        json_object_set_new(o, "growth", growth(&r->growth));
     if (r->error_msg)
         json_object_set_new(o, "error", json_string(r->error_msg));
     if (r->missing)
@@ -301,6 +323,14 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
     json_object_set_new(o, "failed_runs", json_integer(failed));
     json_object_set_new(o, "series", json_deep_copy(json_object_get(shown_run, "series")));
     json_object_set_new(o, "events", json_deep_copy(json_object_get(shown_run, "events")));
+    /* The case's growth: the shown run's fit, with the median exponent of all
+     * runs that could be fitted. */
+    json_t *g = json_object_get(shown_run, "growth");
+    if (g) {
+        g = json_deep_copy(g);
+        json_object_set_new(g, "exponent", num_or_null(median_of(runs, "growth", "exponent")));
+        json_object_set_new(o, "growth", g);
+    }
     static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);
@@ -314,6 +344,8 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         json_object_set_new(gates, "min_tps", real3(c->min_tps));
     if (!isnan(c->max_p99_us))
         json_object_set_new(gates, "max_p99_us", real3(c->max_p99_us));
+    if (!isnan(c->max_growth))
+        json_object_set_new(gates, "max_growth", real3(c->max_growth));
     json_object_set_new(o, "gates", gates);
     return o;
 }

@@ -40,6 +40,8 @@ const struct contend_key contend_core_keys[] = {
     {"thinktime", "duration", "0", "pause between a thread's ops, on the worker's clock"},
     {"min_tps", "number", NULL, "gate: fail (exit 3) below this throughput"},
     {"max_p99_us", "number", NULL, "gate: fail (exit 3) above this p99 latency"},
+    {"max_growth", "number", NULL,
+     "gate: fail (exit 3) when per-op cost grows faster than size^this (superlinear-growth)"},
     {"description", "text", NULL, "one line for reports"},
     {NULL, NULL, NULL, NULL},
 };
@@ -233,6 +235,8 @@ static int apply_core(struct contend_case *c, const struct contend_setting *s, b
         rc = set_number(s, &c->min_tps);
     } else if (strcmp(k, "max_p99_us") == 0) {
         rc = set_number(s, &c->max_p99_us);
+    } else if (strcmp(k, "max_growth") == 0) {
+        rc = set_number(s, &c->max_growth);
     } else if (strcmp(k, "description") == 0) {
         set_string(&c->description, s->value);
     }
