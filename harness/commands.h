@@ -7,5 +7,8 @@
 
 int contend_cmd_run(int argc, char **argv);
 int contend_cmd_list(int argc, char **argv);
+int contend_cmd_report(int argc, char **argv);
+int contend_cmd_compare(int argc, char **argv);
+int contend_cmd_sweep(int argc, char **argv);
 
 #endif /* CONTEND_COMMANDS_H */
