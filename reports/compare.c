@@ -14,7 +14,9 @@
  *
  * A figure is `slower` (or `faster`) only when both say so; `no change` when
  * the change is within the threshold; `noisy — re-run` when it is beyond the
- * threshold but not significant.  With fewer than 9 repetitions on a side
+ * threshold but not significant.  Significance holds for the comparison as a
+ * whole: alpha is the family-wise error rate over all figures of all cases
+ * (Holm's correction, see decide()).  With fewer than 9 repetitions on a side
  * the result is flagged unreliable: with 3 against 3 the smallest possible
  * p-value is 0.1, so nothing can ever be significant, and with 5 against 5
  * only complete separation is.  A case regressed when any figure is slower;
@@ -219,10 +221,8 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
             verdict = NOISY;
         else if (fabs(change) <= o->max_slowdown_pct)
             verdict = "no change";
-        else if (t.p < o->alpha)
-            verdict = worse > 0 ? "slower" : "faster";
         else
-            verdict = NOISY;
+            verdict = worse > 0 ? "slower" : "faster"; /* if significant: see decide() */
     }
     json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i}", "figure", f->name, "label", f->label,
                           "better", f->higher_better ? "higher" : "lower", "runs_base", (int)nb,
@@ -252,30 +252,19 @@ static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn
     }
     json_t *figs = json_array();
     size_t nb = 0, nn = 0, minb = SIZE_MAX, minn = SIZE_MAX;
-    bool slower = false, faster = false, noisy = false, compared = true;
+    bool compared = true;
     for (size_t f = 0; f < NFIG; f++) {
         json_t *x = compare_figure(&figures[f], cb, cn, o, &nb, &nn);
-        const char *v = contend_js(x, "verdict");
-        slower |= strcmp(v, "slower") == 0;
-        faster |= strcmp(v, "faster") == 0;
-        noisy |= strcmp(v, NOISY) == 0;
-        compared &= strcmp(v, "not compared") != 0;
+        compared &= strcmp(contend_js(x, "verdict"), "not compared") != 0;
         minb = nb < minb ? nb : minb;
         minn = nn < minn ? nn : minn;
         json_array_append_new(figs, x);
     }
-    const char *verdict = !compared ? "not compared"
-                          : slower  ? "slower"
-                          : faster  ? "faster"
-                          : noisy   ? NOISY
-                                    : "no change";
     json_object_set_new(j, "status", json_string(compared ? "compared" : "too few runs"));
     json_object_set_new(j, "runs_base", json_integer((json_int_t)minb));
     json_object_set_new(j, "runs_new", json_integer((json_int_t)minn));
     json_object_set_new(j, "ok_base", json_boolean(json_is_true(json_object_get(cb, "ok"))));
     json_object_set_new(j, "ok_new", json_boolean(json_is_true(json_object_get(cn, "ok"))));
-    json_object_set_new(j, "verdict", json_string(verdict));
-    json_object_set_new(j, "regressed", json_boolean(slower));
     if (!compared)
         json_object_set_new(j, "warning",
                             json_string("needs at least 2 repetitions on each side "
@@ -286,6 +275,76 @@ static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn
                                         "unreliable"));
     json_object_set_new(j, "figures", figs);
     return j;
+}
+
+/*
+ * Significance over the whole comparison.  Every figure of every case is a
+ * test, and at alpha 0.05 one test in twenty is "significant" by chance: six
+ * figures of two cases on an overloaded machine, whose noise is far beyond
+ * the threshold, would call something slower one time in four.  So alpha is
+ * the family-wise error rate, held by Holm's step-down correction: the k-th
+ * smallest of m p-values is multiplied by (m - k + 1), and the adjusted
+ * values are made non-decreasing.  A regression as clear as 9 repetitions
+ * all slower (p = 4e-5) stays significant among hundreds of tests.
+ */
+struct ptest {
+    json_t *fig;
+    double p;
+};
+
+static int cmp_ptest(const void *a, const void *b)
+{
+    double x = ((const struct ptest *)a)->p, y = ((const struct ptest *)b)->p;
+    return (x > y) - (x < y);
+}
+
+static void decide(json_t *cases, const struct contend_compare_opts *o)
+{
+    size_t i, j, m = 0;
+    json_t *c, *f;
+    json_array_foreach(cases, i, c) {
+        m += json_array_size(json_object_get(c, "figures"));
+    }
+    struct ptest *t = contend_calloc(m ? m : 1, sizeof *t);
+    m = 0;
+    json_array_foreach(cases, i, c) {
+        json_array_foreach(json_object_get(c, "figures"), j, f) {
+            if (json_is_number(json_object_get(f, "p_value")))
+                t[m++] = (struct ptest){f, json_number_value(json_object_get(f, "p_value"))};
+        }
+    }
+    qsort(t, m, sizeof *t, cmp_ptest);
+    double running = 0;
+    for (size_t k = 0; k < m; k++) {
+        double adj = fmin(1, t[k].p * (double)(m - k));
+        running = fmax(running, adj);
+        json_object_set_new(t[k].fig, "p_adjusted", json_real(running));
+        const char *v = contend_js(t[k].fig, "verdict");
+        bool moved = strcmp(v, "slower") == 0 || strcmp(v, "faster") == 0;
+        if (moved && !(running < o->alpha))
+            json_object_set_new(t[k].fig, "verdict", json_string(NOISY));
+    }
+    free(t);
+
+    json_array_foreach(cases, i, c) {
+        const json_t *figs = json_object_get(c, "figures");
+        bool slower = false, faster = false, noisy = false;
+        if (!figs)
+            continue;
+        json_array_foreach(figs, j, f) {
+            const char *v = contend_js(f, "verdict");
+            slower |= strcmp(v, "slower") == 0;
+            faster |= strcmp(v, "faster") == 0;
+            noisy |= strcmp(v, NOISY) == 0;
+        }
+        bool compared = strcmp(contend_js(c, "status"), "compared") == 0;
+        json_object_set_new(c, "verdict", json_string(!compared ? "not compared"
+                                                      : slower  ? "slower"
+                                                      : faster  ? "faster"
+                                                      : noisy   ? NOISY
+                                                                : "no change"));
+        json_object_set_new(c, "regressed", json_boolean(slower));
+    }
 }
 
 static json_t *side(const json_t *run, const char *path)
@@ -311,6 +370,7 @@ json_t *contend_compare(const json_t *base, const json_t *new_run, const char *b
         if (!find_case(base, name))
             json_array_append_new(cases, compare_case(name, NULL, c, o));
     }
+    decide(cases, o);
     json_array_foreach(cases, i, c) {
         if (json_is_true(json_object_get(c, "regressed")))
             json_array_append_new(regressed, json_string(contend_js(c, "name")));
@@ -346,7 +406,7 @@ static void fmt_change(char *buf, size_t len, const json_t *fig)
 
 static void fmt_p(char *buf, size_t len, const json_t *fig)
 {
-    double p = contend_jn(fig, "p_value");
+    double p = contend_jn(fig, "p_adjusted");
     if (isnan(p))
         snprintf(buf, len, "-");
     else if (p < 0.0001)
@@ -392,7 +452,8 @@ void contend_compare_text(const json_t *cmp, FILE *out)
     fprintf(out, "base: %s (%s, %s)\nnew:  %s (%s, %s)\n", contend_js(b, "path"),
             contend_js(b, "scenario"), contend_js(b, "started_at"), contend_js(n, "path"),
             contend_js(n, "scenario"), contend_js(n, "started_at"));
-    fprintf(out, "Mann-Whitney U, two-sided, alpha %g; noise threshold %g %%\n\n",
+    fprintf(out, "Mann-Whitney U, two-sided, alpha %g over all figures (p: Holm-adjusted); "
+                 "noise threshold %g %%\n\n",
             contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
     json_array_foreach(json_object_get(cmp, "cases"), i, c) {
         size_t l = strlen(contend_js(c, "name"));
@@ -455,7 +516,8 @@ void contend_compare_markdown(const json_t *cmp, FILE *out)
     md_text(out, contend_js(json_object_get(cmp, "base"), "scenario"));
     fputs(" → ", out);
     md_text(out, contend_js(json_object_get(cmp, "new"), "scenario"));
-    fprintf(out, "\n\nMann-Whitney U (two-sided, α = %g), noise threshold %g %%.\n\n",
+    fprintf(out, "\n\nMann-Whitney U (two-sided, α = %g over all figures, p Holm-adjusted), "
+                 "noise threshold %g %%.\n\n",
             contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
     fputs("| case | figure | runs | base | new | change | p | verdict |\n"
           "|---|---|--:|--:|--:|--:|--:|---|\n",

@@ -389,6 +389,42 @@ static void test_compare_verdicts(void **state)
     json_decref(b);
 }
 
+/* tx/s 9.4 % lower at raw p = 0.024: significant alone, but one of three
+ * tests, so Holm makes it 0.073 and the verdict noisy, not slower. */
+static void test_compare_holm(void **state)
+{
+    (void)state;
+    struct contend_compare_opts o = {.alpha = 0.05, .max_slowdown_pct = 5};
+    json_t *rb = json_array(), *rn = json_array();
+    for (int i = 0; i < 9; i++) {
+        json_array_append_new(rb, json_pack("{s:s, s:f, s:{s:f, s:f}}", "verdict", "pass",
+                                            "throughput_tps", 100.0 + 3 * i, "latency_us",
+                                            "p50", 1.0, "p99", 2.0));
+        json_array_append_new(rn, json_pack("{s:s, s:f, s:{s:f, s:f}}", "verdict", "pass",
+                                            "throughput_tps", 89.5 + 3 * i, "latency_us",
+                                            "p50", 1.0, "p99", 2.0));
+    }
+    json_t *a = run_of(json_pack("{s:s, s:b, s:o}", "name", "c", "ok", 1, "runs", rb), NULL);
+    json_t *b = run_of(json_pack("{s:s, s:b, s:o}", "name", "c", "ok", 1, "runs", rn), NULL);
+    json_t *cmp = contend_compare(a, b, "a", "b", &o);
+    json_t *tps = json_array_get(
+        json_object_get(json_array_get(json_object_get(cmp, "cases"), 0), "figures"), 0);
+    assert_true(fabs(json_real_value(json_object_get(tps, "p_value")) - 2 * 0.012217194570135747) <
+                1e-12);
+    assert_true(fabs(json_real_value(json_object_get(tps, "p_adjusted")) -
+                     3 * 2 * 0.012217194570135747) < 1e-12);
+    assert_string_equal(json_string_value(json_object_get(tps, "verdict")), "noisy — re-run");
+    assert_string_equal(verdict_of(cmp, "c"), "noisy — re-run");
+    json_decref(cmp);
+    /* With a family-wise alpha of 0.1 the same data is slower. */
+    o.alpha = 0.1;
+    cmp = contend_compare(a, b, "a", "b", &o);
+    assert_string_equal(verdict_of(cmp, "c"), "slower");
+    json_decref(cmp);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* ---- sweep ---------------------------------------------------------------- */
 
 static void test_sweep_table_and_page(void **state)
@@ -430,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_summary_over_repetitions),
         cmocka_unit_test(test_context_around_witnesses),
         cmocka_unit_test(test_compare_verdicts),
+        cmocka_unit_test(test_compare_holm),
         cmocka_unit_test(test_sweep_table_and_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
