@@ -106,6 +106,13 @@ static json_t *latency(const struct contend_hist *h)
                      real3((double)h->sum / (double)h->count / 1e3));
 }
 
+/* Op times in ms to the nanosecond: a null op takes 30 ns, and a timeline of
+ * ops rounded to the microsecond would draw them all at one instant. */
+static json_t *real6(double v)
+{
+    return json_real(round(v * 1e6) / 1e6);
+}
+
 static json_t *witness(const struct contend_witness *w, uint64_t t0)
 {
     const struct contend_record *r = &w->rec;
@@ -114,10 +121,10 @@ static json_t *witness(const struct contend_witness *w, uint64_t t0)
                           (json_int_t)w->index, "op", contend_op_kind_name(r->kind), "key",
                           (json_int_t)r->key, "status", contend_status_name(r->status),
                           "t_invoke_ms",
-                          real3(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
+                          real6(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
     if (r->status != CONTEND_STATUS_INVOKED)
         json_object_set_new(o, "t_complete_ms",
-                            real3(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
+                            real6(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
     json_object_set_new(o, "value", json_integer(r->value));
     if (r->key2)
         json_object_set_new(o, "key2", json_integer((json_int_t)r->key2));

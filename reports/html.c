@@ -426,6 +426,16 @@ static void throughput_plot(const json_t *c, FILE *out)
     const json_t *events = json_object_get(c, "events");
     double interval = contend_jn(se, "interval_ms") / 1e3;
     double dur = contend_jn(c, "duration_s");
+    /* The series is one repetition's (the first failing one): its duration,
+     * not the median, cuts the last interval short. */
+    size_t ri;
+    json_t *r;
+    json_array_foreach(json_object_get(c, "runs"), ri, r) {
+        if (json_equal(json_object_get(r, "series"), (json_t *)se)) {
+            dur = contend_jn(r, "duration_s");
+            break;
+        }
+    }
     size_t n = json_array_size(ops), ne = json_array_size(events);
     if (n == 0 || !(interval > 0))
         return;
@@ -683,12 +693,15 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     }
     /* Time axis in ms since the start barrier. */
     double base = top + lane_h * (double)nl;
+    /* Enough decimals that neighbouring ticks differ (30 ns ops). */
+    int decimals = (int)ceil(-log10(span / 4)) + 1;
+    decimals = decimals < 3 ? 3 : decimals > 6 ? 6 : decimals;
     for (int k = 0; k <= 4; k++) {
         double t = t0 + span * k / 4.0;
         contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" "
                           "stroke=\"#ccc\" stroke-dasharray=\"2 3\"/>"
-                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.3f ms</text>\n",
-                     TX(t), TX(t), top, base + 4, TX(t), base + 18, t);
+                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f ms</text>\n",
+                     TX(t), TX(t), top, base + 4, TX(t), base + 18, decimals, t);
     }
     json_array_foreach(ops, i, op) {
         size_t l = 0;
@@ -712,7 +725,10 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
                               "fill=\"#234\">=%lld</text>\n",
                          x + 3, y + 10.5, contend_ji(op, "value"));
         if (hot) {
-            contend_putf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">#%lld ", x, y - 1,
+            /* Near the right edge the label ends at the op instead of starting there. */
+            bool right = x > left + plot_w * 0.85;
+            contend_putf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\"%s>#%lld ",
+                         right ? x + w : x, y - 1, right ? " text-anchor=\"end\"" : "",
                          contend_ji(op, "index"));
             esc(out, contend_js(op, "op"));
             if (strcmp(contend_js(op, "status"), "ok") == 0 &&
