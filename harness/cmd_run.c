@@ -16,8 +16,8 @@
 
 #include "../reports/report.h"
 #include "check.h"
-#include "extension.h"
 #include "commands.h"
+#include "extension.h"
 #include "runjson.h"
 #include "runner.h"
 #include "scenario.h"
@@ -274,18 +274,18 @@ static void progress_line(void *ctx, const struct contend_run_info *ri, uint64_t
     for (uint32_t i = 0; i < ri->nwriters; i++)
         done += __atomic_load_n(&ri->h[i].hdr->done, __ATOMIC_ACQUIRE);
     double secs = (double)(now - ri->t_go) / 1e9;
-    char of[48] = "", rep[32] = "";
+    char ops[64], rep[32] = "";
     if (ri->c->duration_ns)
-        snprintf(of, sizeof of, " in %.1f/%.1f s", secs, (double)ri->c->duration_ns / 1e9);
+        snprintf(ops, sizeof ops, "%llu ops in %.1f/%.1f s", (unsigned long long)done, secs,
+                 (double)ri->c->duration_ns / 1e9);
     else
-        snprintf(of, sizeof of, "/%llu",
+        snprintf(ops, sizeof ops, "%llu/%llu ops", (unsigned long long)done,
                  (unsigned long long)ri->c->ops * ri->c->procs * ri->c->threads);
     if (p->reps > 1)
         snprintf(rep, sizeof rep, " run %u/%u", p->rep + 1, p->reps);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %.40s%s: %llu%s ops, %.0f tx/s, %llu violation%s so far",
-            p->index, p->total, p->name, rep, (unsigned long long)done, of,
-            secs > 0 ? (double)done / secs : 0.0, (unsigned long long)p->violations,
-            p->violations == 1 ? "" : "s");
+    fprintf(stderr, "\r\033[K[%zu/%zu] %.40s%s: %s, %.0f tx/s, %llu violation%s so far",
+            p->index, p->total, p->name, rep, ops, secs > 0 ? (double)done / secs : 0.0,
+            (unsigned long long)p->violations, p->violations == 1 ? "" : "s");
     fflush(stderr);
     p->last = now;
     p->visible = true;

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
 args="run --workload counter --target null --delay_ns 2000 --duration 1500ms"
 fail=0
-line='\[1/1\] cli: [0-9]+ in [0-9.]+/1\.5 s ops, [0-9]+ tx/s, 0 violations so far'
+line='\[1/1\] cli: [0-9]+ ops in [0-9.]+/1\.5 s, [0-9]+ tx/s, 0 violations so far'
 
 script -qec "$contend $args" "$tmp/tty.txt" >/dev/null 2>&1
 grep -Eq "$line" "$tmp/tty.txt" || { echo "no progress line on a terminal"; fail=1; }
