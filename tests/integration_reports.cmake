@@ -95,7 +95,7 @@ contend_scenario_test(compare.bad-alpha 2 REGEX "--alpha expects a number"
 contend_scenario_test(compare.help 0 REGEX "usage: contend compare" ARGS compare --help)
 
 # contend sweep over procs = 1, 2, 4 of the null and json-doc targets.
-contend_scenario_test(sweep.procs 0 REGEX "json-doc +4 +[0-9]+ +[0-9.]+ "
+contend_scenario_test(sweep.procs 0 REGEX "json-doc +4 +[0-9.]+ +[0-9.]+ "
                       ARGS sweep ${T}/sweep.ini --param procs=1,2,4 --dir ${RDIR}/sweep
                            --quiet)
 set_tests_properties(sweep.procs PROPERTIES FIXTURES_SETUP sweep)
