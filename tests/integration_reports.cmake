@@ -86,6 +86,23 @@ foreach(mode same slow)
   set_tests_properties(compare.${mode} PROPERTIES LABELS integration RUN_SERIAL TRUE
                        SKIP_RETURN_CODE 77 ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
 endforeach()
+# Whatever the load: three repetitions a side can never be significant, and
+# a run pooled with itself is identical on both sides.
+contend_scenario_test(compare.three.run 0 ARGS run --workload counter --target null --ops 1000
+                      --repeat 3 --quiet --json ${RDIR}/three.json)
+set_tests_properties(compare.three.run PROPERTIES FIXTURES_SETUP three)
+contend_scenario_test(compare.three 0 REGEX "fewer than 9 repetitions on a side"
+                      ARGS compare ${RDIR}/three.json ${RDIR}/three.json
+                           --markdown ${RDIR}/three.md --json ${RDIR}/three-cmp.json)
+contend_scenario_test(compare.pooled 0 REGEX "cli +tx/s +6v6 .* no change"
+                      ARGS compare ${RDIR}/three.json,${RDIR}/three.json
+                           ${RDIR}/three.json,${RDIR}/three.json --max-slowdown 1)
+contend_scenario_test(compare.pooled-missing 2 REGEX "cannot read /nonexistent.json"
+                      ARGS compare ${RDIR}/three.json,/nonexistent.json ${RDIR}/three.json)
+contend_scenario_test(compare.json-stdout 0 REGEX "\"kind\": \"compare\""
+                      ARGS compare ${RDIR}/three.json ${RDIR}/three.json --json -)
+set_tests_properties(compare.three compare.pooled compare.pooled-missing compare.json-stdout
+                     PROPERTIES FIXTURES_REQUIRED three)
 contend_scenario_test(compare.too-few-runs 2 REGEX "no case could be compared"
                       ARGS compare ${RDIR}/hostile.json ${RDIR}/hostile.json)
 set_tests_properties(compare.too-few-runs PROPERTIES FIXTURES_REQUIRED hostile)
