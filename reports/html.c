@@ -199,15 +199,14 @@ static void verdict_table(const json_t *run, FILE *out)
 /* 1500000 -> "1.5M": axis labels. */
 static const char *compact(char *buf, size_t len, double v)
 {
-    char n[32];
     if (v >= 1e9)
-        snprintf(buf, len, "%sG", contend_fmt_fig(n, sizeof n, v / 1e9));
+        snprintf(buf, len, "%.3gG", v / 1e9);
     else if (v >= 1e6)
-        snprintf(buf, len, "%sM", contend_fmt_fig(n, sizeof n, v / 1e6));
+        snprintf(buf, len, "%.3gM", v / 1e6);
     else if (v >= 1e3)
-        snprintf(buf, len, "%sk", contend_fmt_fig(n, sizeof n, v / 1e3));
+        snprintf(buf, len, "%.3gk", v / 1e3);
     else
-        contend_fmt_fig(buf, len, v);
+        snprintf(buf, len, "%.3g", v);
     return buf;
 }
 
