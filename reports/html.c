@@ -298,8 +298,9 @@ static void facts(const json_t *c, FILE *out)
     snprintf(buf, sizeof buf, "%s, variant %s", contend_js(c, "target"),
              contend_js(c, "variant"));
     fact(out, "target", buf);
-    snprintf(buf, sizeof buf, "%lld processes × %lld threads", contend_ji(c, "procs"),
-             contend_ji(c, "threads"));
+    long long np = contend_ji(c, "procs"), nt = contend_ji(c, "threads");
+    snprintf(buf, sizeof buf, "%lld process%s × %lld thread%s", np, np == 1 ? "" : "es", nt,
+             nt == 1 ? "" : "s");
     fact(out, "workers", buf);
     if (json_is_number(json_object_get(c, "duration_target_s")))
         snprintf(buf, sizeof buf, "for %g s", contend_jn(c, "duration_target_s"));
