@@ -68,10 +68,15 @@ struct sweep_args {
 };
 
 static volatile sig_atomic_t stop;
+static volatile pid_t child;
 
+/* A Ctrl-C reaches the child through the terminal's process group; a
+ * SIGTERM sent to the sweep alone is passed on (kill is async-signal-safe). */
 static void on_signal(int sig)
 {
     stop = sig;
+    if (child > 0)
+        kill(child, sig);
 }
 
 static void free_args(struct sweep_args *a)
@@ -237,8 +242,12 @@ static int run_point(const struct sweep_args *a, const size_t *at, const char *d
         rc = -errno;
     } else {
         int st;
+        child = pid;
+        if (stop)
+            kill(pid, (int)stop); /* the signal came between fork and here */
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
         }
+        child = 0;
         rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
     for (size_t i = 0; i < nowned; i++)
