@@ -31,10 +31,10 @@ static const struct {
     const char *flag;
     void (*render)(const json_t *, FILE *);
 } formats[] = {
-    {"--html", contend_report_html},
-    {"--markdown", contend_report_markdown},
-    {"--junit", contend_report_junit},
-    {"--text", contend_report_text},
+    {.flag = "--html", .render = contend_report_html},
+    {.flag = "--markdown", .render = contend_report_markdown},
+    {.flag = "--junit", .render = contend_report_junit},
+    {.flag = "--text", .render = contend_report_text},
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 

@@ -165,9 +165,9 @@ static const struct figure {
     const char *name, *label, *a, *b;
     bool higher_better, latency;
 } figures[] = {
-    {"throughput_tps", "tx/s", "throughput_tps", NULL, true, false},
-    {"p50_us", "p50", "latency_us", "p50", false, true},
-    {"p99_us", "p99", "latency_us", "p99", false, true},
+    {.name = "throughput_tps", .label = "tx/s", .a = "throughput_tps", .higher_better = true},
+    {.name = "p50_us", .label = "p50", .a = "latency_us", .b = "p50", .latency = true},
+    {.name = "p99_us", .label = "p99", .a = "latency_us", .b = "p99", .latency = true},
 };
 #define NFIG (sizeof figures / sizeof figures[0])
 
