@@ -19,10 +19,13 @@
 # or noisy.  `noisy — re-run` is compare saying the machine is too noisy for
 # a verdict at this threshold, which is true when other work saturates the
 # CPUs; the test does what it says, up to 3 times, and then reports itself
-# skipped (exit 77) with the load average, rather than passing.  It skips at
-# once when the machine is overloaded (load average above 1.5 per CPU):
-# nothing measured then can resolve 5 %.  CONTEND_COMPARE_ANYWAY=1 measures
-# regardless, to see what compare makes of an overloaded machine.
+# skipped (exit 77) with the load average, rather than passing.  Before each
+# attempt it waits up to a minute for the CPUs to be free - tasks waiting
+# for a CPU less than 20 % of the last 10 s (/proc/pressure/cpu), or where
+# that is missing a load average under 1.5 per CPU - and skips if they do
+# not come free: nothing measured on an oversubscribed machine resolves 5 %.
+# CONTEND_COMPARE_ANYWAY=1 measures regardless, to see what compare makes of
+# an overloaded machine.
 set -u
 contend=$1 dir=$2 mode=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -81,14 +84,35 @@ sys.exit(1 if wrong else 2 if noisy else 0)
 PY
 }
 
+# busy: are tasks waiting for the CPUs?  PSI reacts within seconds; the load
+# average lags by a minute (and still counts the tests that ran before us).
+busy() {
+  if [ -r /proc/pressure/cpu ]; then
+    awk -F'[ =]' '/^some/ { exit !($3 > 20) }' /proc/pressure/cpu
+  else
+    awk -v cpus="$(nproc)" '{ exit !($1 > 1.5 * cpus) }' /proc/loadavg
+  fi
+}
+
+# overloaded: still busy after waiting up to a minute for it to pass.
 overloaded() {
-  awk -v cpus="$(nproc)" '{ exit !($1 > 1.5 * cpus) }' /proc/loadavg
+  local i
+  for i in $(seq 1 12); do
+    busy || return 1
+    sleep 5
+  done
+  return 0
+}
+
+pressure() {
+  if [ -r /proc/pressure/cpu ]; then head -1 /proc/pressure/cpu; fi
+  echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 for attempt in $(seq 1 $attempts); do
   if overloaded && [ -z "${CONTEND_COMPARE_ANYWAY:-}" ]; then
-    echo "SKIPPED: the machine is overloaded (load average $(cut -d' ' -f1-3 /proc/loadavg)" \
-         "on $(nproc) CPUs); a 5 % difference cannot be measured now"
+    echo "SKIPPED: the machine is overloaded ($(pressure | tr '\n' ' ')on $(nproc) CPUs);" \
+         "a 5 % difference cannot be measured now"
     exit 77
   fi
   measure
@@ -109,7 +133,7 @@ for attempt in $(seq 1 $attempts); do
     exit 0
   fi
   [ "$code" = 0 ] || [ "$mode" = slow ] || fail "noisy, yet compare exited $code"
-  echo "attempt $attempt: noisy — re-run (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo "attempt $attempt: noisy — re-run ($(pressure | tr '\n' ' '))"
 done
 echo "SKIPPED: the machine was too loaded to measure a 5 % difference in $attempts attempts"
 exit 77
