@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "util.h"
 
 struct state_buf {
@@ -183,6 +184,7 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
         .has_state = has_state, .store_dir = env->store_dir, .t0 = t0, .rep = out,
     };
     c->wl->check(&chk);
+    contend_context_collect(out, wh, nwriters);
     free(sb.kv);
     free(wh);
 }

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "commands.h"
 #include "registry.h"
+#include "extension.h"
 #include "runjson.h"
 #include "runner.h"
 #include "scenario.h"
@@ -25,7 +26,8 @@
 
 static const char run_usage[] =
     "usage: contend run FILE.ini [--case NAME] [--set key=value]... [--json PATH]\n"
-    "                   [--keep] [--quiet] [--dir DIR]\n"
+    "                   [--keep] [--quiet] [--dir DIR] [--html F] [--markdown F]\n"
+    "                   [--junit F]\n"
     "       contend run --workload W --target T[:VARIANT] [--procs N] [--threads M]\n"
     "                   [--ops K | --duration S] [--seed S] [--perturb US] [--expect V]\n"
     "                   [--json PATH]\n"
@@ -39,6 +41,9 @@ static const char run_usage[] =
     "  --json PATH      also write run.json to PATH\n"
     "  --keep           keep case directories of passing cases too\n"
     "  --quiet          no progress lines on stderr\n"
+    "  --html F         also write the HTML report (plots, timelines) to F\n"
+    "  --markdown F     also write the Markdown summary to F (for CI step summaries)\n"
+    "  --junit F        also write JUnit XML to F\n"
     "  --dir DIR        run directory (default: a new one under $TMPDIR)\n"
     "\n"
     "Exit: 0 as expected, 1 invariant broken or expected violation missing,\n"
@@ -47,6 +52,7 @@ static const char run_usage[] =
 
 struct run_args {
     const char *file, *only_case, *json_path, *dir;
+    const char *html, *markdown, *junit; /* reports rendered from run.json */
     bool keep, quiet;
     struct contend_settings sets; /* --set and --KEY flags, in order */
 };
@@ -77,7 +83,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
             a->quiet = true;
         } else if (strcmp(arg, "--case") == 0 || strcmp(arg, "--json") == 0 ||
-                   strcmp(arg, "--dir") == 0 || strcmp(arg, "--set") == 0) {
+                   strcmp(arg, "--dir") == 0 || strcmp(arg, "--set") == 0 ||
+                   strcmp(arg, "--html") == 0 || strcmp(arg, "--markdown") == 0 ||
+                   strcmp(arg, "--junit") == 0) {
             if (!val) {
                 contend_err("run: %s needs a value", arg);
                 return -EINVAL;
@@ -89,6 +97,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 a->json_path = val;
             else if (strcmp(arg, "--dir") == 0)
                 a->dir = val;
+            else if (strcmp(arg, "--html") == 0)
+                a->html = val;
+            else if (strcmp(arg, "--markdown") == 0)
+                a->markdown = val;
+            else if (strcmp(arg, "--junit") == 0)
+                a->junit = val;
             else {
                 const char *eq = strchr(val, '=');
                 if (!eq || eq == val) {
@@ -255,11 +269,66 @@ static int make_run_dir(const struct run_args *a, const char *name, char *out, s
     return 0;
 }
 
+/*
+ * The progress line on a terminal: which case, how many ops so far, tx/s,
+ * violations found so far.  It appears once a repetition has run for half
+ * a second, is redrawn at most four times a second (with \r, so it stays one
+ * line), and is erased before anything else is printed.  Called from the
+ * runner's monitor loop; it only reads the histories' progress counters.
+ */
+struct progress {
+    const char *name;
+    size_t index, total;
+    uint32_t rep, reps;
+    uint64_t violations; /* in the repetitions finished so far */
+    uint64_t last;       /* when the line was last drawn */
+    bool visible;
+};
+
+static void progress_line(void *ctx, const struct contend_run_info *ri, uint64_t now)
+{
+    struct progress *p = ctx;
+    if (!ri->t_go || now - ri->t_go < 500000000ull || now - p->last < 250000000ull)
+        return;
+    uint64_t done = 0;
+    for (uint32_t i = 0; i < ri->nwriters; i++)
+        done += __atomic_load_n(&ri->h[i].hdr->done, __ATOMIC_ACQUIRE);
+    double secs = (double)(now - ri->t_go) / 1e9;
+    char ops[64], rep[32] = "";
+    if (ri->c->duration_ns)
+        snprintf(ops, sizeof ops, "%llu ops in %.1f/%.1f s", (unsigned long long)done, secs,
+                 (double)ri->c->duration_ns / 1e9);
+    else
+        snprintf(ops, sizeof ops, "%llu/%llu ops", (unsigned long long)done,
+                 (unsigned long long)ri->c->ops * ri->c->procs * ri->c->threads);
+    if (p->reps > 1)
+        snprintf(rep, sizeof rep, " run %u/%u", p->rep + 1, p->reps);
+    fprintf(stderr, "\r\033[K[%zu/%zu] %.40s%s: %s, %.0f tx/s, %llu violation%s so far",
+            p->index, p->total, p->name, rep, ops, secs > 0 ? (double)done / secs : 0.0,
+            (unsigned long long)p->violations, p->violations == 1 ? "" : "s");
+    fflush(stderr);
+    p->last = now;
+    p->visible = true;
+}
+
+static void progress_clear(struct progress *p)
+{
+    if (p->visible)
+        fputs("\r\033[K", stderr);
+    p->visible = false;
+}
+
 static int run_cases(const struct run_args *a, const struct contend_scenario *sc,
                      const char *run_dir, json_t *run)
 {
     struct contend_run_opts opts = {.root_dir = run_dir, .keep = a->keep};
     json_t *cases = json_object_get(run, "cases");
+    struct progress prog = {.total = sc->ncases};
+
+    if (!a->quiet && isatty(STDERR_FILENO)) {
+        opts.progress = progress_line;
+        opts.progress_ctx = &prog;
+    }
 
     for (size_t i = 0; i < sc->ncases; i++) {
         const struct contend_case *c = &sc->cases[i];
@@ -267,7 +336,13 @@ static int run_cases(const struct run_args *a, const struct contend_scenario *sc
         uint32_t done = 0;
         int rc = 0;
         for (; done < c->repeat; done++) {
+            prog.name = c->name;
+            prog.index = i + 1;
+            prog.rep = done;
+            prog.reps = c->repeat;
             rc = contend_run_case(c, done, &opts, &reps[done]);
+            progress_clear(&prog);
+            prog.violations += reps[done].nv;
             if (rc == CONTEND_EXIT_INTERRUPTED) {
                 fprintf(stderr, "contend: interrupted; run directory kept: %s\n", run_dir);
                 contend_rep_free(&reps[done]);
@@ -341,6 +416,23 @@ int contend_cmd_run(int argc, char **argv)
     if (code != CONTEND_EXIT_INTERRUPTED) {
         contend_report_text(run, stdout);
         printf("\nrun.json: %s\n", a.json_path ? a.json_path : path);
+    }
+    /* The other reports, rendered from run.json like `contend report` does. */
+    const struct {
+        const char *path, *what;
+        void (*render)(const json_t *, FILE *);
+    } reports[] = {{a.html, "html", contend_report_html},
+                   {a.markdown, "markdown", contend_report_markdown},
+                   {a.junit, "junit", contend_report_junit}};
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        if (!reports[i].path)
+            continue;
+        if ((rc = contend_report_write(reports[i].path, reports[i].render, run)) != 0) {
+            contend_err("cannot write %s: %s", reports[i].path, strerror(-rc));
+            code = CONTEND_EXIT_HARNESS;
+        } else if (strcmp(reports[i].path, "-") != 0) {
+            printf("%s report: %s\n", reports[i].what, reports[i].path);
+        }
     }
     fflush(stdout);
     json_decref(run);

@@ -10,5 +10,8 @@ int contend_cmd_list(int argc, char **argv);
 /* Hidden: run under libfaketime by time control to create its shared clock. */
 int contend_cmd_faketime_shm(int argc, char **argv);
 int contend_cmd_verify(int argc, char **argv);
+int contend_cmd_report(int argc, char **argv);
+int contend_cmd_compare(int argc, char **argv);
+int contend_cmd_sweep(int argc, char **argv);
 
 #endif /* CONTEND_COMMANDS_H */

@@ -35,6 +35,9 @@ static const struct {
     {"run", contend_cmd_run, "run a scenario, or one case from flags"},
     {"list", contend_cmd_list, "targets, variants, workloads, violations, scenario keys"},
     {"verify", contend_cmd_verify, "check a hash-chained JSONL ledger written by anyone"},
+    {"report", contend_cmd_report, "render a run's HTML, Markdown, JUnit or text report"},
+    {"compare", contend_cmd_compare, "compare two runs: slower, faster, no change, or noise"},
+    {"sweep", contend_cmd_sweep, "run a scenario over a grid of settings: scaling table, plot"},
     {"__worker", cmd_worker, NULL},
     {"__faketime-shm", contend_cmd_faketime_shm, NULL},
 };

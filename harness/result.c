@@ -88,6 +88,7 @@ void contend_rep_free(struct contend_rep *rep)
     for (size_t i = 0; i < rep->nv; i++) {
         free(rep->v[i].kind);
         free(rep->v[i].message);
+        free(rep->v[i].context);
     }
     for (size_t i = 0; i < rep->nstats; i++)
         free(rep->stats[i].name);

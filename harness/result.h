@@ -33,6 +33,9 @@ struct contend_violation {
     char *message;
     struct contend_witness witness[CONTEND_MAX_WITNESS];
     unsigned nwitness;
+    /* The ops around the witnesses, lane by lane (context.c), or NULL. */
+    struct contend_witness *context;
+    unsigned ncontext;
 };
 
 struct contend_stat {

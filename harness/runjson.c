@@ -4,7 +4,10 @@
  * The fields DESIGN.md lists are stable; others are added, never renamed.
  * Figures of a case are those of its repetitions (in "runs"): the median
  * for throughput, duration and latency, sums for op counts.  A case is ok
- * only when every repetition is.
+ * only when every repetition is.  "summary" gives the median, min, max and
+ * spread of each figure over the repetitions; "latency_curve_us" the
+ * percentile curve the HTML report plots; a violation's "context" the ops
+ * around its witnesses, for the report's timeline.
  */
 #include "runjson.h"
 
@@ -103,6 +106,13 @@ static json_t *latency(const struct contend_hist *h)
                      real3((double)h->sum / (double)h->count / 1e3));
 }
 
+/* Op times in ms to the nanosecond: a null op takes 30 ns, and a timeline of
+ * ops rounded to the microsecond would draw them all at one instant. */
+static json_t *real6(double v)
+{
+    return json_real(round(v * 1e6) / 1e6);
+}
+
 static json_t *witness(const struct contend_witness *w, uint64_t t0)
 {
     const struct contend_record *r = &w->rec;
@@ -111,10 +121,10 @@ static json_t *witness(const struct contend_witness *w, uint64_t t0)
                           (json_int_t)w->index, "op", contend_op_kind_name(r->kind), "key",
                           (json_int_t)r->key, "status", contend_status_name(r->status),
                           "t_invoke_ms",
-                          real3(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
+                          real6(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
     if (r->status != CONTEND_STATUS_INVOKED)
         json_object_set_new(o, "t_complete_ms",
-                            real3(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
+                            real6(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
     json_object_set_new(o, "value", json_integer(r->value));
     if (r->key2)
         json_object_set_new(o, "key2", json_integer((json_int_t)r->key2));
@@ -125,13 +135,50 @@ static json_t *witness(const struct contend_witness *w, uint64_t t0)
     return o;
 }
 
+static bool is_witness(const struct contend_violation *v, const struct contend_witness *w)
+{
+    for (unsigned i = 0; i < v->nwitness; i++)
+        if (v->witness[i].writer == w->writer && v->witness[i].index == w->index)
+            return true;
+    return false;
+}
+
 static json_t *violation(const struct contend_violation *v, uint64_t t0)
 {
     json_t *ops = json_array();
     for (unsigned i = 0; i < v->nwitness; i++)
         json_array_append_new(ops, witness(&v->witness[i], t0));
-    return json_pack("{s:s, s:I, s:s, s:o}", "kind", v->kind, "count", (json_int_t)v->count,
-                     "message", v->message, "ops", ops);
+    json_t *o = json_pack("{s:s, s:I, s:s, s:o}", "kind", v->kind, "count", (json_int_t)v->count,
+                          "message", v->message, "ops", ops);
+    /* The ops around the witnesses, for the report's timeline. */
+    if (v->ncontext) {
+        json_t *ctx = json_array();
+        for (unsigned i = 0; i < v->ncontext; i++) {
+            json_t *x = witness(&v->context[i], t0);
+            json_object_set_new(x, "witness", json_boolean(is_witness(v, &v->context[i])));
+            json_array_append_new(ctx, x);
+        }
+        json_object_set_new(o, "context", ctx);
+    }
+    return o;
+}
+
+/* The latency percentile curve, [[percent, us], ...], for the report's plot. */
+static const double curve_pcts[] = {0,    10,    25,     50,     75,      90,  95,
+                                    99,   99.5,  99.9,   99.95,  99.99,   99.999, 100};
+#define NCURVE (sizeof curve_pcts / sizeof curve_pcts[0])
+
+static json_t *latency_curve(const struct contend_hist *h)
+{
+    json_t *a = json_array();
+    if (!h || h->count == 0)
+        return a;
+    for (size_t i = 0; i < NCURVE; i++) {
+        double q = curve_pcts[i] / 100.0;
+        json_array_append_new(a, json_pack("[f, o]", curve_pcts[i],
+                                           real3((double)contend_hist_quantile(h, q) / 1e3)));
+    }
+    return a;
 }
 
 static json_t *series(const struct contend_rep *r)
@@ -212,6 +259,7 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
     json_object_set_new(o, "events", events(r));
     if (!r->error)
         json_object_set_new(o, "growth", growth(&r->growth));
+    json_object_set_new(o, "latency_curve_us", latency_curve(r->hist));
     if (r->error_msg)
         json_object_set_new(o, "error", json_string(r->error_msg));
     if (r->missing)
@@ -277,6 +325,72 @@ static json_t *num_or_null(double v)
     return isnan(v) ? json_null() : real3(v);
 }
 
+/* The median of every point of the runs' latency curves. */
+static json_t *median_curve(json_t *runs)
+{
+    json_t *out = json_array();
+    size_t n = json_array_size(runs);
+    double *v = contend_calloc(n ? n : 1, sizeof *v);
+    for (size_t p = 0; p < NCURVE; p++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *pt = json_array_get(
+                json_object_get(json_array_get(runs, i), "latency_curve_us"), p);
+            if (json_is_number(json_array_get(pt, 1)))
+                v[k++] = json_number_value(json_array_get(pt, 1));
+        }
+        if (k)
+            json_array_append_new(out, json_pack("[f, o]", curve_pcts[p],
+                                                 real3(contend_median(v, k))));
+    }
+    free(v);
+    return out;
+}
+
+/*
+ * The spread of the figures over the repetitions: median, min, max and
+ * spread_pct = (max - min) / median in percent.  One glance says whether a
+ * difference between two cases is larger than the noise of either.
+ */
+static json_t *summary(json_t *runs)
+{
+    static const struct {
+        const char *name, *a, *b;
+    } figs[] = {
+        {"throughput_tps", "throughput_tps", NULL}, {"duration_s", "duration_s", NULL},
+        {"p50_us", "latency_us", "p50"},            {"p90_us", "latency_us", "p90"},
+        {"p99_us", "latency_us", "p99"},            {"p999_us", "latency_us", "p999"},
+        {"max_us", "latency_us", "max"},            {"mean_us", "latency_us", "mean"},
+    };
+    json_t *o = json_object();
+    size_t n = json_array_size(runs);
+    double *v = contend_calloc(n ? n : 1, sizeof *v);
+    for (size_t f = 0; f < sizeof figs / sizeof figs[0]; f++) {
+        size_t k = 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            json_t *x = json_object_get(json_array_get(runs, i), figs[f].a);
+            if (figs[f].b)
+                x = json_object_get(x, figs[f].b);
+            if (!json_is_number(x))
+                continue;
+            v[k] = json_number_value(x);
+            lo = v[k] < lo ? v[k] : lo;
+            hi = v[k] > hi ? v[k] : hi;
+            k++;
+        }
+        if (k == 0)
+            continue;
+        double med = contend_median(v, k);
+        json_object_set_new(o, figs[f].name,
+                            json_pack("{s:i, s:o, s:o, s:o, s:o}", "n", (int)k, "median",
+                                      real3(med), "min", real3(lo), "max", real3(hi),
+                                      "spread_pct", real3(med > 0 ? (hi - lo) / med * 100 : 0)));
+    }
+    free(v);
+    return o;
+}
+
 json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
                              uint32_t nreps)
 {
@@ -331,6 +445,8 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         json_object_set_new(g, "exponent", num_or_null(median_of(runs, "growth", "exponent")));
         json_object_set_new(o, "growth", g);
     }
+    json_object_set_new(o, "summary", summary(runs));
+    json_object_set_new(o, "latency_curve_us", median_curve(runs));
     static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);

@@ -613,6 +613,8 @@ static void monitor(struct runctx *r)
         if (c->duration_ns && now - r->t_go >= c->duration_ns)
             __atomic_store_n(&r->ctl->stop, 1, __ATOMIC_RELAXED);
         ext_tick(r, now);
+        if (r->o->progress)
+            r->o->progress(r->o->progress_ctx, &r->ri, now);
         for (uint32_t i = 0; i < r->nwriters && !r->hung; i++) {
             uint64_t done = __atomic_load_n(&r->h[i].hdr->done, __ATOMIC_ACQUIRE);
             uint32_t st = thread_state(r, i);

@@ -11,9 +11,15 @@
 #include "result.h"
 #include "scenario.h"
 
+struct contend_run_info;
+
 struct contend_run_opts {
     const char *root_dir; /* the run directory; each case gets a subdirectory */
     bool keep;            /* keep case directories of passing cases */
+    /* Optional: called every few ms while the workers run, with their
+     * progress in ri->h[i].hdr->done (a progress line on a terminal). */
+    void (*progress)(void *ctx, const struct contend_run_info *ri, uint64_t now);
+    void *progress_ctx;
 };
 
 /* Once per process: signal handlers, the path of our own executable. */

@@ -203,3 +203,8 @@ void contend_report_case_line(const json_t *c, size_t index, size_t total, FILE 
     fprintf(out, "[%zu/%zu] %-24s %s:%s  %s tx/s  %s\n", index, total, str(c, "name"),
             str(c, "target"), str(c, "variant"), tps, verdict);
 }
+
+void contend_report_verdict(const json_t *c, char *buf, size_t len)
+{
+    fmt_verdict(buf, len, c);
+}

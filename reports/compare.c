@@ -1,0 +1,566 @@
+/*
+ * compare.c - is NEW slower than BASE, or is that noise?
+ *
+ * On a shared CI runner two runs of the same build differ by several
+ * percent, and a comparison of two medians raises false alarms.  So every
+ * figure (tx/s, p50, p99) of every case is judged on the repetitions of
+ * both runs (run.json "runs"), twice:
+ *
+ *   - practical: is the change of the medians beyond the noise threshold
+ *     (--max-slowdown, default 5 %)?
+ *   - statistical: would a difference this consistent arise by chance?  A
+ *     Mann-Whitney U test (rank-based: no assumption of normal figures, and
+ *     one outlier repetition cannot decide it), two-sided, at alpha 0.05.
+ *
+ * A figure is `slower` (or `faster`) only when both say so; `no change` when
+ * the change is within the threshold; `noisy — re-run` when it is beyond the
+ * threshold but not significant.  Significance holds for the comparison as a
+ * whole: alpha is the family-wise error rate over all figures of all cases
+ * (Holm's correction, see decide()).  With fewer than 9 repetitions on a side
+ * the result is flagged unreliable: with 3 against 3 the smallest possible
+ * p-value is 0.1, so nothing can ever be significant, and with 5 against 5
+ * only complete separation is.  A case regressed when any figure is slower;
+ * then the command exits 3.
+ *
+ * The p-value is exact for up to CONTEND_MWU_EXACT_MAX values in all: the
+ * distribution of the rank sum over every way of splitting the pooled,
+ * mid-ranked values into the two samples (with no ties this is the
+ * classical U distribution; with ties it is the exact conditional one),
+ * counted by dynamic programming over doubled ranks, which are integers.
+ * Above that, the normal approximation with tie and continuity correction.
+ */
+#include "compare.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/stats.h"
+#include "../harness/util.h"
+#include "common.h"
+
+#define RELIABLE_RUNS 9
+#define NOISY "noisy — re-run"
+
+/* ---- the test ------------------------------------------------------------ */
+
+struct ranked {
+    double v;
+    size_t i;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    double x = ((const struct ranked *)a)->v, y = ((const struct ranked *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* Doubled mid-ranks of the pooled sample (integers), and sum(t^3 - t) over
+ * the groups of ties. */
+static long *doubled_ranks(const double *x, size_t nx, const double *y, size_t ny, double *ties)
+{
+    size_t n = nx + ny;
+    struct ranked *s = contend_calloc(n, sizeof *s);
+    long *r2 = contend_calloc(n, sizeof *r2);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (struct ranked){i < nx ? x[i] : y[i - nx], i};
+    qsort(s, n, sizeof *s, cmp_ranked);
+    *ties = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b + 1 < n && s[b + 1].v == s[a].v)
+            b++;
+        /* Ranks a+1 .. b+1 share their mean; doubled: a + b + 2. */
+        for (size_t k = a; k <= b; k++)
+            r2[s[k].i] = (long)(a + b + 2);
+        double t = (double)(b - a + 1);
+        *ties += t * t * t - t;
+        a = b + 1;
+    }
+    free(s);
+    return r2;
+}
+
+static bool all_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+int contend_mwu_normal(const double *x, size_t nx, const double *y, size_t ny,
+                       struct contend_mwu *out)
+{
+    double ties;
+    if (!nx || !ny || !all_finite(x, nx) || !all_finite(y, ny))
+        return -EINVAL;
+    long *r2 = doubled_ranks(x, nx, y, ny, &ties);
+    double r1 = 0, n1 = (double)nx, n2 = (double)ny, n = n1 + n2;
+    for (size_t i = 0; i < nx; i++)
+        r1 += (double)r2[i] / 2;
+    free(r2);
+    out->u = r1 - n1 * (n1 + 1) / 2;
+    out->exact = false;
+    double var = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)));
+    if (var <= 0) {
+        out->p = 1; /* every value equal: no evidence of any difference */
+        return 0;
+    }
+    double z = (fabs(out->u - n1 * n2 / 2) - 0.5) / sqrt(var);
+    out->p = z <= 0 ? 1 : fmin(1, erfc(z / sqrt(2)));
+    return 0;
+}
+
+int contend_mwu(const double *x, size_t nx, const double *y, size_t ny, struct contend_mwu *out)
+{
+    double ties;
+    if (!nx || !ny || !all_finite(x, nx) || !all_finite(y, ny))
+        return -EINVAL;
+    size_t n = nx + ny;
+    if (n > CONTEND_MWU_EXACT_MAX)
+        return contend_mwu_normal(x, nx, y, ny, out);
+
+    long *r2 = doubled_ranks(x, nx, y, ny, &ties);
+    long w2 = 0, smax = 0;
+    for (size_t i = 0; i < n; i++) {
+        smax += r2[i];
+        if (i < nx)
+            w2 += r2[i];
+    }
+    /* cnt[k][s]: ways to pick k of the values seen so far with doubled rank
+     * sum s.  Doubles: C(60, 30) is 1.2e17, beyond 2^53 only by rounding. */
+    size_t width = (size_t)smax + 1;
+    double *cnt = contend_calloc((nx + 1) * width, sizeof *cnt);
+    cnt[0] = 1;
+    for (size_t j = 0; j < n; j++) {
+        size_t top = j + 1 < nx ? j + 1 : nx;
+        for (size_t k = top; k >= 1; k--) {
+            double *to = cnt + k * width, *from = cnt + (k - 1) * width;
+            for (long s = smax; s >= r2[j]; s--)
+                to[s] += from[s - r2[j]];
+        }
+    }
+    const double *last = cnt + nx * width;
+    double total = 0, le = 0, ge = 0;
+    for (long s = 0; s <= smax; s++) {
+        total += last[s];
+        if (s <= w2)
+            le += last[s];
+        if (s >= w2)
+            ge += last[s];
+    }
+    out->u = (double)w2 / 2 - (double)nx * ((double)nx + 1) / 2;
+    out->p = fmin(1, 2 * fmin(le, ge) / total);
+    out->exact = true;
+    free(cnt);
+    free(r2);
+    return 0;
+}
+
+/* ---- comparing two runs -------------------------------------------------- */
+
+static const struct figure {
+    const char *name, *label, *a, *b;
+    bool higher_better, latency;
+} figures[] = {
+    {.name = "throughput_tps", .label = "tx/s", .a = "throughput_tps", .higher_better = true},
+    {.name = "p50_us", .label = "p50", .a = "latency_us", .b = "p50", .latency = true},
+    {.name = "p99_us", .label = "p99", .a = "latency_us", .b = "p99", .latency = true},
+};
+#define NFIG (sizeof figures / sizeof figures[0])
+
+/* The figure of every repetition that ran (a harness error has none). */
+static size_t values(const json_t *c, const struct figure *f, double **out)
+{
+    const json_t *runs = json_object_get(c, "runs");
+    size_t n = 0, i;
+    json_t *r;
+    *out = contend_calloc(json_array_size(runs) + 1, sizeof **out);
+    json_array_foreach(runs, i, r) {
+        if (strcmp(contend_js(r, "verdict"), "error") == 0)
+            continue;
+        double v = f->b ? contend_jn2(r, f->a, f->b) : contend_jn(r, f->a);
+        if (isfinite(v))
+            (*out)[n++] = v;
+    }
+    return n;
+}
+
+static const json_t *find_case(const json_t *run, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cases"), i, c) {
+        if (strcmp(contend_js(c, "name"), name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static json_t *compare_figure(const struct figure *f, const json_t *cb, const json_t *cn,
+                              const struct contend_compare_opts *o, size_t *nb_out,
+                              size_t *nn_out)
+{
+    double *b, *n;
+    size_t nb = values(cb, f, &b), nn = values(cn, f, &n);
+    double mb = nb ? contend_median(b, nb) : NAN, mn = nn ? contend_median(n, nn) : NAN;
+    double change = mb != 0 ? (mn - mb) / mb * 100 : (mn == mb ? 0 : NAN);
+    double worse = f->higher_better ? -change : change;
+    struct contend_mwu t = {NAN, NAN, false};
+    const char *verdict;
+
+    *nb_out = nb;
+    *nn_out = nn;
+    if (nb < 2 || nn < 2) {
+        verdict = "not compared";
+    } else {
+        contend_mwu(b, nb, n, nn, &t);
+        if (isnan(change))
+            verdict = NOISY;
+        else if (fabs(change) <= o->max_slowdown_pct)
+            verdict = "no change";
+        else
+            verdict = worse > 0 ? "slower" : "faster"; /* if significant: see decide() */
+    }
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i}", "figure", f->name, "label", f->label,
+                          "better", f->higher_better ? "higher" : "lower", "runs_base", (int)nb,
+                          "runs_new", (int)nn);
+    json_object_set_new(j, "base_median", isnan(mb) ? json_null() : json_real(mb));
+    json_object_set_new(j, "new_median", isnan(mn) ? json_null() : json_real(mn));
+    json_object_set_new(j, "change_pct",
+                        isnan(change) ? json_null() : json_real(round(change * 100) / 100));
+    json_object_set_new(j, "u", isnan(t.u) ? json_null() : json_real(t.u));
+    json_object_set_new(j, "p_value", isnan(t.p) ? json_null() : json_real(t.p));
+    json_object_set_new(j, "method", json_string(isnan(t.p) ? "none" : t.exact ? "exact" : "normal"));
+    json_object_set_new(j, "verdict", json_string(verdict));
+    free(b);
+    free(n);
+    return j;
+}
+
+static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn,
+                            const struct contend_compare_opts *o)
+{
+    json_t *j = json_pack("{s:s}", "name", name);
+    if (!cb || !cn) {
+        json_object_set_new(j, "status", json_string(cb ? "only in base" : "only in new"));
+        json_object_set_new(j, "verdict", json_string("not compared"));
+        json_object_set_new(j, "regressed", json_false());
+        return j;
+    }
+    json_t *figs = json_array();
+    size_t nb = 0, nn = 0, minb = SIZE_MAX, minn = SIZE_MAX;
+    bool compared = true;
+    for (size_t f = 0; f < NFIG; f++) {
+        json_t *x = compare_figure(&figures[f], cb, cn, o, &nb, &nn);
+        compared &= strcmp(contend_js(x, "verdict"), "not compared") != 0;
+        minb = nb < minb ? nb : minb;
+        minn = nn < minn ? nn : minn;
+        json_array_append_new(figs, x);
+    }
+    json_object_set_new(j, "status", json_string(compared ? "compared" : "too few runs"));
+    json_object_set_new(j, "runs_base", json_integer((json_int_t)minb));
+    json_object_set_new(j, "runs_new", json_integer((json_int_t)minn));
+    json_object_set_new(j, "ok_base", json_boolean(json_is_true(json_object_get(cb, "ok"))));
+    json_object_set_new(j, "ok_new", json_boolean(json_is_true(json_object_get(cn, "ok"))));
+    if (!compared)
+        json_object_set_new(j, "warning",
+                            json_string("needs at least 2 repetitions on each side "
+                                        "(run with --repeat 9)"));
+    else if (minb < RELIABLE_RUNS || minn < RELIABLE_RUNS)
+        json_object_set_new(j, "warning",
+                            json_string("fewer than 9 repetitions on a side: results are "
+                                        "unreliable"));
+    json_object_set_new(j, "figures", figs);
+    return j;
+}
+
+/*
+ * Significance over the whole comparison.  Every figure of every case is a
+ * test, and at alpha 0.05 one test in twenty is "significant" by chance: six
+ * figures of two cases on an overloaded machine, whose noise is far beyond
+ * the threshold, would call something slower one time in four.  So alpha is
+ * the family-wise error rate, held by Holm's step-down correction: the k-th
+ * smallest of m p-values is multiplied by (m - k + 1), and the adjusted
+ * values are made non-decreasing.  A regression as clear as 9 repetitions
+ * all slower (p = 4e-5) stays significant among hundreds of tests.
+ */
+struct ptest {
+    json_t *fig;
+    double p;
+};
+
+static int cmp_ptest(const void *a, const void *b)
+{
+    double x = ((const struct ptest *)a)->p, y = ((const struct ptest *)b)->p;
+    return (x > y) - (x < y);
+}
+
+static void decide(json_t *cases, const struct contend_compare_opts *o)
+{
+    size_t i, j, m = 0;
+    json_t *c, *f;
+    json_array_foreach(cases, i, c) {
+        m += json_array_size(json_object_get(c, "figures"));
+    }
+    struct ptest *t = contend_calloc(m ? m : 1, sizeof *t);
+    m = 0;
+    json_array_foreach(cases, i, c) {
+        json_array_foreach(json_object_get(c, "figures"), j, f) {
+            if (json_is_number(json_object_get(f, "p_value")))
+                t[m++] = (struct ptest){f, json_number_value(json_object_get(f, "p_value"))};
+        }
+    }
+    qsort(t, m, sizeof *t, cmp_ptest);
+    double running = 0;
+    for (size_t k = 0; k < m; k++) {
+        double adj = fmin(1, t[k].p * (double)(m - k));
+        running = fmax(running, adj);
+        json_object_set_new(t[k].fig, "p_adjusted", json_real(running));
+        const char *v = contend_js(t[k].fig, "verdict");
+        bool moved = strcmp(v, "slower") == 0 || strcmp(v, "faster") == 0;
+        if (moved && !(running < o->alpha))
+            json_object_set_new(t[k].fig, "verdict", json_string(NOISY));
+    }
+    free(t);
+
+    json_array_foreach(cases, i, c) {
+        const json_t *figs = json_object_get(c, "figures");
+        bool slower = false, faster = false, noisy = false;
+        if (!figs)
+            continue;
+        json_array_foreach(figs, j, f) {
+            const char *v = contend_js(f, "verdict");
+            slower |= strcmp(v, "slower") == 0;
+            faster |= strcmp(v, "faster") == 0;
+            noisy |= strcmp(v, NOISY) == 0;
+        }
+        bool compared = strcmp(contend_js(c, "status"), "compared") == 0;
+        json_object_set_new(c, "verdict", json_string(!compared ? "not compared"
+                                                      : slower  ? "slower"
+                                                      : faster  ? "faster"
+                                                      : noisy   ? NOISY
+                                                                : "no change"));
+        json_object_set_new(c, "regressed", json_boolean(slower));
+    }
+}
+
+static json_t *side(const json_t *run, const char *path)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "path", path ? path : "", "scenario",
+                     contend_js(run, "scenario"), "started_at", contend_js(run, "started_at"),
+                     "version", contend_js(run, "version"));
+}
+
+json_t *contend_compare(const json_t *base, const json_t *new_run, const char *base_path,
+                        const char *new_path, const struct contend_compare_opts *o)
+{
+    json_t *cases = json_array(), *regressed = json_array();
+    size_t i;
+    json_t *c;
+
+    json_array_foreach(json_object_get(base, "cases"), i, c) {
+        const char *name = contend_js(c, "name");
+        json_array_append_new(cases, compare_case(name, c, find_case(new_run, name), o));
+    }
+    json_array_foreach(json_object_get(new_run, "cases"), i, c) {
+        const char *name = contend_js(c, "name");
+        if (!find_case(base, name))
+            json_array_append_new(cases, compare_case(name, NULL, c, o));
+    }
+    decide(cases, o);
+    json_array_foreach(cases, i, c) {
+        if (json_is_true(json_object_get(c, "regressed")))
+            json_array_append_new(regressed, json_string(contend_js(c, "name")));
+    }
+    json_t *out = json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:i}", "schema",
+                            1, "tool", "contend", "kind", "compare", "version",
+                            contend_js(base, "version"), "base", side(base, base_path), "new",
+                            side(new_run, new_path), "alpha", o->alpha, "max_slowdown_pct",
+                            o->max_slowdown_pct, "regressed", regressed, "cases", cases,
+                            "exit_code", json_array_size(regressed) ? CONTEND_EXIT_GATE : 0);
+    return out;
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+static void fmt_value(char *buf, size_t len, const json_t *fig, const char *key)
+{
+    double v = contend_jn(fig, key);
+    if (strcmp(contend_js(fig, "better"), "lower") == 0)
+        contend_fmt_us(buf, len, v);
+    else
+        contend_fmt_fig(buf, len, v);
+}
+
+static void fmt_change(char *buf, size_t len, const json_t *fig)
+{
+    double v = contend_jn(fig, "change_pct");
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%+.1f %%", v);
+}
+
+static void fmt_p(char *buf, size_t len, const json_t *fig)
+{
+    double p = contend_jn(fig, "p_adjusted");
+    if (isnan(p))
+        snprintf(buf, len, "-");
+    else if (p < 0.0001)
+        snprintf(buf, len, "<0.0001");
+    else
+        snprintf(buf, len, "%.4f", p);
+}
+
+static void summary_line(const json_t *cmp, FILE *out, bool markdown)
+{
+    const json_t *reg = json_object_get(cmp, "regressed");
+    size_t i;
+    json_t *c;
+    if (json_array_size(reg) == 0) {
+        fprintf(out, "%sno case regressed%s\n", markdown ? "**" : "", markdown ? "**" : "");
+        return;
+    }
+    fprintf(out, "%s%zu case%s regressed%s:", markdown ? "**" : "", json_array_size(reg),
+            json_array_size(reg) == 1 ? "" : "s", markdown ? "**" : "");
+    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+        if (!json_is_true(json_object_get(c, "regressed")))
+            continue;
+        fprintf(out, " %s (", contend_js(c, "name"));
+        size_t j, k = 0;
+        json_t *f;
+        json_array_foreach(json_object_get(c, "figures"), j, f) {
+            if (strcmp(contend_js(f, "verdict"), "slower") != 0)
+                continue;
+            char ch[32];
+            fmt_change(ch, sizeof ch, f);
+            fprintf(out, "%s%s %s", k++ ? ", " : "", contend_js(f, "label"), ch);
+        }
+        fputc(')', out);
+    }
+    fputc('\n', out);
+}
+
+void contend_compare_text(const json_t *cmp, FILE *out)
+{
+    const json_t *b = json_object_get(cmp, "base"), *n = json_object_get(cmp, "new");
+    size_t i, w = 4;
+    json_t *c;
+    fprintf(out, "base: %s (%s, %s)\nnew:  %s (%s, %s)\n", contend_js(b, "path"),
+            contend_js(b, "scenario"), contend_js(b, "started_at"), contend_js(n, "path"),
+            contend_js(n, "scenario"), contend_js(n, "started_at"));
+    fprintf(out, "Mann-Whitney U, two-sided, alpha %g over all figures (p: Holm-adjusted); "
+                 "noise threshold %g %%\n\n",
+            contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
+    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+        size_t l = strlen(contend_js(c, "name"));
+        w = l > w ? l : w;
+    }
+    fprintf(out, "%-*s  %-5s  %5s  %12s  %12s  %9s  %8s  %s\n", (int)w, "case", "figure", "runs",
+            "base", "new", "change", "p", "verdict");
+    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+        const json_t *figs = json_object_get(c, "figures");
+        size_t j;
+        json_t *f;
+        if (!figs) {
+            fprintf(out, "%-*s  %s\n", (int)w, contend_js(c, "name"), contend_js(c, "status"));
+            continue;
+        }
+        json_array_foreach(figs, j, f) {
+            char vb[32], vn[32], ch[32], p[32], runs[32];
+            fmt_value(vb, sizeof vb, f, "base_median");
+            fmt_value(vn, sizeof vn, f, "new_median");
+            fmt_change(ch, sizeof ch, f);
+            fmt_p(p, sizeof p, f);
+            snprintf(runs, sizeof runs, "%lldv%lld", contend_ji(f, "runs_base"),
+                     contend_ji(f, "runs_new"));
+            fprintf(out, "%-*s  %-5s  %5s  %12s  %12s  %9s  %8s  %s\n", (int)w,
+                    j ? "" : contend_js(c, "name"), contend_js(f, "label"), runs, vb, vn, ch, p,
+                    contend_js(f, "verdict"));
+        }
+        if (json_is_string(json_object_get(c, "warning")))
+            fprintf(out, "%-*s  warning: %s\n", (int)w, "", contend_js(c, "warning"));
+        if (json_is_true(json_object_get(c, "ok_base")) &&
+            !json_is_true(json_object_get(c, "ok_new")))
+            fprintf(out, "%-*s  note: the case passed in base and FAILS in new\n", (int)w, "");
+    }
+    fputc('\n', out);
+    summary_line(cmp, out, false);
+}
+
+static void md_text(FILE *out, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (strchr("|*_`[]\\~#!", *p))
+            fputc('\\', out);
+        if (*p == '<')
+            fputs("&lt;", out);
+        else if (*p == '>')
+            fputs("&gt;", out);
+        else if (*p == '&')
+            fputs("&amp;", out);
+        else if ((unsigned char)*p >= 0x20)
+            fputc(*p, out);
+    }
+}
+
+void contend_compare_markdown(const json_t *cmp, FILE *out)
+{
+    size_t i;
+    json_t *c;
+    bool reg = json_array_size(json_object_get(cmp, "regressed")) > 0;
+    fprintf(out, "### %s contend compare: ", reg ? "❌" : "✅");
+    md_text(out, contend_js(json_object_get(cmp, "base"), "scenario"));
+    fputs(" → ", out);
+    md_text(out, contend_js(json_object_get(cmp, "new"), "scenario"));
+    fprintf(out, "\n\nMann-Whitney U (two-sided, α = %g over all figures, p Holm-adjusted), "
+                 "noise threshold %g %%.\n\n",
+            contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
+    fputs("| case | figure | runs | base | new | change | p | verdict |\n"
+          "|---|---|--:|--:|--:|--:|--:|---|\n",
+          out);
+    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+        const json_t *figs = json_object_get(c, "figures");
+        size_t j;
+        json_t *f;
+        if (!figs) {
+            fputs("| ", out);
+            md_text(out, contend_js(c, "name"));
+            fputs(" | | | | | | | ", out);
+            md_text(out, contend_js(c, "status"));
+            fputs(" |\n", out);
+            continue;
+        }
+        json_array_foreach(figs, j, f) {
+            char vb[32], vn[32], ch[32], p[32];
+            fmt_value(vb, sizeof vb, f, "base_median");
+            fmt_value(vn, sizeof vn, f, "new_median");
+            fmt_change(ch, sizeof ch, f);
+            fmt_p(p, sizeof p, f);
+            fputs("| ", out);
+            if (j == 0)
+                md_text(out, contend_js(c, "name"));
+            fprintf(out, " | %s | %lld/%lld | %s | %s | %s | %s | %s%s%s |\n",
+                    contend_js(f, "label"), contend_ji(f, "runs_base"),
+                    contend_ji(f, "runs_new"), vb, vn, ch, p,
+                    strcmp(contend_js(f, "verdict"), "slower") == 0 ? "**" : "",
+                    contend_js(f, "verdict"),
+                    strcmp(contend_js(f, "verdict"), "slower") == 0 ? "**" : "");
+        }
+    }
+    fputc('\n', out);
+    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+        if (!json_is_string(json_object_get(c, "warning")))
+            continue;
+        fputs("- ", out);
+        md_text(out, contend_js(c, "name"));
+        fputs(": ", out);
+        md_text(out, contend_js(c, "warning"));
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+    summary_line(cmp, out, true);
+}

@@ -1,0 +1,130 @@
+# Reports, comparison, sweeps and the progress line (issue 7).  The HTML and
+# JUnit checkers (tests/reports/*.py, python3 stdlib only) are tested
+# themselves on broken samples, so that a checker that passes everything
+# cannot pass here.
+
+set(RDIR ${CONTEND_TEST_TMP}/reports)
+file(MAKE_DIRECTORY ${RDIR})
+set(CHECK_HTML ${CMAKE_CURRENT_SOURCE_DIR}/reports/check_html.py)
+set(CHECK_JUNIT ${CMAKE_CURRENT_SOURCE_DIR}/reports/check_junit.py)
+set(EXPECT ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh)
+
+# contend_check_test(NAME FIXTURE COMMAND...): a checker run on a fixture's output.
+function(contend_check_test name fixture)
+  add_test(NAME ${name} COMMAND ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS integration FIXTURES_REQUIRED ${fixture})
+endfunction()
+
+# Hostile case names and texts through every report.  The run exits 1: the
+# case named <script>alert(1)</script> loses updates, the one named "&' fails
+# its min_tps gate.
+contend_scenario_test(reports.hostile.run 1 REGEX "junit report: "
+                      ARGS run ${T}/hostile.ini --quiet --json ${RDIR}/hostile.json
+                           --html ${RDIR}/hostile.html --markdown ${RDIR}/hostile.md
+                           --junit ${RDIR}/hostile.xml)
+set_tests_properties(reports.hostile.run PROPERTIES FIXTURES_SETUP hostile)
+contend_check_test(reports.hostile.html hostile python3 ${CHECK_HTML} ${RDIR}/hostile.html
+                   --cases 2 --case "<script>alert(1)</script>" --case "\"&'" --violations 1)
+contend_check_test(reports.hostile.junit hostile python3 ${CHECK_JUNIT} ${RDIR}/hostile.xml
+                   --tests 2 --failures 2 --errors 0
+                   --failure-type "<script>alert(1)</script>=lost-update"
+                   --failure-type "\"&'=gate")
+contend_check_test(reports.hostile.markdown hostile ${EXPECT} 0
+                   "^\\| ❌ \\| &lt.script&gt.alert\\(1\\)&lt./script&gt. \\| json-doc:nolock"
+                   cat ${RDIR}/hostile.md)
+
+# Every report is rendered from run.json alone: `contend report` gives the
+# same bytes as the run did.
+contend_scenario_test(report.rerender 0 REGEX "junit report: "
+                      ARGS report ${RDIR}/hostile.json --html ${RDIR}/again.html
+                           --markdown ${RDIR}/again.md --junit ${RDIR}/again.xml)
+set_tests_properties(report.rerender PROPERTIES FIXTURES_REQUIRED hostile
+                     FIXTURES_SETUP rerender)
+foreach(ext html md xml)
+  contend_check_test(report.rerender.same-${ext} rerender
+                     cmp ${RDIR}/hostile.${ext} ${RDIR}/again.${ext})
+endforeach()
+contend_scenario_test(report.text 0 REGEX "FAIL lost-update" ARGS report ${RDIR}/hostile.json)
+set_tests_properties(report.text PROPERTIES FIXTURES_REQUIRED hostile)
+contend_scenario_test(report.not-json 2 REGEX "hostile.ini:1: not JSON"
+                      ARGS report ${T}/hostile.ini --html ${RDIR}/x.html)
+contend_scenario_test(report.missing 2 REGEX "cannot read" ARGS report /nonexistent/run.json)
+contend_scenario_test(report.unknown-flag 2 REGEX "unknown option --pdf"
+                      ARGS report x.json --pdf y)
+contend_scenario_test(report.help 0 REGEX "usage: contend report" ARGS report --help)
+
+# The demo suite's HTML and JUnit.
+contend_scenario_test(reports.demo.run 0 REGEX "html report: "
+                      ARGS run ${S}/demo.ini --quiet --html ${RDIR}/demo.html
+                           --junit ${RDIR}/demo.xml)
+set_tests_properties(reports.demo.run PROPERTIES FIXTURES_SETUP demo)
+contend_check_test(reports.demo.html demo python3 ${CHECK_HTML} ${RDIR}/demo.html
+                   --cases 5 --violations 2 --case lost-update --case harness-overhead)
+contend_check_test(reports.demo.junit demo python3 ${CHECK_JUNIT} ${RDIR}/demo.xml
+                   --tests 5 --failures 0 --errors 0)
+
+# The checkers reject what they must.
+foreach(bad script external crossed no-csp empty-plot)
+  add_test(NAME reports.check-html-rejects.${bad}
+           COMMAND ${EXPECT} 1 "" python3 ${CHECK_HTML}
+                   ${CMAKE_CURRENT_SOURCE_DIR}/reports/bad/${bad}.html)
+endforeach()
+foreach(bad two-children zone no-system-err counts no-type malformed)
+  add_test(NAME reports.check-junit-rejects.${bad}
+           COMMAND ${EXPECT} 1 "" python3 ${CHECK_JUNIT}
+                   ${CMAKE_CURRENT_SOURCE_DIR}/reports/bad/${bad}.xml)
+endforeach()
+
+# contend compare: the same build is `no change`, a 30 % slowdown of one case
+# is `slower` for that case only.  The measuring runs take the machine to
+# themselves (RUN_SERIAL); see tests/compare.sh and compare-base.ini for why
+# they do not raise false alarms.
+foreach(mode same slow)
+  add_test(NAME compare.${mode}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/compare.sh $<TARGET_FILE:contend>
+                   ${RDIR}/compare ${mode})
+  set_tests_properties(compare.${mode} PROPERTIES LABELS integration RUN_SERIAL TRUE
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+endforeach()
+# Whatever the load: three repetitions a side can never be significant, and
+# a run pooled with itself is identical on both sides.
+contend_scenario_test(compare.three.run 0 ARGS run --workload counter --target null --ops 1000
+                      --repeat 3 --quiet --json ${RDIR}/three.json)
+set_tests_properties(compare.three.run PROPERTIES FIXTURES_SETUP three)
+contend_scenario_test(compare.three 0 REGEX "fewer than 9 repetitions on a side"
+                      ARGS compare ${RDIR}/three.json ${RDIR}/three.json
+                           --markdown ${RDIR}/three.md --json ${RDIR}/three-cmp.json)
+contend_scenario_test(compare.pooled 0 REGEX "cli +tx/s +6v6 .* no change"
+                      ARGS compare ${RDIR}/three.json,${RDIR}/three.json
+                           ${RDIR}/three.json,${RDIR}/three.json --max-slowdown 1)
+contend_scenario_test(compare.pooled-missing 2 REGEX "cannot read /nonexistent.json"
+                      ARGS compare ${RDIR}/three.json,/nonexistent.json ${RDIR}/three.json)
+contend_scenario_test(compare.json-stdout 0 REGEX "\"kind\": \"compare\""
+                      ARGS compare ${RDIR}/three.json ${RDIR}/three.json --json -)
+set_tests_properties(compare.three compare.pooled compare.pooled-missing compare.json-stdout
+                     PROPERTIES FIXTURES_REQUIRED three)
+contend_scenario_test(compare.too-few-runs 2 REGEX "no case could be compared"
+                      ARGS compare ${RDIR}/hostile.json ${RDIR}/hostile.json)
+set_tests_properties(compare.too-few-runs PROPERTIES FIXTURES_REQUIRED hostile)
+contend_scenario_test(compare.one-file 2 REGEX "usage: contend compare" ARGS compare a.json)
+contend_scenario_test(compare.bad-alpha 2 REGEX "--alpha expects a number"
+                      ARGS compare a.json b.json --alpha 2)
+contend_scenario_test(compare.help 0 REGEX "usage: contend compare" ARGS compare --help)
+
+# contend sweep over procs = 1, 2, 4 of the null and json-doc targets.
+contend_scenario_test(sweep.procs 0 REGEX "json-doc +4 +[0-9.]+ +[0-9.]+ "
+                      ARGS sweep ${T}/sweep.ini --param procs=1,2,4 --dir ${RDIR}/sweep
+                           --quiet)
+set_tests_properties(sweep.procs PROPERTIES FIXTURES_SETUP sweep)
+contend_check_test(sweep.html sweep python3 ${CHECK_HTML} ${RDIR}/sweep/sweep.html --sweep)
+contend_scenario_test(sweep.grid 0 REGEX "null +2 +2 "
+                      ARGS sweep ${T}/sweep.ini --case null --param procs=1,2
+                           --param threads=1,2 --set ops=1000 --dir ${RDIR}/grid --quiet)
+contend_scenario_test(sweep.bad-value 2 REGEX "procs=0"
+                      ARGS sweep ${T}/sweep.ini --param procs=0 --dir ${RDIR}/bad --quiet)
+contend_scenario_test(sweep.no-param 2 REGEX "no --param" ARGS sweep ${T}/sweep.ini)
+contend_scenario_test(sweep.help 0 REGEX "usage: contend sweep" ARGS sweep --help)
+
+# The progress line: on a terminal only.
+add_test(NAME run.progress COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/progress.sh $<TARGET_FILE:contend>)
+set_tests_properties(run.progress PROPERTIES LABELS integration)
