@@ -43,7 +43,7 @@
  * doc.json.tmp.<pid>.<tid> while a writer is between write and rename.
  *
  * The bank and claim workloads use sections of their own in the same
- * document, read-modify-written the same way (see doc_rmw):
+ * document, read-modify-written the same way as counters (see doc_rmw):
  *     {"counters": {}, "accounts": {"k0": 100, ...}}   bank: key -> balance
  *     {"counters": {}, "claims": {"k7": <op id>, ...}}  claim: id -> owner
  * read_state() reports the workload's section as (key, value) pairs.
@@ -100,11 +100,29 @@ _Static_assert(V_FLOCK == 0, "flock is the default variant");
 
 static const char *const doc_workloads[] = {"counter", "bank", "claim", NULL};
 
+/* What each variant does, in one place: when it locks, how it saves. */
+struct doc_mode {
+    enum { LOCK_NEVER, LOCK_AFTER_READ, LOCK_AROUND } locking;
+    enum { SAVE_REPLACE, SAVE_IN_PLACE, SAVE_TRUNCATE } save;
+    bool fsync;         /* fsync the new document before it replaces the old */
+    bool dirsync;       /* fsync the directory after the renames */
+    bool ignore_errors; /* report success whatever the save said */
+};
+
+static const struct doc_mode doc_modes[V_COUNT] = {
+    [V_FLOCK] = {LOCK_AROUND, SAVE_REPLACE, true, true, false},
+    [V_FLOCK_NOFSYNC] = {LOCK_AROUND, SAVE_REPLACE, false, false, false},
+    [V_NOLOCK] = {LOCK_NEVER, SAVE_IN_PLACE, false, false, false},
+    [V_STALE_READ] = {LOCK_AFTER_READ, SAVE_REPLACE, false, false, false},
+    [V_FLOCK_INPLACE] = {LOCK_AROUND, SAVE_TRUNCATE, true, false, false},
+    [V_FLOCK_NODIRSYNC] = {LOCK_AROUND, SAVE_REPLACE, true, false, false},
+    [V_FLOCK_UNCHECKED] = {LOCK_AROUND, SAVE_REPLACE, true, true, true},
+};
+
 struct doc {
     int variant;
+    const struct doc_mode *mode;
     int lock_fd;
-    bool fsync;
-    bool dirsync;
     char path[PATH_MAX], bak[PATH_MAX], tmp[PATH_MAX], lock[PATH_MAX], dir[PATH_MAX];
 };
 
@@ -209,9 +227,12 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* The correct writer.  Returns CONTEND_OK, or CONTEND_FAIL when the document
- * was certainly not replaced, or CONTEND_INFO when it may have been. */
-static int save_atomic(const struct doc *d, const char *text, size_t len, int32_t *err)
+/* Replace the document: temp file, fsync, rename over it, fsync the
+ * directory (each step as the variant does it).  With `rotate`, the current
+ * document becomes .bak first.  Returns CONTEND_OK; CONTEND_FAIL when the
+ * document was certainly not replaced; CONTEND_INFO when it may have been. */
+static int save_replace(const struct doc *d, const char *text, size_t len, bool rotate,
+                        int32_t *err)
 {
     int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -219,12 +240,12 @@ static int save_atomic(const struct doc *d, const char *text, size_t len, int32_
         return CONTEND_FAIL;
     }
     int rc = write_all(fd, text, len, 0);
-    if (rc == 0 && d->fsync && fsync(fd) < 0)
+    if (rc == 0 && d->mode->fsync && fsync(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
-    /* The current document becomes .bak; a missing one (first write) is fine. */
-    if (rc == 0 && rename(d->path, d->bak) < 0 && errno != ENOENT)
+    /* A missing current document (the first write) is fine. */
+    if (rc == 0 && rotate && rename(d->path, d->bak) < 0 && errno != ENOENT)
         rc = -errno;
     if (rc == 0 && rename(d->tmp, d->path) < 0)
         rc = -errno;
@@ -234,7 +255,7 @@ static int save_atomic(const struct doc *d, const char *text, size_t len, int32_
         return CONTEND_FAIL;
     }
     /* The renames are durable only once the directory is. */
-    if (d->dirsync && (rc = fsync_dir(d->dir)) != 0) {
+    if (d->mode->dirsync && (rc = fsync_dir(d->dir)) != 0) {
         *err = -rc;
         return CONTEND_INFO;
     }
@@ -258,6 +279,28 @@ static int save_truncate(const struct doc *d, const char *text, size_t len, int3
     return rc == 0 ? CONTEND_OK : CONTEND_INFO; /* truncated: the document has changed */
 }
 
+/* Write the changed document the variant's way. */
+static int save(const struct doc *d, const char *text, size_t len, int32_t *err)
+{
+    int rc, status;
+    switch (d->mode->save) {
+    case SAVE_IN_PLACE:
+        rc = save_in_place(d, text, len);
+        /* In place, a failed write may have changed part of the file. */
+        *err = -rc;
+        return rc == 0 ? CONTEND_OK : CONTEND_INFO;
+    case SAVE_TRUNCATE:
+        return save_truncate(d, text, len, err);
+    default:
+        status = save_replace(d, text, len, true, err);
+        if (d->mode->ignore_errors && status != CONTEND_OK) {
+            *err = 0;
+            return CONTEND_OK; /* flock-unchecked's bug: the error is dropped */
+        }
+        return status;
+    }
+}
+
 static int lock(const struct doc *d, int how)
 {
     while (flock(d->lock_fd, how) < 0) {
@@ -278,12 +321,10 @@ static int doc_open(const struct contend_env *env, void **handle)
     if (!d)
         return -ENOMEM;
     d->variant = env->variant_index;
-    d->fsync = (d->variant == V_FLOCK || d->variant == V_FLOCK_INPLACE ||
-                d->variant == V_FLOCK_NODIRSYNC || d->variant == V_FLOCK_UNCHECKED);
-    d->dirsync = (d->variant == V_FLOCK || d->variant == V_FLOCK_UNCHECKED);
+    d->mode = &doc_modes[d->variant];
     d->lock_fd = -1;
     doc_paths(d, env->store_dir);
-    if (d->variant != V_NOLOCK) {
+    if (d->mode->locking != LOCK_NEVER) {
         d->lock_fd = open(d->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (d->lock_fd < 0) {
             int e = -errno;
@@ -303,20 +344,22 @@ static void doc_close(void *handle)
     free(d);
 }
 
-static int doc_read(struct doc *d, struct contend_op *op)
+/* Load for a read-only op: under a shared lock when the variant locks. */
+static json_t *load_for_read(const struct doc *d, int *err)
 {
-    bool bak;
-    int err = 0;
-    bool locked = (d->variant == V_FLOCK || d->variant == V_FLOCK_NOFSYNC ||
-                   d->variant == V_FLOCK_INPLACE || d->variant == V_FLOCK_NODIRSYNC ||
-                   d->variant == V_FLOCK_UNCHECKED);
-    if (locked && (err = -lock(d, LOCK_SH)) != 0) {
-        op->err = err;
-        return CONTEND_FAIL;
-    }
-    json_t *doc = load_doc(d, &err, &bak);
+    bool bak, locked = d->mode->locking == LOCK_AROUND;
+    if (locked && (*err = -lock(d, LOCK_SH)) != 0)
+        return NULL;
+    json_t *doc = load_doc(d, err, &bak);
     if (locked)
         unlock(d);
+    return doc;
+}
+
+static int doc_read(struct doc *d, struct contend_op *op)
+{
+    int err = 0;
+    json_t *doc = load_for_read(d, &err);
     if (!doc) {
         op->err = err;
         return CONTEND_FAIL;
@@ -326,84 +369,20 @@ static int doc_read(struct doc *d, struct contend_op *op)
     return CONTEND_OK;
 }
 
-static int doc_incr(struct doc *d, struct contend_op *op)
-{
-    bool bak, locked = false;
-    int err = 0, status = CONTEND_FAIL;
-    json_t *doc = NULL;
-    char *text = NULL;
-
-    if (d->variant == V_STALE_READ) {
-        /* The bug: the value is read before the lock is held. */
-        doc = load_doc(d, &err, &bak);
-        contend_point("stale-read:before-lock");
-        if ((err = -lock(d, LOCK_EX)) != 0)
-            goto out;
-        locked = true;
-    } else if (d->variant != V_NOLOCK) {
-        if ((err = -lock(d, LOCK_EX)) != 0)
-            goto out;
-        locked = true;
-        doc = load_doc(d, &err, &bak);
-    } else {
-        doc = load_doc(d, &err, &bak);
-    }
-    if (!doc)
-        goto out;
-    int64_t v = get_counter(doc, op->key) + 1;
-    /* Between the read above and the write below is the race. */
-    contend_point("json-doc:read-modify-write");
-    set_counter(doc, op->key, v);
-    text = json_dumps(doc, JSON_COMPACT);
-    if (!text) {
-        err = ENOMEM;
-        goto out;
-    }
-    if (d->variant == V_NOLOCK) {
-        int rc = save_in_place(d, text, strlen(text));
-        /* In place, a failed write may have changed part of the file. */
-        status = rc == 0 ? CONTEND_OK : CONTEND_INFO;
-        err = -rc;
-    } else if (d->variant == V_FLOCK_INPLACE) {
-        int32_t e = 0;
-        status = save_truncate(d, text, strlen(text), &e);
-        err = e;
-    } else {
-        int32_t e = 0;
-        status = save_atomic(d, text, strlen(text), &e);
-        err = e;
-        if (d->variant == V_FLOCK_UNCHECKED && status != CONTEND_OK) {
-            status = CONTEND_OK; /* the bug: the error is dropped */
-            err = 0;
-        }
-    }
-    if (status == CONTEND_OK)
-        op->value = v;
-out:
-    if (locked)
-        unlock(d);
-    op->err = err;
-    free(text);
-    json_decref(doc);
-    return status;
-}
-
-/* ---- bank and claim ------------------------------------------------------
+/* ---- read-modify-write ---------------------------------------------------
  *
- * How each variant loads and saves for these workloads.  A variant without a
- * row (a newer one) declines them with ENOTSUP rather than guess. */
-enum rmw_mode { RMW_NONE = 0, RMW_LOCKED, RMW_STALE, RMW_UNLOCKED };
+ * Every update (an increment, a transfer, a claim) is the same three steps
+ * with the variant's locking around them: load, change, save.  Only the
+ * change differs; it returns 0 or an errno, and sets *changed = false when
+ * there is nothing to write (a declined transfer, a lost claim). */
+typedef int (*doc_change_fn)(json_t *doc, struct contend_op *op, bool *changed);
 
-static const enum rmw_mode doc_rmw_mode[V_COUNT] = {
-    [V_FLOCK] = RMW_LOCKED,
-    [V_FLOCK_NOFSYNC] = RMW_LOCKED,
-    [V_NOLOCK] = RMW_UNLOCKED,
-    [V_STALE_READ] = RMW_STALE,
-};
-
-static enum rmw_mode rmw_mode_of(const struct doc *d)
+static int change_incr(json_t *doc, struct contend_op *op, bool *changed)
 {
-    return d->variant >= 0 && d->variant < V_COUNT ? doc_rmw_mode[d->variant] : RMW_NONE;
+    op->value = get_counter(doc, op->key) + 1;
+    set_counter(doc, op->key, op->value);
+    *changed = true;
+    return 0;
 }
 
 static json_t *section_entry(json_t *doc, const char *section, uint64_t key)
@@ -422,10 +401,6 @@ static int section_set(json_t *doc, const char *section, uint64_t key, int64_t v
     snprintf(name, sizeof name, "k%" PRIu64, key);
     return json_object_set_new(sec, name, json_integer(value)) == 0 ? 0 : ENOMEM;
 }
-
-/* Change the loaded document for one op: 0 or an errno; *changed = false
- * when there is nothing to write (a declined transfer, a lost claim). */
-typedef int (*doc_change_fn)(json_t *doc, struct contend_op *op, bool *changed);
 
 static int change_transfer(json_t *doc, struct contend_op *op, bool *changed)
 {
@@ -454,33 +429,29 @@ static int change_claim(json_t *doc, struct contend_op *op, bool *changed)
     return *changed ? section_set(doc, "claims", op->key, (int64_t)op->id) : 0;
 }
 
-/* Load, change, save, with each variant's locking: the counter's doc_incr
- * for any section. */
 static int doc_rmw(struct doc *d, struct contend_op *op, doc_change_fn change)
 {
-    enum rmw_mode mode = rmw_mode_of(d);
     bool bak, locked = false, changed = false;
     int err = 0, status = CONTEND_FAIL;
+    int64_t result;
     json_t *doc = NULL;
     char *text = NULL;
 
-    if (mode == RMW_NONE) {
-        op->err = ENOTSUP;
-        return CONTEND_FAIL;
-    }
-    if (mode == RMW_STALE) {
+    if (d->mode->locking == LOCK_AFTER_READ) {
+        /* stale-read's bug: the document is read before the lock is held. */
         doc = load_doc(d, &err, &bak);
         contend_point("stale-read:before-lock");
     }
-    if (mode == RMW_STALE || mode == RMW_LOCKED) {
+    if (d->mode->locking != LOCK_NEVER) {
         if ((err = -lock(d, LOCK_EX)) != 0)
             goto out;
         locked = true;
     }
-    if (mode != RMW_STALE)
+    if (d->mode->locking != LOCK_AFTER_READ)
         doc = load_doc(d, &err, &bak);
     if (!doc || (err = change(doc, op, &changed)) != 0)
         goto out;
+    result = op->value;
     if (!changed) {
         status = CONTEND_OK;
         goto out;
@@ -491,15 +462,10 @@ static int doc_rmw(struct doc *d, struct contend_op *op, doc_change_fn change)
         err = ENOMEM;
         goto out;
     }
-    if (mode == RMW_UNLOCKED) {
-        int rc = save_in_place(d, text, strlen(text));
-        status = rc == 0 ? CONTEND_OK : CONTEND_INFO;
-        err = -rc;
-    } else {
-        int32_t e = 0;
-        status = save_atomic(d, text, strlen(text), &e);
-        err = e;
-    }
+    int32_t e = 0;
+    status = save(d, text, strlen(text), &e);
+    err = e;
+    op->value = status == CONTEND_OK ? result : 0;
 out:
     if (locked)
         unlock(d);
@@ -512,19 +478,8 @@ out:
 /* Every balance from one load of the document. */
 static int doc_read_all(struct doc *d, struct contend_op *op)
 {
-    bool bak, locked = rmw_mode_of(d) == RMW_LOCKED;
     int err = 0;
-    if (rmw_mode_of(d) == RMW_NONE) {
-        op->err = ENOTSUP;
-        return CONTEND_FAIL;
-    }
-    if (locked && (err = -lock(d, LOCK_SH)) != 0) {
-        op->err = err;
-        return CONTEND_FAIL;
-    }
-    json_t *doc = load_doc(d, &err, &bak);
-    if (locked)
-        unlock(d);
+    json_t *doc = load_for_read(d, &err);
     json_t *acc = json_object_get(doc, "accounts");
     if (!json_is_object(acc)) {
         op->err = doc ? EBADMSG : err;
@@ -550,7 +505,7 @@ static int doc_apply(void *handle, struct contend_op *op)
     struct doc *d = handle;
     switch (op->kind) {
     case CONTEND_OP_INCR:
-        return doc_incr(d, op);
+        return doc_rmw(d, op, change_incr);
     case CONTEND_OP_READ:
         return doc_read(d, op);
     case CONTEND_OP_TRANSFER:
@@ -636,33 +591,22 @@ static int doc_read_state(const struct contend_env *env, const struct contend_si
     return 0;
 }
 
-/* Put .bak back as the document: temp + fsync + rename + directory fsync,
- * as the variant writes (a variant without fsyncs recovers without them). */
+/* Put .bak back as the document, written the way the variant writes (a
+ * variant without fsyncs recovers without them), leaving .bak as it is. */
 static int restore_bak(const struct doc *d)
 {
-    char *text = NULL;
     int err = 0;
+    int32_t e = 0;
     json_t *doc = load_file(d->bak, &err);
     if (!doc)
         return 0; /* nothing to restore from */
-    text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text)
         return -ENOMEM;
-    int fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -errno : write_all(fd, text, strlen(text), 0);
-    if (rc == 0 && d->fsync && fsync(fd) < 0)
-        rc = -errno;
-    if (fd >= 0)
-        close(fd);
-    if (rc == 0 && rename(d->tmp, d->path) < 0)
-        rc = -errno;
-    if (rc)
-        unlink(d->tmp);
-    else if (d->dirsync)
-        rc = fsync_dir(d->dir);
+    int status = save_replace(d, text, strlen(text), false, &e);
     free(text);
-    return rc;
+    return status == CONTEND_OK ? 0 : -(e ? e : EIO);
 }
 
 static int doc_recover(const struct contend_env *env)
@@ -671,8 +615,8 @@ static int doc_recover(const struct contend_env *env)
     int rc = doc_open(env, (void **)&d);
     if (rc)
         return rc;
-    /* Writers without a lock keep no temporary files and no .bak. */
-    if (d->variant == V_NOLOCK || d->variant == V_FLOCK_INPLACE) {
+    /* Writers that never replace the document keep no temp files, no .bak. */
+    if (d->mode->save != SAVE_REPLACE) {
         doc_close(d);
         return 0;
     }
