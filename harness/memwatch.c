@@ -66,16 +66,9 @@ static int mem_prepare(struct contend_run_info *ri, void **state)
 /* statm: size resident shared text lib data dt, in pages. */
 static bool read_statm(pid_t pid, int64_t *res, int64_t *shared)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[256];
+    if (contend_read_proc(pid, "statm", buf, sizeof buf) <= 0)
         return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
     long long size, r, s;
     if (sscanf(buf, "%lld %lld %lld", &size, &r, &s) != 3)
         return false;

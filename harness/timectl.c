@@ -239,15 +239,6 @@ static int find_lib(char *out, size_t len, char **why)
 
 /* ---- the workers' environment ---------------------------------------------- */
 
-static const char *env_get(const struct contend_envlist *e, const char *name)
-{
-    size_t len = strlen(name);
-    for (size_t i = 0; i < e->n; i++)
-        if (strncmp(e->v[i], name, len) == 0 && e->v[i][len] == '=')
-            return e->v[i] + len + 1;
-    return NULL;
-}
-
 static void env_unset(struct contend_envlist *e, const char *name)
 {
     size_t len = strlen(name);
@@ -265,7 +256,7 @@ static void env_unset(struct contend_envlist *e, const char *name)
  * other extensions or the user put there. */
 static void env_append(struct contend_envlist *e, const char *name, const char *item, char sep)
 {
-    const char *old = env_get(e, name);
+    const char *old = contend_envlist_get(e, name);
     if (old && *old) {
         if (strstr(old, item))
             return;

@@ -191,6 +191,22 @@ int contend_read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
+long contend_read_proc(long pid, const char *name, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return -e;
+    buf[n] = '\0';
+    return (long)n;
+}
+
 int contend_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !*s || *s == '-' || isspace((unsigned char)*s))

@@ -52,6 +52,10 @@ int contend_write_atomic(const char *path, const void *data, size_t len);
 /* Read a whole file into a NUL-terminated malloc'ed buffer. */
 int contend_read_file(const char *path, char **out, size_t *len);
 
+/* /proc/PID/NAME (stat, statm, ...) into buf, NUL-terminated: the number of
+ * bytes read, or a negative errno (the process may be gone). */
+long contend_read_proc(long pid, const char *name, char *buf, size_t len);
+
 /* Parsing; return 0 or -EINVAL / -ERANGE. */
 int contend_parse_u64(const char *s, uint64_t *out);   /* 123, 0x7b, 10k, 2M, 1G */
 int contend_parse_i64(const char *s, int64_t *out);

@@ -321,24 +321,40 @@ static int run_threads(struct wproc *p)
     return rc;
 }
 
+/* The case this worker belongs to, from its case.json. */
+static int load_case(struct wproc *p, const char *case_dir, uint32_t worker)
+{
+    char path[PATH_MAX];
+    int rc;
+    memset(p, 0, sizeof *p);
+    p->case_dir = case_dir;
+    p->worker = worker;
+    snprintf(p->store_dir, sizeof p->store_dir, "%s/store", case_dir);
+    snprintf(path, sizeof path, "%s/case.json", case_dir);
+    if ((rc = contend_casefile_read(path, &p->c)) != 0)
+        return rc;
+    if (worker >= p->c.procs) {
+        contend_err("worker index %u out of range (procs = %u)", worker, p->c.procs);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Why none of this worker's threads can run, where the runner looks. */
+static void all_threads_error(struct wproc *p, const char *what, int rc)
+{
+    for (uint32_t i = 0; i < p->c.threads; i++)
+        thread_error(&p->t[i].h, "%s: %s", what, strerror(rc < 0 ? -rc : EIO));
+}
+
 int contend_worker_main(const char *case_dir, uint32_t worker)
 {
     struct wproc p;
     char path[PATH_MAX];
     int rc;
 
-    memset(&p, 0, sizeof p);
-    p.case_dir = case_dir;
-    p.worker = worker;
-    snprintf(p.store_dir, sizeof p.store_dir, "%s/store", case_dir);
-    snprintf(path, sizeof path, "%s/case.json", case_dir);
-    if ((rc = contend_casefile_read(path, &p.c)) != 0)
+    if ((rc = load_case(&p, case_dir, worker)) != 0)
         goto out;
-    if (worker >= p.c.procs) {
-        contend_err("worker index %u out of range (procs = %u)", worker, p.c.procs);
-        rc = -EINVAL;
-        goto out;
-    }
     snprintf(path, sizeof path, "%s/control", case_dir);
     if ((rc = contend_control_open(path, &p.ctl)) != 0) {
         contend_err("worker %u: cannot map %s: %s", worker, path, strerror(-rc));
@@ -350,32 +366,19 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         goto out;
     contend_point_setup(p.c.perturb_us);
     if ((rc = contend_faults_proc_open(&p.c, worker, &p.faults)) != 0) {
-        for (uint32_t i = 0; i < p.c.threads; i++)
-            thread_error(&p.t[i].h, "cannot set up faults: %s", strerror(-rc));
+        all_threads_error(&p, "cannot set up faults", rc);
         goto out;
     }
+    struct contend_env env;
+    init_env(&p, &env, UINT32_MAX);
     /* Started again after a planned kill or a power cut: recover first. */
-    if (p.t[0].h.hdr->starts > 1 && p.c.tg->recover) {
-        struct contend_env env;
-        init_env(&p, &env, UINT32_MAX);
-        if ((rc = p.c.tg->recover(&env)) != 0) {
-            for (uint32_t i = 0; i < p.c.threads; i++)
-                thread_error(&p.t[i].h, "target %s: recovery failed: %s", p.c.tg->name,
-                             strerror(rc < 0 ? -rc : EIO));
-            goto out;
-        }
+    if (p.t[0].h.hdr->starts > 1 && p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
+        all_threads_error(&p, "target recovery failed", rc);
+        goto out;
     }
-
-    if (!open_per_thread(&p.c)) {
-        struct contend_env env;
-        init_env(&p, &env, UINT32_MAX);
-        rc = p.c.tg->open(&env, &p.shared_handle);
-        if (rc) {
-            for (uint32_t i = 0; i < p.c.threads; i++)
-                thread_error(&p.t[i].h, "cannot open target %s: %s", p.c.tg->name,
-                             strerror(rc < 0 ? -rc : EIO));
-            goto out;
-        }
+    if (!open_per_thread(&p.c) && (rc = p.c.tg->open(&env, &p.shared_handle)) != 0) {
+        all_threads_error(&p, "cannot open target", rc);
+        goto out;
     }
     rc = run_threads(&p);
     if (p.shared_handle)
@@ -394,16 +397,12 @@ int contend_worker_recover(const char *case_dir, uint32_t worker)
 {
     struct wproc p;
     struct contend_env env;
-    char path[PATH_MAX];
     int rc;
 
-    memset(&p, 0, sizeof p);
-    p.case_dir = case_dir;
-    p.worker = worker;
-    snprintf(p.store_dir, sizeof p.store_dir, "%s/store", case_dir);
-    snprintf(path, sizeof path, "%s/case.json", case_dir);
-    if ((rc = contend_casefile_read(path, &p.c)) != 0)
+    if ((rc = load_case(&p, case_dir, worker)) != 0) {
+        contend_case_free(&p.c);
         return CONTEND_EXIT_HARNESS;
+    }
     init_env(&p, &env, UINT32_MAX);
     rc = p.c.tg->recover ? p.c.tg->recover(&env) : 0;
     if (rc)

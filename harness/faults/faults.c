@@ -445,16 +445,9 @@ static bool faults_exited(void *state, struct contend_run_info *ri, uint32_t wor
 /* Stopped, as /proc says: SIGCONT before the stop landed would be lost. */
 static bool is_stopped(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[256];
+    if (contend_read_proc(pid, "stat", buf, sizeof buf) <= 0)
         return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
     const char *paren = strrchr(buf, ')');
     return paren && (paren[2] == 'T' || paren[2] == 't');
 }
