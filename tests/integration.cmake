@@ -7,8 +7,9 @@ set(T ${CMAKE_CURRENT_SOURCE_DIR}/scenarios)
 # The stories.
 contend_scenario_test(scenario.lost-update 0 REGEX "nolock .*found lost-update"
                       ARGS run ${S}/lost-update.ini --quiet)
-contend_scenario_test(scenario.lost-update.seeds-1-20 0 REGEX "flock .*pass \\(all 20 runs\\)"
-                      ARGS run ${S}/lost-update.ini --quiet --repeat 20)
+contend_scenario_test(scenario.lost-update.seeds 0
+                      REGEX "flock .*pass \\(all ${CONTEND_SEEDS} runs\\)"
+                      ARGS run ${S}/lost-update.ini --quiet --repeat ${CONTEND_SEEDS})
 contend_scenario_test(scenario.demo 0 REGEX "harness-overhead"
                       ARGS run ${S}/demo.ini --quiet)
 

@@ -78,8 +78,14 @@ endforeach()
 # contend compare: the same build is `no change`, a 30 % slowdown of one case
 # is `slower` for that case only.  The measuring runs take the machine to
 # themselves (RUN_SERIAL); see tests/compare.sh and compare-base.ini for why
-# they do not raise false alarms.
-foreach(mode same slow)
+# they do not raise false alarms.  Only the plain build measures: a
+# sanitizer's overhead is not the code's speed.
+if(CONTEND_INSTRUMENTED)
+  set(COMPARE_MODES)
+else()
+  set(COMPARE_MODES same slow)
+endif()
+foreach(mode ${COMPARE_MODES})
   add_test(NAME compare.${mode}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/compare.sh $<TARGET_FILE:contend>
                    ${RDIR}/compare ${mode})
