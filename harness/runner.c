@@ -365,8 +365,11 @@ static void worker_gone(struct runctx *r, uint32_t w)
     r->pids[w] = 0;
     for (size_t i = 0; i < r->next; i++)
         if (r->ext[i]->exited &&
-            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status))
+            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status) &&
+            !r->w[w].alive)
             r->w[w].planned = true;
+    /* A worker the extension restarted is a new process, alive, with
+     * planned = false: its own death, later, is reported like any other. */
 }
 
 /* Reap what has exited; returns how many workers are still alive. */
