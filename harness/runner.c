@@ -595,6 +595,15 @@ static void report_exit(struct runctx *r, uint32_t w)
         for (uint32_t t = 0; t < c->threads && !why; t++)
             if (r->h[w * c->threads + t].hdr->error[0])
                 why = r->h[w * c->threads + t].hdr->error;
+        if (WEXITSTATUS(st) == CONTEND_EXIT_VIOLATION) {
+            /* Started again after a fault, it could not recover or open the
+             * store (worker.c): the store's failure, not the harness's. */
+            char *msg = contend_asprintf("worker %u could not start again after a fault: %s", w,
+                                         why ? why : "its store cannot be opened");
+            contend_rep_add_violation(r->out, "corrupt-store", 1, NULL, 0, msg);
+            free(msg);
+            return;
+        }
         contend_rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
                   why ? ": " : "", why ? why : "");
     }

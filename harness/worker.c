@@ -67,6 +67,12 @@ struct wproc {
     void *shared_handle; /* when the target opens once per worker */
     struct wthread *t;
     struct contend_fault_proc *faults; /* NULL without faults */
+    /* Started again after a kill or a power cut.  Then a store that cannot
+     * be recovered or opened is the store's failure, not the harness's: the
+     * worker exits with CONTEND_EXIT_VIOLATION and the runner reports
+     * corrupt-store (store_failed, atomic: threads open concurrently). */
+    bool restarted;
+    bool store_failed;
 };
 
 static void thread_error(struct contend_history *h, const char *fmt, ...)
@@ -251,6 +257,8 @@ static void *thread_run(void *arg)
             thread_error(&t->h, "cannot open target %s: %s", tg->name,
                          strerror(rc < 0 ? -rc : EIO));
             t->rc = rc;
+            if (p->restarted)
+                __atomic_store_n(&p->store_failed, true, __ATOMIC_RELAXED);
             return NULL;
         }
     }
@@ -355,10 +363,12 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         goto out;
     }
     /* Started again after a planned kill or a power cut: recover first. */
-    if (p.t[0].h.hdr->starts > 1 && p.c.tg->recover) {
+    p.restarted = p.t[0].h.hdr->starts > 1;
+    if (p.restarted && p.c.tg->recover) {
         struct contend_env env;
         init_env(&p, &env, UINT32_MAX);
         if ((rc = p.c.tg->recover(&env)) != 0) {
+            p.store_failed = true;
             for (uint32_t i = 0; i < p.c.threads; i++)
                 thread_error(&p.t[i].h, "target %s: recovery failed: %s", p.c.tg->name,
                              strerror(rc < 0 ? -rc : EIO));
@@ -371,6 +381,7 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
         init_env(&p, &env, UINT32_MAX);
         rc = p.c.tg->open(&env, &p.shared_handle);
         if (rc) {
+            p.store_failed = p.restarted;
             for (uint32_t i = 0; i < p.c.threads; i++)
                 thread_error(&p.t[i].h, "cannot open target %s: %s", p.c.tg->name,
                              strerror(rc < 0 ? -rc : EIO));
@@ -387,6 +398,8 @@ out:
     contend_faults_proc_close(p.faults);
     contend_control_close(p.ctl);
     contend_case_free(&p.c);
+    if (rc && __atomic_load_n(&p.store_failed, __ATOMIC_RELAXED))
+        return CONTEND_EXIT_VIOLATION;
     return rc ? CONTEND_EXIT_HARNESS : CONTEND_EXIT_OK;
 }
 
