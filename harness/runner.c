@@ -365,8 +365,11 @@ static void worker_gone(struct runctx *r, uint32_t w)
     r->pids[w] = 0;
     for (size_t i = 0; i < r->next; i++)
         if (r->ext[i]->exited &&
-            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status))
+            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status) &&
+            !r->w[w].alive)
             r->w[w].planned = true;
+    /* A worker the extension restarted is a new process, alive, with
+     * planned = false: its own death, later, is reported like any other. */
 }
 
 /* Reap what has exited; returns how many workers are still alive. */
@@ -592,6 +595,15 @@ static void report_exit(struct runctx *r, uint32_t w)
         for (uint32_t t = 0; t < c->threads && !why; t++)
             if (r->h[w * c->threads + t].hdr->error[0])
                 why = r->h[w * c->threads + t].hdr->error;
+        if (WEXITSTATUS(st) == CONTEND_EXIT_VIOLATION) {
+            /* Started again after a fault, it could not recover or open the
+             * store (worker.c): the store's failure, not the harness's. */
+            char *msg = contend_asprintf("worker %u could not start again after a fault: %s", w,
+                                         why ? why : "its store cannot be opened");
+            contend_rep_add_violation(r->out, "corrupt-store", 1, NULL, 0, msg);
+            free(msg);
+            return;
+        }
         contend_rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
                   why ? ": " : "", why ? why : "");
     }

@@ -67,6 +67,12 @@ struct wproc {
     void *shared_handle; /* when the target opens once per worker */
     struct wthread *t;
     struct contend_fault_proc *faults; /* NULL without faults */
+    /* Started again after a kill or a power cut.  Then a store that cannot
+     * be recovered or opened is the store's failure, not the harness's: the
+     * worker exits with CONTEND_EXIT_VIOLATION and the runner reports
+     * corrupt-store (store_failed, atomic: threads open concurrently). */
+    bool restarted;
+    bool store_failed;
 };
 
 static void thread_error(struct contend_history *h, const char *fmt, ...)
@@ -251,6 +257,8 @@ static void *thread_run(void *arg)
             thread_error(&t->h, "cannot open target %s: %s", tg->name,
                          strerror(rc < 0 ? -rc : EIO));
             t->rc = rc;
+            if (p->restarted)
+                __atomic_store_n(&p->store_failed, true, __ATOMIC_RELAXED);
             return NULL;
         }
     }
@@ -372,11 +380,14 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
     struct contend_env env;
     init_env(&p, &env, UINT32_MAX);
     /* Started again after a planned kill or a power cut: recover first. */
-    if (p.t[0].h.hdr->starts > 1 && p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
+    p.restarted = p.t[0].h.hdr->starts > 1;
+    if (p.restarted && p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
+        p.store_failed = true;
         all_threads_error(&p, "target recovery failed", rc);
         goto out;
     }
     if (!open_per_thread(&p.c) && (rc = p.c.tg->open(&env, &p.shared_handle)) != 0) {
+        p.store_failed = p.restarted;
         all_threads_error(&p, "cannot open target", rc);
         goto out;
     }
@@ -390,6 +401,8 @@ out:
     contend_faults_proc_close(p.faults);
     contend_control_close(p.ctl);
     contend_case_free(&p.c);
+    if (rc && __atomic_load_n(&p.store_failed, __ATOMIC_RELAXED))
+        return CONTEND_EXIT_VIOLATION;
     return rc ? CONTEND_EXIT_HARNESS : CONTEND_EXIT_OK;
 }
 

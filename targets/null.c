@@ -7,12 +7,19 @@
  * `delay_ns` adds a busy wait per op, which gives tests of `contend compare`
  * a target whose speed they control, and `crash_at` makes worker 0 die of
  * SIGSEGV in its N-th op, which proves that a crashing target is reported as
- * a crash and not mistaken for a pass.
+ * a crash and not mistaken for a pass.  `fail_reopen` makes every open after
+ * a worker's first fail (a marker file per worker in the store says it
+ * opened before), as a store that a kill left unopenable would: the runner
+ * must report that as the store's failure, not its own.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "target.h"
 
@@ -31,11 +38,30 @@ static const char *const null_workloads[] = {"counter", NULL};
 static const struct contend_option null_options[] = {
     {"delay_ns", "0", NULL, "busy-wait this long in every op (for testing comparisons)"},
     {"crash_at", "0", NULL, "worker 0 dies of SIGSEGV in its N-th op (for testing the harness)"},
+    {"fail_reopen", "0", "0|1",
+     "a worker's every open after its first fails (for testing the harness)"},
     {NULL, NULL, NULL, NULL},
 };
 
+/* fail_reopen: -EBADMSG when this worker thread has opened before. */
+static int reopen_check(const struct contend_env *env)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/null-opened.%u.%u", env->store_dir, env->worker, env->thread);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == EEXIST ? -EBADMSG : -errno;
+    close(fd);
+    return 0;
+}
+
 static int null_open(const struct contend_env *env, void **handle)
 {
+    if (contend_opt_int(env, "fail_reopen", 0)) {
+        int rc = reopen_check(env);
+        if (rc)
+            return rc;
+    }
     struct null_handle *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;

@@ -24,7 +24,8 @@
  *                       one update is lost.  Claims are is_seen() then
  *                       mark_seen(), both callers win.  Broken.
  *   rollback-immediate  journal_mode=DELETE, synchronous=FULL, IMMEDIATE:
- *                       correct and durable, the slow baseline.
+ *                       correct, the slow baseline; durable across a power
+ *                       cut only with synchronous=EXTRA (see below).
  *   shared-conn-nomutex the threads of a worker share one connection opened
  *                       with SQLITE_OPEN_NOMUTEX and no lock of their own:
  *                       the seen-store bug.  Transactions, statements and
@@ -63,9 +64,56 @@
  *     counters(k INTEGER PRIMARY KEY, v INTEGER)         counter: rows 0..keys-1
  *     accounts(id INTEGER PRIMARY KEY, balance INTEGER)  bank: rows 0..keys-1
  *     claims(id INTEGER PRIMARY KEY, owner INTEGER)      claim: owner = op id
+ *     ledger(seq, writer, op, ts, payload, prev_hash, hash)   ledger, by rowid
  * read_state() runs PRAGMA integrity_check (anything but "ok" is an
  * `integrity` violation) and reports the workload's table as (key, value):
- * counter k -> v, account id -> balance, claimed id -> owner op id.
+ * counter k -> v, account id -> balance, claimed id -> owner op id; the
+ * ledger it exports instead, row by row in rowid order, to store/ledger.jsonl
+ * in the record format of README.md's "The audit ledger", where the ledger
+ * checker reads it.
+ *
+ * The ledger is the jsonl-ledger's chain kept as rows: an append reads the
+ * last row's seq and hash, then inserts a row whose prev_hash is that hash
+ * and whose hash is the SHA-256 of the record's canonical JSON without it,
+ * byte for byte the line jsonl-ledger would write.  seq is a plain column,
+ * not a key, as in a program that never thought two appends could race: in
+ * one IMMEDIATE transaction nobody appends between the read and the insert;
+ * in autocommit-rmw two writers read the same last row and both chain onto
+ * it, and the chain forks.
+ *
+ * Durability is the `synchronous` setting's, not the variant's, so the table
+ * answers durable() for the case's options (target.h) instead of flagging
+ * variants.  The promise it states is the one a program's author reads into
+ * synchronous=FULL: "all content is safely written to the disk surface prior
+ * to continuing".  FULL and EXTRA promise it in every journal mode that has a
+ * journal on disk (WAL, DELETE, TRUNCATE, PERSIST); NORMAL and OFF do not:
+ * SQLite's documentation says a WAL commit at NORMAL may roll back after a
+ * power loss, and OFF never syncs.  The power-cut scenarios then show where
+ * SQLite keeps the promise and where it does not: in DELETE mode FULL does
+ * not fsync the directory after unlinking the journal, so a cut right after
+ * a commit can bring the journal back, hot, and the commit is rolled back
+ * (`lost-durable`); SQLite documents EXTRA as the setting that adds that
+ * fsync, and EXTRA is clean.
+ *
+ * recover() is what a program does when it starts after a crash: it opens
+ * the database and runs a query.  SQLite does the rest itself: it rolls a
+ * hot journal back, or rebuilds the WAL index (-shm, written through mmap,
+ * which the fault shim neither sees nor rolls back) from the WAL, ignoring
+ * frames after the last valid commit.  The first connection to open a WAL
+ * database resets the -shm whatever it holds, so a stale one after a power
+ * cut is harmless (tests/unit/test_sqlite_faults.c checks it).  mmap_size
+ * only maps the database for reads (this SQLite is built without
+ * SQLITE_MMAP_READWRITE): writes still go through pwrite(), where the shim
+ * sees them, so power-cut cases may set it.
+ *
+ * read_state() must not change the store (target.h): with power cuts the
+ * runner calls it between the cut and the roll-back.  Opening the database
+ * there would roll a hot journal back, or checkpoint the WAL into the
+ * database and delete it on close, in the runner, unseen by the shim: the
+ * roll-back would then leave those writes in place and a lost commit would
+ * look kept.  So read_state() copies the files (db, -journal, -wal, -shm)
+ * to a fresh directory and opens the copy, which SQLite recovers as it would
+ * the store.
  *
  * Two errors a correct program never gets are noted while the workers run,
  * one line each in sqlite-events in the store directory (O_APPEND, so lines
@@ -76,17 +124,22 @@
  * catching a connection used wrongly (`misuse`).  A broken shared connection
  * that only ever fails its ops has then still been caught.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "canon.h"
 #include "target.h"
 
 enum variant {
@@ -107,10 +160,12 @@ static const struct contend_variant sq_variants[] = {
                         "WAL, deferred BEGIN: SQLITE_BUSY on the lock upgrade fails the op",
                         CONTEND_VARIANT_MONOTONIC, NULL},
     [V_AUTOCOMMIT_RMW] = {"autocommit-rmw", "SELECT, compute in C, UPDATE, each autocommit",
-                          CONTEND_VARIANT_BROKEN, "lost-update, wrong-total, double-claim"},
+                          CONTEND_VARIANT_BROKEN,
+                          "lost-update, wrong-total, double-claim, chain-fork"},
+    /* Durable or not by `synchronous`: sq_durable() says, not a flag. */
     [V_ROLLBACK_IMMEDIATE] = {"rollback-immediate",
                               "journal_mode=DELETE, synchronous=FULL, BEGIN IMMEDIATE",
-                              CONTEND_VARIANT_MONOTONIC | CONTEND_VARIANT_DURABLE, NULL},
+                              CONTEND_VARIANT_MONOTONIC, NULL},
     [V_SHARED_NOMUTEX] = {"shared-conn-nomutex",
                           "threads share one SQLITE_OPEN_NOMUTEX connection, no lock",
                           CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER,
@@ -146,7 +201,7 @@ static const struct variant_cfg sq_cfg[V_COUNT] = {
     [V_SHARED_SERIALIZED] = {"wal", "normal", TX_IMMEDIATE, false, true},
 };
 
-static const char *const sq_workloads[] = {"counter", "bank", "claim", NULL};
+static const char *const sq_workloads[] = {"counter", "bank", "claim", "ledger", NULL};
 
 static const struct contend_option sq_options[] = {
     {"journal_mode", "", "delete|truncate|persist|memory|wal|off|DELETE|TRUNCATE|PERSIST|MEMORY|WAL|OFF",
@@ -177,6 +232,8 @@ enum stmt {
     ST_ACC_ALL,
     ST_CLAIM_GET,
     ST_CLAIM_INS,
+    ST_LEDGER_LAST,
+    ST_LEDGER_INS,
     ST_COUNT
 };
 
@@ -194,12 +251,21 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_ACC_ALL] = "SELECT coalesce(sum(balance), 0), coalesce(min(balance), 0) FROM accounts",
     [ST_CLAIM_GET] = "SELECT owner FROM claims WHERE id = ?1",
     [ST_CLAIM_INS] = "INSERT OR IGNORE INTO claims(id, owner) VALUES (?1, ?2)",
+    [ST_LEDGER_LAST] = "SELECT seq, hash FROM ledger ORDER BY rowid DESC LIMIT 1",
+    [ST_LEDGER_INS] = "INSERT INTO ledger(seq, writer, op, ts, payload, prev_hash, hash) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 static const char sq_schema[] =
     "CREATE TABLE IF NOT EXISTS counters(k INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS claims(id INTEGER PRIMARY KEY, owner INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS claims(id INTEGER PRIMARY KEY, owner INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ledger(seq INTEGER NOT NULL, writer INTEGER NOT NULL, "
+    "op INTEGER NOT NULL, ts REAL NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+    "hash TEXT NOT NULL);";
+
+#define HASH_HEX 64 /* lowercase hex SHA-256 */
+#define LEDGER_FILE "ledger.jsonl"
 
 /* Rows setup() creates for counter and bank; more is a scenario mistake. */
 #define SQ_MAX_ROWS (1u << 24)
@@ -309,13 +375,25 @@ static int pragma_answer(sqlite3 *db, const char *sql, char *out, size_t len)
     return rc;
 }
 
+/* The journal mode and synchronous setting in force: the case's keys, or
+ * the variant's defaults. */
+static void modes(const struct contend_env *env, const struct variant_cfg *cfg, const char **jm,
+                  const char **sync)
+{
+    *jm = contend_opt(env, "journal_mode", "");
+    *sync = contend_opt(env, "synchronous", "");
+    if (!**jm)
+        *jm = cfg->journal_mode;
+    if (!**sync)
+        *sync = cfg->synchronous;
+}
+
 /* Connection settings: the variant's defaults, overridden by the case's
  * keys.  Returns 0, or -EINVAL for a bad value, or -EIO when SQLite refuses
  * (the journal mode could not be set, say). */
 static int configure(sqlite3 *db, const struct contend_env *env, const struct variant_cfg *cfg)
 {
-    const char *jm = contend_opt(env, "journal_mode", "");
-    const char *sync = contend_opt(env, "synchronous", "");
+    const char *jm, *sync;
     const char *cache = contend_opt(env, "cache_size", "");
     const char *mmap = contend_opt(env, "mmap_size", "");
     long long busy = 0, n;
@@ -326,8 +404,7 @@ static int configure(sqlite3 *db, const struct contend_env *env, const struct va
         return -EINVAL;
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, (int)busy);
-    jm = *jm ? jm : cfg->journal_mode;
-    sync = *sync ? sync : cfg->synchronous;
+    modes(env, cfg, &jm, &sync);
 
     /* WAL is a property of the file and needs no lock once set; the other
      * modes are per connection, so every connection sets its own. */
@@ -570,6 +647,136 @@ static int claim_select_body(struct sq *s, struct contend_op *op, int *rc, bool 
     return CONTEND_OK;
 }
 
+/* ---- the ledger ------------------------------------------------------------ */
+
+/* A record without its hash member, in canonical form (keys sorted, no
+ * whitespace, non-ASCII escaped, ts as Python's repr of the double):
+ *   {"op":ID,"payload":TEXT,"prev_hash":P,"seq":N,"ts":T,"writer":W}
+ * The append hashes exactly these bytes; the export writes them back from
+ * the row with the stored hash in front, so the checker recomputes the same
+ * hash from the line, or finds the row was not the append's.  Returns 0, or
+ * -EILSEQ when a text is not UTF-8. */
+static int record_body(struct contend_sbuf *b, int64_t op, const char *payload, size_t plen,
+                       const char *prev, size_t prev_len, int64_t seq, double ts, int64_t writer)
+{
+    char num[64], tsbuf[CONTEND_CANON_DOUBLE_MAX];
+    int n = snprintf(num, sizeof num, "{\"op\":%lld,\"payload\":", (long long)op);
+    contend_sbuf_add(b, num, (size_t)n);
+    if (contend_canon_string(b, payload, plen) != 0)
+        return -EILSEQ;
+    contend_sbuf_add(b, ",\"prev_hash\":", 13);
+    if (contend_canon_string(b, prev, prev_len) != 0)
+        return -EILSEQ;
+    n = snprintf(num, sizeof num, ",\"seq\":%lld,\"ts\":", (long long)seq);
+    contend_sbuf_add(b, num, (size_t)n);
+    contend_sbuf_add(b, tsbuf, (size_t)contend_canon_double(ts, tsbuf));
+    n = snprintf(num, sizeof num, ",\"writer\":%lld}", (long long)writer);
+    contend_sbuf_add(b, num, (size_t)n);
+    return 0;
+}
+
+static int sha256_hex(const void *p, size_t n, char hex[HASH_HEX + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (!EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) || len != HASH_HEX / 2)
+        return -EIO;
+    for (unsigned i = 0; i < len; i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[HASH_HEX] = '\0';
+    return 0;
+}
+
+/* Wall-clock seconds, to the millisecond, as jsonl-ledger writes them. */
+static double ledger_ts(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) / 1000.0;
+}
+
+/* The last row's seq and hash; for an empty ledger seq -1 and 64 zeros, the
+ * first record's prev_hash. */
+static int last_record(struct sq *s, int64_t *seq, char hash[HASH_HEX + 1])
+{
+    sqlite3_stmt *st = s->st[ST_LEDGER_LAST];
+    int rc = sqlite3_step(st);
+    *seq = -1;
+    memset(hash, '0', HASH_HEX);
+    hash[HASH_HEX] = '\0';
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 1);
+        *seq = sqlite3_column_int64(st, 0);
+        if (!h || sqlite3_column_bytes(st, 1) != HASH_HEX)
+            rc = SQLITE_MISMATCH; /* not a hash: the program stops, as a real one would */
+        else
+            memcpy(hash, h, HASH_HEX);
+        if (rc == SQLITE_ROW)
+            rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int insert_record(struct sq *s, const struct contend_op *op, int64_t seq, double ts,
+                         const char *prev, const char *hash)
+{
+    sqlite3_stmt *st = s->st[ST_LEDGER_INS];
+    int rc = sqlite3_bind_int64(st, 1, seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, op->writer);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (int64_t)op->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 4, ts);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 5, op->buf, (int)op->buf_len, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 6, prev, HASH_HEX, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 7, hash, HASH_HEX, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* append(payload): read the last hash, chain a record onto it.  The record
+ * is built per op (the variants that share a connection across threads
+ * must not share a buffer of ours too: their bug is SQLite's, not this
+ * file's). */
+static int append_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
+{
+    struct contend_sbuf b = {0};
+    char prev[HASH_HEX + 1], hash[HASH_HEX + 1];
+    int64_t seq;
+
+    if ((*rc = last_record(s, &seq, prev)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    /* Between learning the last hash and inserting the row that names it
+     * is the race, unless the transaction holds the write lock. */
+    contend_point("sqlite:read-last-hash->insert");
+    seq++;
+    double ts = ledger_ts();
+    int e = record_body(&b, (int64_t)op->id, op->buf, op->buf_len, prev, HASH_HEX, seq, ts,
+                        op->writer);
+    if (e == 0)
+        e = sha256_hex(b.p, b.n, hash);
+    contend_sbuf_free(&b);
+    if (e != 0) {
+        *rc = SQLITE_MISMATCH;
+        return CONTEND_FAIL;
+    }
+    if ((*rc = insert_record(s, op, seq, ts, prev, hash)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    *wrote = true;
+    op->value = seq;
+    return CONTEND_OK;
+}
+
 static int dispatch(struct sq *s, struct contend_op *op)
 {
     switch (op->kind) {
@@ -580,6 +787,8 @@ static int dispatch(struct sq *s, struct contend_op *op)
     case CONTEND_OP_CLAIM:
         return with_retry(s, op, s->cfg->tx == TX_IMMEDIATE ? claim_insert_body
                                                             : claim_select_body);
+    case CONTEND_OP_APPEND:
+        return with_retry(s, op, append_body);
     default:
         break;
     }
@@ -714,6 +923,58 @@ out:
     return rc;
 }
 
+/* The table a workload's ops go to. */
+static const char *table_of(const char *workload)
+{
+    if (strcmp(workload, "bank") == 0)
+        return "accounts";
+    if (strcmp(workload, "claim") == 0)
+        return "claims";
+    if (strcmp(workload, "ledger") == 0)
+        return "ledger";
+    return "counters";
+}
+
+/* What the program does when it starts again after a crash: open the
+ * database and query it.  The first read rolls a hot journal back, or
+ * rebuilds the WAL index from the WAL; SQLite's own recovery, nothing of
+ * ours.  An error here (SQLITE_CORRUPT, say) is a store the program cannot
+ * start on. */
+static int sq_recover(const struct contend_env *env)
+{
+    char path[PATH_MAX], sql[64];
+    sqlite3 *db = NULL;
+    int rc;
+
+    db_path(env, path, sizeof path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = -errno_of(sqlite3_errcode(db));
+        goto out;
+    }
+    if ((rc = configure(db, env, &sq_cfg[env->variant_index])) != 0)
+        goto out;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table_of(env->workload));
+    rc = exec_sql(db, sql);
+    rc = rc == SQLITE_OK ? 0 : -errno_of(rc);
+out:
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+/* Whether the case's settings promise that a commit, once acknowledged,
+ * survives a power cut (see the top of the file): synchronous FULL or EXTRA
+ * with a journal on disk. */
+static int sq_durable(const struct contend_env *env)
+{
+    const char *jm, *sync;
+    if (env->variant_index < 0 || env->variant_index >= V_COUNT)
+        return 0;
+    modes(env, &sq_cfg[env->variant_index], &jm, &sync);
+    if (strcasecmp(jm, "memory") == 0 || strcasecmp(jm, "off") == 0)
+        return 0;
+    return strcasecmp(sync, "full") == 0 || strcasecmp(sync, "extra") == 0;
+}
+
 /* ---- final state ---------------------------------------------------------- */
 
 /* What the workers noted in sqlite-events. */
@@ -801,45 +1062,197 @@ static void check_integrity(sqlite3 *db, const struct events *ev,
     }
 }
 
-static int sq_read_state(const struct contend_env *env, const struct contend_sink *sink)
+/* The files of a database: SQLite's names for them. */
+static const char *const sq_files[] = {"db.sqlite", "db.sqlite-journal", "db.sqlite-wal",
+                                       "db.sqlite-shm", NULL};
+
+/* Copy `from` to the new file `to`.  -ENOENT when `from` does not exist. */
+static int copy_file(const char *from, const char *to)
 {
-    char path[PATH_MAX];
-    sqlite3 *db = NULL;
+    char buf[65536];
+    int rc = 0, out = -1, in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -errno;
+    if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+        rc = -errno;
+    while (rc == 0) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : 0;
+            break;
+        }
+        for (ssize_t done = 0; rc == 0 && done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno != EINTR)
+                rc = -errno;
+            else if (w > 0)
+                done += w;
+        }
+    }
+    if (out >= 0)
+        close(out);
+    close(in);
+    return rc;
+}
+
+/* Remove a copy's directory and whatever SQLite left in it. */
+static void remove_copy(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            unlinkat(dirfd(d), de->d_name, 0);
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* The store's database files, copied into a fresh directory `dir` inside
+ * the store (see the top of the file for why).  Returns 0, or -errno; on
+ * error nothing is left behind. */
+static int copy_store(const struct contend_env *env, char *dir, size_t len)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    int rc = 0;
+    if ((size_t)snprintf(dir, len, "%s/.read-state-XXXXXX", env->store_dir) >= len)
+        return -ENAMETOOLONG;
+    if (!mkdtemp(dir))
+        return -errno;
+    for (size_t i = 0; rc == 0 && sq_files[i]; i++) {
+        snprintf(from, sizeof from, "%s/%s", env->store_dir, sq_files[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, sq_files[i]);
+        rc = copy_file(from, to);
+        if (rc == -ENOENT && i > 0)
+            rc = 0; /* no journal, no WAL: nothing to copy */
+    }
+    if (rc)
+        remove_copy(dir);
+    return rc;
+}
+
+/* Write the ledger table, in rowid order, to store/ledger.jsonl: one record
+ * a line, canonical, with the stored hash (export_line below). */
+static int export_ledger(sqlite3 *db, const struct contend_env *env)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    struct contend_sbuf b = {0};
     sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT k, v FROM counters";
-    struct events ev;
+    FILE *f = NULL;
     int rc;
 
-    read_events(env, &ev);
-    report_misuse(&ev, sink);
+    snprintf(path, sizeof path, "%s/" LEDGER_FILE, env->store_dir);
+    snprintf(tmp, sizeof tmp, "%s/" LEDGER_FILE ".export", env->store_dir);
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT seq, writer, op, ts, payload, prev_hash, hash FROM ledger "
+                            "ORDER BY rowid",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -errno_of(rc);
+    if (!(f = fopen(tmp, "we"))) {
+        rc = -errno;
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *payload = (const char *)sqlite3_column_text(st, 4);
+        int plen = sqlite3_column_bytes(st, 4);
+        const char *prev = (const char *)sqlite3_column_text(st, 5);
+        int prev_len = sqlite3_column_bytes(st, 5);
+        const char *hash = (const char *)sqlite3_column_text(st, 6);
+        int hash_len = sqlite3_column_bytes(st, 6);
+        b.n = 0;
+        contend_sbuf_add(&b, "{\"hash\":", 8);
+        /* A damaged row is exported as it is, for the checker to judge; a
+         * text that is not UTF-8 is written as an empty string. */
+        if (contend_canon_string(&b, hash ? hash : "", (size_t)hash_len) != 0)
+            contend_sbuf_add(&b, "\"\"", 2);
+        contend_sbuf_add(&b, ",", 1);
+        size_t body = b.n;
+        if (record_body(&b, sqlite3_column_int64(st, 2), payload ? payload : "", (size_t)plen,
+                        prev ? prev : "", (size_t)prev_len, sqlite3_column_int64(st, 0),
+                        sqlite3_column_double(st, 3), sqlite3_column_int64(st, 1)) != 0) {
+            b.n = body;
+            record_body(&b, sqlite3_column_int64(st, 2), "", 0, "", 0,
+                        sqlite3_column_int64(st, 0), sqlite3_column_double(st, 3),
+                        sqlite3_column_int64(st, 1));
+        }
+        /* "{"hash":H," + the body without its '{'. */
+        memmove(b.p + body, b.p + body + 1, b.n - body - 1);
+        b.n -= 1;
+        contend_sbuf_add(&b, "\n", 1);
+        if (fwrite(b.p, 1, b.n, f) != b.n) {
+            rc = -EIO;
+            goto out;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : -errno_of(rc);
+out:
+    if (f && fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+    contend_sbuf_free(&b);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Report every row of the workload's table through the sink. */
+static int report_rows(sqlite3 *db, const struct contend_env *env, const struct contend_sink *sink)
+{
+    const char *sql = "SELECT k, v FROM counters";
+    sqlite3_stmt *st = NULL;
     if (strcmp(env->workload, "bank") == 0)
         sql = "SELECT id, balance FROM accounts";
     else if (strcmp(env->workload, "claim") == 0)
         sql = "SELECT id, owner FROM claims";
-    db_path(env, path, sizeof path);
-    /* Read-write: a worker that died mid-transaction left a hot journal or
-     * WAL that opening rolls back or recovers, as the real program would. */
-    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK)
-        sqlite3_busy_timeout(db, 10000);
-    if (rc == SQLITE_OK)
-        check_integrity(db, &ev, sink);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         sink->value(sink->ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    sqlite3_close_v2(db);
     return rc == SQLITE_DONE ? 0 : -errno_of(rc);
+}
+
+static int sq_read_state(const struct contend_env *env, const struct contend_sink *sink)
+{
+    char copy[PATH_MAX], path[PATH_MAX + 16];
+    sqlite3 *db = NULL;
+    struct events ev;
+    int rc;
+
+    read_events(env, &ev);
+    report_misuse(&ev, sink);
+    if ((rc = copy_store(env, copy, sizeof copy)) != 0)
+        return rc;
+    snprintf(path, sizeof path, "%s/db.sqlite", copy);
+    /* Read-write: a worker that died mid-transaction left a hot journal or
+     * WAL that opening rolls back or recovers, as the real program would;
+     * in the copy, so the store stays as the workers left it. */
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        check_integrity(db, &ev, sink);
+        rc = strcmp(env->workload, "ledger") == 0 ? export_ledger(db, env)
+                                                  : report_rows(db, env, sink);
+    } else {
+        rc = -errno_of(rc);
+    }
+    sqlite3_close_v2(db);
+    remove_copy(copy);
+    return rc;
 }
 
 const struct contend_target contend_target_sqlite = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "sqlite",
     .help = "an SQLite database (WAL or rollback journal) shared by processes and threads",
-    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_NO_OVERDRAFT,
+    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_NO_OVERDRAFT |
+             CONTEND_TARGET_HAS_DURABLE,
     .variants = sq_variants,
     .workloads = sq_workloads,
     .options = sq_options,
@@ -847,6 +1260,8 @@ const struct contend_target contend_target_sqlite = {
     .open = sq_open,
     .apply = sq_apply,
     .close = sq_close,
+    .recover = sq_recover,
     .read_state = sq_read_state,
+    .durable = sq_durable,
 };
 CONTEND_TARGET_REGISTER(contend_target_sqlite)

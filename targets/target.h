@@ -175,6 +175,11 @@ struct contend_variant {
 /* bank: a transfer that would take its source below zero is declined, so the
  * checker reports any negative balance (negative-balance).  Added in ABI 1. */
 #define CONTEND_TARGET_NO_OVERDRAFT 0x100u
+/* The table has the `durable` member, appended to struct contend_target in
+ * ABI 1 without a version bump.  A plug-in built against an older target.h
+ * has a shorter table, so the harness reads the member only when this flag
+ * says it is there; a table without the flag behaves as before. */
+#define CONTEND_TARGET_HAS_DURABLE 0x200u
 
 /* bank: every account holds this much after setup(), so the total of `keys`
  * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */
@@ -199,8 +204,22 @@ struct contend_target {
     void (*close)(void *handle);
     /* Optional: what the real program does at start-up after a crash. */
     int (*recover)(const struct contend_env *env);
-    /* Parent, after every worker has exited: report the final state. */
+    /* Parent, after every worker has exited: report the final state.  With
+     * power cuts it also runs in the middle of one (after the workers died,
+     * before the store is rolled back to what the disk held, and again after
+     * recovery), so it must not change the store: the fault shim does not
+     * see the parent's writes, and the roll-back would miss them. */
     int (*read_state)(const struct contend_env *env, const struct contend_sink *sink);
+
+    /* ---- appended in ABI 1; read only with CONTEND_TARGET_HAS_DURABLE ---- */
+
+    /* Optional: whether the ops this env acknowledges are promised durable
+     * (must survive a power cut): 1 yes, 0 no.  When the table has it, it
+     * replaces the variants' CONTEND_VARIANT_DURABLE flag.  A target needs
+     * it when an option decides durability (SQLite's `synchronous`, an
+     * fsync policy), which a flag fixed per variant cannot say.  Called in
+     * the parent with the case's options resolved. */
+    int (*durable)(const struct contend_env *env);
 };
 
 /* A perturbation point.  Implemented by the harness. */

@@ -18,9 +18,10 @@
  *
  * The rule a power cut enforces: whatever the checker found wrong after the
  * cut and recovery, and not before it, the cut caused.  For a variant that
- * promises durability (CONTEND_VARIANT_DURABLE) that is `lost-durable`: an
- * op acknowledged as durable did not survive.  A corrupt store after
- * recovery is `corrupt-store` whatever the variant promises.  A variant that
+ * promises durability (CONTEND_VARIANT_DURABLE, or the target's durable()
+ * for the case's options) that is `lost-durable`: an op acknowledged as
+ * durable did not survive.  A corrupt store after recovery is
+ * `corrupt-store` whatever the variant promises.  A variant that
  * promises nothing may lose acknowledged ops; the final check still reports
  * them (lost-update), and its scenario says it expects that.
  *
@@ -44,6 +45,7 @@
 
 #include "../check.h"
 #include "../extension.h"
+#include "../registry.h"
 #include "../runner.h"
 #include "../util.h"
 #include "ctl.h"
@@ -492,10 +494,12 @@ static bool corruption(const char *kind)
 /* What the checker found after the cut and recovery and not before the cut:
  * the cut's doing.  A corrupt store after recovery counts whatever the page
  * cache held before. */
-static void judge_cut(struct fstate *s, struct contend_run_info *ri, const struct contend_rep *pre,
-                      const struct contend_rep *post, const char *what)
+static void judge_cut(struct fstate *s, struct contend_run_info *ri, const struct contend_env *env,
+                      const struct contend_rep *pre, const struct contend_rep *post,
+                      const char *what)
 {
-    bool durable = ri->c->tg->variants[ri->c->variant_index].flags & CONTEND_VARIANT_DURABLE;
+    /* The variant's flag, or the target's answer for these options. */
+    bool durable = contend_target_durable(ri->c->tg, env);
     for (size_t i = 0; i < post->nv; i++) {
         const struct contend_violation *v = &post->v[i];
         bool first = true;
@@ -591,7 +595,7 @@ static void power_cut(struct fstate *s, struct contend_run_info *ri)
     if (!ri->out->error) {
         recover_after_cut(s, ri, what);
         contend_check_run(c, &env, ri->h, ri->nwriters, ri->t_go, &post);
-        judge_cut(s, ri, &pre, &post, what);
+        judge_cut(s, ri, &env, &pre, &post, what);
     }
     contend_rep_free(&pre);
     contend_rep_free(&post);

@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -113,6 +114,10 @@ static struct {
     size_t store_len;
     struct contend_io_rule rules[CONTEND_FAULTS_MAX_RULES];
     size_t nrules;
+    /* Tests only (CONTEND_SHIM_CREATE_DELAY_MS): sleep between seeing that
+     * a file is absent and logging its create, to widen the race that
+     * log_create() must survive. */
+    unsigned create_delay_ms;
 } S;
 
 /* The op the calling thread runs, set by the worker. */
@@ -158,6 +163,8 @@ __attribute__((constructor)) static void shim_init(void)
                                sizeof why) != 0)
         shim_die(why);
     S.store_len = strlen(S.ctl->store);
+    const char *delay = getenv("CONTEND_SHIM_CREATE_DELAY_MS");
+    S.create_delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
     if (S.ctl->flags & CONTEND_FAULTS_TRACK) {
         if (contend_ulog_open(S.ctl->ulog, &S.log) != 0)
             shim_die("cannot map the undo log");
@@ -500,15 +507,54 @@ static void log_void(struct contend_ulog_entry *e)
         __atomic_store_n(&e->state, 2, __ATOMIC_RELEASE);
 }
 
+/* The create an open(O_CREAT) may do, logged before the call, so that a
+ * directory fsync that starts after the create is newer in the log and
+ * covers it, and so that a create in flight when the power goes is undone
+ * (by name: ino stays 0 until the open returns). */
 static struct contend_ulog_entry *log_create(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) == 0 || errno != ENOENT)
         return NULL; /* exists: O_CREAT creates nothing */
+    if (S.create_delay_ms) {
+        struct timespec ts = {.tv_sec = S.create_delay_ms / 1000,
+                              .tv_nsec = (long)(S.create_delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     struct contend_ulog_entry *e = log_name(CONTEND_ULOG_CREATE, path, NULL);
     if (e)
-        contend_ulog_commit(e); /* ino 0 until the open returns: the runner then goes by name */
+        contend_ulog_commit(e);
     return e;
+}
+
+/* open(O_CREAT) with its create logged: the file may have appeared since
+ * the lstat above, created by another process, and if this one's entry
+ * stood, the runner would undo that other process's create, durable or
+ * not, and remove its file (a WAL full of fsynced commits, say).  So open
+ * with O_EXCL, which says whether this call creates the file; when it
+ * exists by now, void the entry and open the file as it is (and if it
+ * vanished in between, try again).  The result is what the caller's open
+ * would have done.  What remains: a process frozen by a cut between logging
+ * and the voiding, after such a race, leaves an entry the runner undoes by
+ * name. */
+static int open_creating(int dirfd, const char *path, int flags, mode_t mode,
+                         struct contend_ulog_entry **created)
+{
+    if (flags & O_EXCL)
+        return REAL(openat)(dirfd, path, flags, mode);
+    for (;;) {
+        int fd = REAL(openat)(dirfd, path, flags | O_EXCL, mode);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+        fd = REAL(openat)(dirfd, path, flags & ~O_CREAT, mode);
+        if (fd >= 0 || errno != ENOENT) {
+            int saved = errno;
+            log_void(*created);
+            *created = NULL;
+            errno = saved;
+            return fd;
+        }
+    }
 }
 
 static struct contend_ulog_entry *log_unlink(const char *path)
@@ -599,7 +645,8 @@ static int do_open(int dirfd, const char *path, int flags, mode_t mode)
         created = log_create(abs);
     if (S.track && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
         log_trunc_path(abs);
-    int fd = REAL(openat)(dirfd, path, flags, mode);
+    int fd = created ? open_creating(dirfd, path, flags, mode, &created)
+                     : REAL(openat)(dirfd, path, flags, mode);
     int saved = errno;
     if (fd < 0) {
         log_void(created);

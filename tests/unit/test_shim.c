@@ -388,6 +388,40 @@ static void test_directory_fsync_makes_a_rename_durable(void **state)
     assert_int_equal(r.volatile_, 0);
 }
 
+/* Two processes open(O_CREAT) the same file: B sees it absent, then A
+ * creates it and makes it durable (file and directory fsynced), then B opens
+ * it.  B created nothing, so a cut must not undo a create of B's: the file
+ * stays.  CONTEND_SHIM_CREATE_DELAY_MS holds B between its look and its log
+ * entry, so A runs in between (given half a second to start: on a machine
+ * too slow for that, A runs after B and the test passes without the race). */
+static void test_a_create_raced_by_another_process_is_not_undone(void **state)
+{
+    (void)state;
+    struct contend_cut_report r;
+    int st;
+    make_ctl(NULL, true, 1);
+    fflush(NULL);
+    pid_t b = fork();
+    assert_true(b >= 0);
+    if (b == 0) {
+        setenv("CONTEND_SHIM_CREATE_DELAY_MS", "1500", 1);
+        char *out = probe(true, &st, "open:%s/f:c", "close", NULL);
+        _exit(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strncmp(out, "0 -", 3) == 0 ? 0 : 1);
+    }
+    struct timespec half = {.tv_sec = 0, .tv_nsec = 500000000L};
+    nanosleep(&half, NULL);
+    expect_exit0(probe(true, &st, "open:%s/f:c", "write:A", "fsync", "open:%s:d", "fsync", NULL),
+                 &st);
+    assert_int_equal(waitpid(b, &st, 0), b);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    rollback(CONTEND_CUT_DROP, 512, 1, &r);
+    char *f = slurp("f");
+    assert_non_null(f);
+    assert_string_equal(f, "A");
+    free(f);
+    assert_int_equal(r.names, 0);
+}
+
 /* ---- io errors --------------------------------------------------------------------- */
 
 static void test_nth_call_errors(void **state)
@@ -619,6 +653,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation_and_o_trunc_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fdatasync_and_sync_make_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_entries_roll_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_create_raced_by_another_process_is_not_undone,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_fsync_makes_a_rename_durable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_nth_call_errors, setup, teardown),
