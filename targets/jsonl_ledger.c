@@ -509,6 +509,16 @@ static struct {
     struct ledger *io;   /* the committer's own handle */
 } group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false, 0, NULL};
 
+/* Held while the committer starts or stops.  Users can drop to zero and come
+ * back: a worker restarted after a kill or a power cut has threads whose ops
+ * are all done, which open and close at once while their siblings are still
+ * opening.  Without it the last close of the first round and the first open
+ * of the next would both own group.tid and group.io (a second committer
+ * started over the first, a thread joined twice, io freed under a running
+ * committer).  Taken before group.mu; the committer never takes it, so a
+ * close may join the committer while holding it. */
+static pthread_mutex_t group_life = PTHREAD_MUTEX_INITIALIZER;
+
 /* The committer's work: one lock, one write, one fsync for k records. */
 static void commit(struct ledger *l, struct request **req, unsigned k)
 {
@@ -667,6 +677,7 @@ static int ledger_open(const struct contend_env *env, void **handle)
         return rc;
     }
     /* The first batched handle of the process starts the committer. */
+    pthread_mutex_lock(&group_life);
     pthread_mutex_lock(&group.mu);
     if (group.users == 0) {
         rc = handle_new(env, &group.io);
@@ -678,6 +689,7 @@ static int ledger_open(const struct contend_env *env, void **handle)
     if (rc == 0)
         group.users++;
     pthread_mutex_unlock(&group.mu);
+    pthread_mutex_unlock(&group_life);
     if (rc) {
         handle_free(l);
         return rc;
@@ -692,6 +704,7 @@ static void ledger_close(void *handle)
     if (l->variant == V_BATCHED) {
         /* The last batched handle stops the committer (nothing is queued:
          * every append waits for its commit). */
+        pthread_mutex_lock(&group_life);
         pthread_mutex_lock(&group.mu);
         bool last = (--group.users == 0);
         if (last) {
@@ -702,9 +715,12 @@ static void ledger_close(void *handle)
         if (last) {
             pthread_join(group.tid, NULL);
             handle_free(group.io);
+            pthread_mutex_lock(&group.mu);
             group.io = NULL;
             group.quit = false;
+            pthread_mutex_unlock(&group.mu);
         }
+        pthread_mutex_unlock(&group_life);
     }
     handle_free(l);
 }
