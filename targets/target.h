@@ -156,7 +156,7 @@ struct contend_option {
 
 #define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
-#define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut */
+#define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut (see durable) */
 /* open() once per worker process even when the target opens per thread: the
  * worker's threads share one handle (the shared-connection variants).  Added
  * in ABI 1 without a version bump: a table that does not set it behaves as
@@ -175,6 +175,10 @@ struct contend_variant {
 /* bank: a transfer that would take its source below zero is declined, so the
  * checker reports any negative balance (negative-balance).  Added in ABI 1. */
 #define CONTEND_TARGET_NO_OVERDRAFT 0x100u
+/* The table has the `durable` member at its end (below).  Added in ABI 1
+ * without a version bump: a table built against an older target.h is shorter
+ * and does not set this flag, so the harness never reads past its end. */
+#define CONTEND_TARGET_DURABLE_FN 0x200u
 
 /* bank: every account holds this much after setup(), so the total of `keys`
  * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */
@@ -201,7 +205,28 @@ struct contend_target {
     int (*recover)(const struct contend_env *env);
     /* Parent, after every worker has exited: report the final state. */
     int (*read_state)(const struct contend_env *env, const struct contend_sink *sink);
+
+    /* Members below were added in ABI 1; the harness reads each only when
+     * its flag is set (an older, shorter table does not set it). */
+
+    /* Optional, with CONTEND_TARGET_DURABLE_FN: does a store opened with
+     * these options (variant and target options) promise that acknowledged
+     * ops survive a power cut?  1 yes, 0 no.  Durability is often a setting
+     * (fsync per append or never, SQLite's synchronous) rather than a
+     * variant, and a variant flag cannot say "durable only with fsync"; a
+     * table without it is judged by its variants' CONTEND_VARIANT_DURABLE.
+     * Parent; pure. */
+    int (*durable)(const struct contend_env *env);
 };
+
+/* Whether the store `env` describes promises durability (see `durable`). */
+static inline int contend_target_durable(const struct contend_target *t,
+                                         const struct contend_env *env)
+{
+    if ((t->flags & CONTEND_TARGET_DURABLE_FN) && t->durable)
+        return t->durable(env) > 0;
+    return (t->variants[env->variant_index].flags & CONTEND_VARIANT_DURABLE) != 0;
+}
 
 /* A perturbation point.  Implemented by the harness. */
 void contend_point(const char *name);

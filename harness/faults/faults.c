@@ -18,7 +18,8 @@
  *
  * The rule a power cut enforces: whatever the checker found wrong after the
  * cut and recovery, and not before it, the cut caused.  For a variant that
- * promises durability (CONTEND_VARIANT_DURABLE) that is `lost-durable`: an
+ * promises durability (CONTEND_VARIANT_DURABLE, or the target's `durable`
+ * callback for the case's options) that is `lost-durable`: an
  * op acknowledged as durable did not survive.  A corrupt store after
  * recovery is `corrupt-store` whatever the variant promises.  A variant that
  * promises nothing may lose acknowledged ops; the final check still reports
@@ -502,7 +503,11 @@ static bool corruption(const char *kind)
 static void judge_cut(struct fstate *s, struct contend_run_info *ri, const struct contend_rep *pre,
                       const struct contend_rep *post, const char *what)
 {
-    bool durable = ri->c->tg->variants[ri->c->variant_index].flags & CONTEND_VARIANT_DURABLE;
+    /* Per store, not per variant: the ledger is durable with fsync per
+     * append and not without it (target.h, `durable`). */
+    struct contend_env env;
+    contend_run_parent_env(ri, &env);
+    bool durable = contend_target_durable(ri->c->tg, &env);
     for (size_t i = 0; i < post->nv; i++) {
         const struct contend_violation *v = &post->v[i];
         bool first = true;
