@@ -828,6 +828,51 @@ int contend_chain_check_path(const char *path, const struct contend_chain_opts *
     return rc;
 }
 
+/* A small lexer, not a parser: it tracks strings (with their escapes) and
+ * nesting from the line's first byte, which is all it takes to tell a
+ * top-level key from the same text inside a string or a nested object. */
+bool contend_chain_fragment_int(const char *p, size_t n, const char *key, int64_t *out)
+{
+    size_t klen = strlen(key);
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '{' || p[i] == '[') {
+            depth++;
+        } else if (p[i] == '}' || p[i] == ']') {
+            depth--;
+        } else if (p[i] == '"') {
+            size_t start = ++i;
+            while (i < n && p[i] != '"')
+                i += (p[i] == '\\') ? 2 : 1;
+            if (i >= n)
+                return false; /* torn inside a string */
+            bool is_key = depth == 1 && i - start == klen && memcmp(p + start, key, klen) == 0;
+            size_t j = i + 1;
+            while (j < n && (p[j] == ' ' || p[j] == '\t'))
+                j++;
+            if (!is_key || j >= n || p[j] != ':')
+                continue;
+            for (j++; j < n && (p[j] == ' ' || p[j] == '\t'); j++)
+                ;
+            char num[24];
+            size_t k = 0;
+            while (j < n && k < sizeof num - 1 && (p[j] == '-' || (p[j] >= '0' && p[j] <= '9')))
+                num[k++] = p[j++];
+            num[k] = '\0';
+            if (k == 0 || j >= n || !(p[j] == ',' || p[j] == '}' || p[j] == ' ' || p[j] == '\t'))
+                return false; /* not an integer, or cut by the tear */
+            char *end;
+            errno = 0;
+            long long v = strtoll(num, &end, 10);
+            if (errno || *end)
+                return false;
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
 int contend_chain_hash_line(const char *line, size_t len, const char *hash_field, char hex[65])
 {
     struct contend_chain_stats st;

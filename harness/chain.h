@@ -79,4 +79,10 @@ int contend_chain_check_buf(const char *buf, size_t len, const struct contend_ch
  * not a JSON object.  For tests and writers that want to double-check. */
 int contend_chain_hash_line(const char *line, size_t len, const char *hash_field, char hex[65]);
 
+/* The top-level integer member `key` of the first n bytes of a line that may
+ * end anywhere (a torn write), into *out.  False when those bytes do not
+ * hold it whole: a number the tear cut short might be the prefix of another.
+ * The ledger checker reads a torn tail's "op" with it. */
+bool contend_chain_fragment_int(const char *p, size_t n, const char *key, int64_t *out);
+
 #endif /* CONTEND_CHAIN_H */

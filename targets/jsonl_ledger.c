@@ -42,9 +42,25 @@
  * file itself (CONTEND_TARGET_OPEN_PER_THREAD): a flock then excludes the
  * other threads of the process too, as it must.
  *
- * A tail that does not end in "\n" (a writer died mid-append) is never glued
- * to: the locked writers start their line with "\n", which leaves the torn
- * fragment as its own, invalid, line for the checker to see.
+ * A tail that does not end in "\n" is an append that never finished: its
+ * writer died mid-write, or its write failed part way (the op was then not
+ * acknowledged).  It is never glued to.  Every locked writer writes its
+ * whole line (or group) while it holds the lock, so a writer that finds a
+ * torn tail under the lock knows that no live writer is in the middle of
+ * it: the fragment is dead, holds no acknowledged append, and is cut off
+ * (ftruncate to the end of the last complete line) before the new line is
+ * written.  recover() - what the program does at start-up after a crash -
+ * cuts the ledger after its last good record, under the lock (see there:
+ * after a power cut the damage need not be only the last line); it is also
+ * what repairs the unlocked variants, whose writers do not look.  Each cut
+ * is noted in store/ledger.recovery, one line per cut, which read_state
+ * counts (`ledger_tails_cut`), so a run shows that torn tails happened and
+ * went.
+ *
+ * Durability: an append is acknowledged after its fsync with
+ * `durability = each` only.  With `batch` or `none` the ledger promises
+ * nothing across a power cut, so the table's durable() callback (target.h)
+ * tells the faults extension per case, not per variant.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +80,7 @@
 #include "target.h"
 
 #define LEDGER_FILE "ledger.jsonl"
+#define RECOVERY_FILE "ledger.recovery"
 #define HASH_LEN 64
 #define PREFIX_LEN 75 /* {"hash":"<64 hex>", */
 #define BATCH_MAX 1024
@@ -117,14 +134,16 @@ struct ledger {
     struct contend_sbuf out;  /* the line(s) to write */
     struct contend_sbuf scan; /* the tail, or the whole file for readlines */
     char path[PATH_MAX];
+    char notes[PATH_MAX];     /* store/ledger.recovery */
 };
 
 /* What a writer learns before it appends. */
 struct last {
     char hash[HASH_LEN + 1];
     int64_t next_seq;
-    off_t size;    /* file size it saw */
-    bool needs_nl; /* the file ends in a torn line */
+    off_t size;      /* file size it saw */
+    bool needs_nl;   /* the file ends in a torn line */
+    off_t clean_end; /* the end of the last complete line (size unless torn) */
 };
 
 /* ---- records ---------------------------------------------------------------- */
@@ -132,6 +151,11 @@ struct last {
 static void ledger_path(char *out, size_t len, const char *store_dir)
 {
     snprintf(out, len, "%s/" LEDGER_FILE, store_dir);
+}
+
+static void notes_path(char *out, size_t len, const char *store_dir)
+{
+    snprintf(out, len, "%s/" RECOVERY_FILE, store_dir);
 }
 
 static bool is_hex(const char *p, size_t n)
@@ -221,6 +245,7 @@ static int tail_scan(struct ledger *l, struct last *out)
     if (fstat(l->fd, &st) < 0)
         return -errno;
     out->size = st.st_size;
+    out->clean_end = st.st_size;
     out->needs_nl = false;
     if (st.st_size == 0) {
         no_record(out);
@@ -235,10 +260,15 @@ static int tail_scan(struct ledger *l, struct last *out)
             return rc;
         out->needs_nl = l->scan.p[n - 1] != '\n';
         rc = last_record_in(l->scan.p, n, n == (size_t)st.st_size, out);
-        if (rc == 0)
+        if (rc == 0) {
+            /* A record was found, so the window holds a newline (or is the
+             * whole file, which then has none). */
+            const char *nl = memrchr(l->scan.p, '\n', n);
+            out->clean_end = nl ? st.st_size - (off_t)n + (nl - l->scan.p) + 1 : 0;
             return 0;
+        }
         if (rc == -ENOENT || window >= TAIL_MAX)
-            return -EBADMSG; /* lines, none a record: the real program raises */ /* a file of junk: the real program raises */
+            return -EBADMSG; /* lines, none a record: the real program raises */
     }
 }
 
@@ -249,6 +279,7 @@ static int read_all_lines(struct ledger *l, struct last *out)
     if (fstat(l->fd, &st) < 0)
         return -errno;
     out->size = st.st_size;
+    out->clean_end = st.st_size;
     out->needs_nl = false;
     if (st.st_size == 0) {
         no_record(out);
@@ -272,6 +303,7 @@ static int read_all_lines(struct ledger *l, struct last *out)
         p = nl + 1;
     }
     out->needs_nl = (p < e);
+    out->clean_end = (off_t)(p - l->scan.p);
     if (last && parse_line(last, last_len, out))
         return 0;
     return last_record_in(l->scan.p, n, true, out) == 0 ? 0 : -EBADMSG;
@@ -360,6 +392,32 @@ static int write_all(int fd, const char *p, size_t n, bool *wrote)
     return 0;
 }
 
+/* Note a cut in store/ledger.recovery, as a real program would log it.  Best
+ * effort: the log is for the report, and failing to write it must not fail
+ * the append or the recovery that made the cut. */
+static void note_cut(const struct ledger *l, off_t at, off_t bytes, const char *who)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "cut %lld bytes at offset %lld (%s, pid %d)\n",
+                     (long long)bytes, (long long)at, who, (int)getpid());
+    int fd = open(l->notes, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    bool wrote = false;
+    (void)write_all(fd, line, (size_t)n, &wrote);
+    close(fd);
+}
+
+/* Cut the torn tail `last` found off the file.  Only under the lock, where
+ * no live locked writer is mid-line (see the top of the file). */
+static int cut_tail(struct ledger *l, const struct last *last)
+{
+    if (ftruncate(l->fd, last->clean_end) < 0)
+        return -errno;
+    note_cut(l, last->clean_end, last->size - last->clean_end, "append");
+    return 0;
+}
+
 static int lock_ex(struct ledger *l)
 {
     while (flock(l->fd, LOCK_EX) < 0)
@@ -423,13 +481,13 @@ static int append_one(struct ledger *l, struct contend_op *op)
         goto out;
     held = locked;
     rc = (l->variant == V_READLINES) ? read_all_lines(l, &last) : tail_scan(l, &last);
+    if (rc == 0 && last.needs_nl && locked)
+        rc = cut_tail(l, &last); /* nolock glues on: it does not know better */
     if (rc)
         goto out;
     /* Between reading the last hash and writing the line that names it. */
     contend_point("jsonl-ledger:read-last-hash->write");
     l->out.n = 0;
-    if (last.needs_nl && locked)
-        contend_sbuf_add(&l->out, "\n", 1);
     if ((rc = add_record(l, last.hash, last.next_seq, op, hash)) != 0)
         goto out;
     int32_t err = 0;
@@ -509,6 +567,16 @@ static struct {
     struct ledger *io;   /* the committer's own handle */
 } group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false, 0, NULL};
 
+/* Held while the committer starts or stops.  Users can drop to zero and come
+ * back: a worker restarted after a kill or a power cut has threads whose ops
+ * are all done, which open and close at once while their siblings are still
+ * opening.  Without it the last close of the first round and the first open
+ * of the next would both own group.tid and group.io (a second committer
+ * started over the first, a thread joined twice, io freed under a running
+ * committer).  Taken before group.mu; the committer never takes it, so a
+ * close may join the committer while holding it. */
+static pthread_mutex_t group_life = PTHREAD_MUTEX_INITIALIZER;
+
 /* The committer's work: one lock, one write, one fsync for k records. */
 static void commit(struct ledger *l, struct request **req, unsigned k)
 {
@@ -519,11 +587,11 @@ static void commit(struct ledger *l, struct request **req, unsigned k)
     bool held = (rc == 0);
     if (rc == 0)
         rc = tail_scan(l, &last);
+    if (rc == 0 && last.needs_nl)
+        rc = cut_tail(l, &last);
     if (rc == 0) {
         contend_point("jsonl-ledger:read-last-hash->write");
         l->out.n = 0;
-        if (last.needs_nl)
-            contend_sbuf_add(&l->out, "\n", 1);
         int64_t seq = last.next_seq;
         for (unsigned i = 0; i < k; i++) {
             /* A record that cannot be written fails alone; the rest chain on. */
@@ -643,6 +711,7 @@ static int handle_new(const struct contend_env *env, struct ledger **out)
     long long b = contend_opt_int(env, "batch", 32);
     l->batch = (unsigned)(b < 1 ? 1 : b > BATCH_MAX ? BATCH_MAX : b);
     ledger_path(l->path, sizeof l->path, env->store_dir);
+    notes_path(l->notes, sizeof l->notes, env->store_dir);
     int flags = O_RDWR | O_CREAT | O_CLOEXEC | (l->variant == V_NOLOCK_SPLIT ? 0 : O_APPEND);
     l->fd = open(l->path, flags, 0644);
     int rc = l->fd < 0 ? -errno : 0;
@@ -667,6 +736,7 @@ static int ledger_open(const struct contend_env *env, void **handle)
         return rc;
     }
     /* The first batched handle of the process starts the committer. */
+    pthread_mutex_lock(&group_life);
     pthread_mutex_lock(&group.mu);
     if (group.users == 0) {
         rc = handle_new(env, &group.io);
@@ -678,6 +748,7 @@ static int ledger_open(const struct contend_env *env, void **handle)
     if (rc == 0)
         group.users++;
     pthread_mutex_unlock(&group.mu);
+    pthread_mutex_unlock(&group_life);
     if (rc) {
         handle_free(l);
         return rc;
@@ -692,6 +763,7 @@ static void ledger_close(void *handle)
     if (l->variant == V_BATCHED) {
         /* The last batched handle stops the committer (nothing is queued:
          * every append waits for its commit). */
+        pthread_mutex_lock(&group_life);
         pthread_mutex_lock(&group.mu);
         bool last = (--group.users == 0);
         if (last) {
@@ -702,9 +774,12 @@ static void ledger_close(void *handle)
         if (last) {
             pthread_join(group.tid, NULL);
             handle_free(group.io);
+            pthread_mutex_lock(&group.mu);
             group.io = NULL;
             group.quit = false;
+            pthread_mutex_unlock(&group.mu);
         }
+        pthread_mutex_unlock(&group_life);
     }
     handle_free(l);
 }
@@ -721,7 +796,184 @@ static int ledger_setup(const struct contend_env *env)
     return rc;
 }
 
-/* The ledger's checker reads ledger.jsonl itself; here only its size. */
+/* The end of the last complete line of a file of `size` bytes: scanning
+ * back from EOF to the last newline, a window at a time (0 when there is
+ * none).  Unlike tail_scan() it asks nothing of the lines: recovery must cut
+ * a torn tail off a file whose lines are not records, too. */
+static int complete_end(struct ledger *l, off_t size, off_t *end)
+{
+    off_t pos = size;
+    contend_sbuf_reserve(&l->scan, TAIL_WINDOW);
+    while (pos > 0) {
+        size_t n = pos < TAIL_WINDOW ? (size_t)pos : TAIL_WINDOW;
+        pos -= (off_t)n;
+        int rc = read_at(l->fd, l->scan.p, n, pos);
+        if (rc)
+            return rc;
+        const char *nl = memrchr(l->scan.p, '\n', n);
+        if (nl) {
+            *end = pos + (nl - l->scan.p) + 1;
+            return 0;
+        }
+    }
+    *end = 0;
+    return 0;
+}
+
+/* One of our lines, on its own and against the hash before it: canonical
+ * prefix, a hash that recomputes (over "{" and the line after the hash
+ * member, as add_record() hashes it), and a prev_hash that names `prev`. */
+static bool record_chains(struct ledger *l, const char *p, size_t n, const char *prev)
+{
+    static const char digits[] = "0123456789abcdef", pkey[] = ",\"prev_hash\":\"";
+    struct last self;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (!parse_line(p, n, &self) || p[PREFIX_LEN - 1] != ',')
+        return false;
+    const char *pv = memmem(p, n, pkey, sizeof pkey - 1);
+    if (!pv || (size_t)(p + n - pv) < sizeof pkey - 1 + HASH_LEN ||
+        memcmp(pv + sizeof pkey - 1, prev, HASH_LEN) != 0)
+        return false;
+    if (!EVP_DigestInit_ex2(l->ctx, l->md, NULL) || !EVP_DigestUpdate(l->ctx, "{", 1) ||
+        !EVP_DigestUpdate(l->ctx, p + PREFIX_LEN, n - PREFIX_LEN) ||
+        !EVP_DigestFinal_ex(l->ctx, d, &dlen) || dlen != 32)
+        return false;
+    for (int i = 0; i < 32; i++)
+        if (self.hash[2 * i] != digits[d[i] >> 4] || self.hash[2 * i + 1] != digits[d[i] & 15])
+            return false;
+    return true;
+}
+
+/* Forward from the start: the end of the longest prefix of complete lines
+ * that are valid records, each chained to the one before.  Streams the file
+ * through l->scan, a line at a time at most in memory. */
+static int chained_end(struct ledger *l, off_t *end)
+{
+    char prev[HASH_LEN];
+    off_t base = 0; /* file offset of scan.p[0] */
+    bool eof = false;
+    memset(prev, '0', HASH_LEN);
+    *end = 0;
+    l->scan.n = 0;
+    contend_sbuf_reserve(&l->scan, 64u << 10);
+    while (!eof) {
+        if (l->scan.n == l->scan.cap)
+            contend_sbuf_reserve(&l->scan, l->scan.cap); /* a line longer than the buffer */
+        ssize_t r = pread(l->fd, l->scan.p + l->scan.n, l->scan.cap - l->scan.n,
+                          base + (off_t)l->scan.n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        eof = (r == 0);
+        l->scan.n += (size_t)r;
+        size_t pos = 0;
+        const char *nl;
+        while ((nl = memchr(l->scan.p + pos, '\n', l->scan.n - pos)) != NULL) {
+            const char *line = l->scan.p + pos;
+            size_t len = (size_t)(nl - line);
+            if (!record_chains(l, line, len, prev))
+                return 0; /* *end stays before this line */
+            memcpy(prev, line + 9, HASH_LEN);
+            pos += len + 1;
+            *end = base + (off_t)pos;
+        }
+        memmove(l->scan.p, l->scan.p + pos, l->scan.n - pos);
+        l->scan.n -= pos;
+        base += (off_t)pos;
+    }
+    return 0;
+}
+
+/* recover(): what the program does when it starts after a crash, under the
+ * lock (so that no locked writer is mid-line).
+ *
+ * The locked variants - the programs that keep a chain - walk it from the
+ * start and cut the file after the last record that is whole, hashes right
+ * and names the one before it.  A torn last line is the common case (a
+ * writer killed mid-write), but after a power cut the damage need not be at
+ * the very end: `batched` fsyncs outside the lock, so a group written after
+ * another group's write and before that group's fsync can reach the disk
+ * while the earlier one is torn or lost, leaving a hole of garbage with
+ * whole records after it.  None of those records was acknowledged (an ack
+ * waits for an fsync that would have covered them all), so everything from
+ * the first bad line on is beyond the last durable append, and the cut
+ * loses nothing that was promised.  Should a bug put a bad line among
+ * durable records, the cut drops acknowledged appends, which the checker
+ * reports (missing-append; lost-durable after a power cut): recovery
+ * repairs, it does not hide.  Cost: one read of the file per start-up.
+ *
+ * The unlocked variants, which never look at their chain, only cut a torn
+ * last line (they take the lock here, which their writers ignore: a real
+ * program's start-up assumes it is alone, and with several nolock writers
+ * it is not - they are broken anyway).
+ *
+ * With durability the cut is fsynced before anyone appends, so that a power
+ * cut cannot bring the fragment back under a newer line. */
+static int ledger_recover(const struct contend_env *env)
+{
+    struct ledger *l;
+    struct stat st;
+    off_t end = 0;
+    bool chained = env->variant_index != V_NOLOCK && env->variant_index != V_NOLOCK_SPLIT;
+    int rc = handle_new(env, &l);
+    if (rc)
+        return rc;
+    if ((rc = lock_ex(l)) != 0)
+        goto out;
+    if (fstat(l->fd, &st) < 0)
+        rc = -errno;
+    else
+        rc = chained ? chained_end(l, &end) : complete_end(l, st.st_size, &end);
+    if (rc == 0 && end < st.st_size) {
+        if (ftruncate(l->fd, end) < 0)
+            rc = -errno;
+        else if (l->dur != D_NONE && fsync(l->fd) < 0)
+            rc = -errno;
+        if (rc == 0)
+            note_cut(l, end, st.st_size - end, "recover");
+    }
+    unlock(l);
+out:
+    handle_free(l);
+    return rc;
+}
+
+/* Durable only when every append is fsynced before it is acknowledged:
+ * `durability = each`, and a variant that waits for its fsync under the
+ * lock or for its group's (flock-tailscan, batched).  With `batch` or
+ * `none` an acknowledged append may be lost at a power cut, as promised. */
+static int ledger_durable(const struct contend_env *env)
+{
+    const char *d = contend_opt(env, "durability", "each");
+    return (ledger_variants[env->variant_index].flags & CONTEND_VARIANT_DURABLE) &&
+           strcmp(d, "each") == 0;
+}
+
+/* Lines of a small text file, or -1 when it cannot be read. */
+static long count_lines(const char *path)
+{
+    char buf[4096];
+    long lines = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++)
+            lines += buf[i] == '\n';
+    }
+    close(fd);
+    return lines;
+}
+
+/* The ledger's checker reads ledger.jsonl itself; here its size, and how
+ * many torn tails writers and recoveries cut off. */
 static int ledger_read_state(const struct contend_env *env, const struct contend_sink *sink)
 {
     char path[PATH_MAX];
@@ -729,6 +981,10 @@ static int ledger_read_state(const struct contend_env *env, const struct contend
     ledger_path(path, sizeof path, env->store_dir);
     if (stat(path, &st) == 0)
         sink->stat(sink->ctx, "ledger_bytes", (double)st.st_size);
+    notes_path(path, sizeof path, env->store_dir);
+    long cuts = count_lines(path);
+    if (cuts >= 0)
+        sink->stat(sink->ctx, "ledger_tails_cut", (double)cuts);
     return 0;
 }
 
@@ -736,7 +992,7 @@ const struct contend_target contend_target_jsonl_ledger = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "jsonl-ledger",
     .help = "a hash-chained JSONL audit ledger (the AuditLedger of the field report)",
-    .flags = CONTEND_TARGET_OPEN_PER_THREAD,
+    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_HAS_DURABLE,
     .variants = ledger_variants,
     .workloads = ledger_workloads,
     .options = ledger_options,
@@ -744,6 +1000,8 @@ const struct contend_target contend_target_jsonl_ledger = {
     .open = ledger_open,
     .apply = ledger_apply,
     .close = ledger_close,
+    .recover = ledger_recover,
     .read_state = ledger_read_state,
+    .durable = ledger_durable,
 };
 CONTEND_TARGET_REGISTER(contend_target_jsonl_ledger)

@@ -156,7 +156,7 @@ struct contend_option {
 
 #define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
-#define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut */
+#define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut (see durable) */
 /* open() once per worker process even when the target opens per thread: the
  * worker's threads share one handle (the shared-connection variants).  Added
  * in ABI 1 without a version bump: a table that does not set it behaves as

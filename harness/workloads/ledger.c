@@ -21,18 +21,36 @@
  * op the line its record is on (4 bytes), and chain.c's index, capped at the
  * number of invoked ops; never the file.  Ops that are indeterminate (timed
  * out, in flight when a worker died) may be present or absent.
+ *
+ * A torn tail (a last line without "\n") is accepted only beyond the last
+ * acknowledged append.  It is an append that never finished - its writer
+ * was killed mid-write, the power went, its write failed part way - and the
+ * program's recovery cuts it off at start-up (jsonl-ledger's recover()),
+ * so by itself it loses nothing.  It is `torn-line` when it is the record
+ * of an acknowledged append that is not in the ledger intact: that append
+ * was torn after it was acknowledged, and it is also `missing-append` (the
+ * faults extension turns a missing append that a power cut caused into
+ * `lost-durable` when the store promised durability).  The fragment's op
+ * is read from its own bytes (its top-level "op" member, when the tear left
+ * it whole); a fragment too short to name one cannot hold an acknowledged
+ * append that is not also reported missing.  `contend verify ledger`, which
+ * has no history, reports every torn tail.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../chain.h"
 #include "../result.h"
 #include "workload.h"
 
 #define LEDGER_FILE "ledger.jsonl"
+#define FRAGMENT_MAX (64u << 10) /* bytes of a torn tail read to find its op */
 
 enum { OPT_PAYLOAD = 0 };
 
@@ -105,6 +123,7 @@ struct lstate {
     uint32_t **line;  /* per writer, per op: the line of its record, 0 = not seen */
     struct acc acc[sizeof ledger_kinds / sizeof ledger_kinds[0]];
     uint64_t fork_line, fork_other; /* the first fork, for its witnesses */
+    uint64_t torn_line, torn_off;   /* the torn tail, judged at the end; 0 = none */
 };
 
 static struct acc *acc_of(struct lstate *s, const char *kind)
@@ -142,6 +161,11 @@ static void on_violation(void *ctx, const char *kind, uint64_t line, uint64_t of
                          uint64_t other, const char *reason)
 {
     struct lstate *s = ctx;
+    if (strcmp(kind, "torn-line") == 0) {
+        s->torn_line = line; /* judged against the history in judge_torn() */
+        s->torn_off = offset;
+        return;
+    }
     if (strcmp(kind, "chain-fork") == 0 && !s->fork_line) {
         s->fork_line = line;
         s->fork_other = other;
@@ -219,6 +243,47 @@ static bool op_on_line(const struct lstate *s, uint64_t line, struct contend_wit
     return false;
 }
 
+/* The torn tail chain.c found: a violation only when it is the record of an
+ * acknowledged append that is not in the ledger intact (see the top). */
+static void judge_torn(struct lstate *s, const char *path)
+{
+    const struct contend_check *chk = s->chk;
+    struct stat st;
+    char *buf = NULL;
+    ssize_t got = -1;
+    int64_t op;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > s->torn_off) {
+        size_t len = (uint64_t)st.st_size - s->torn_off;
+        if (len > FRAGMENT_MAX)
+            len = FRAGMENT_MAX;
+        buf = contend_calloc(1, len);
+        got = pread(fd, buf, len, (off_t)s->torn_off);
+    }
+    if (fd >= 0)
+        close(fd);
+    uint64_t bytes = got >= 0 ? (uint64_t)st.st_size - s->torn_off : 0;
+    uint32_t w;
+    uint64_t idx;
+    const struct contend_record *h = NULL;
+    if (got > 0 && contend_chain_fragment_int(buf, (size_t)got, "op", &op))
+        h = op_record(chk, op, &w, &idx);
+    free(buf);
+    if (h && h->status == CONTEND_OK && !s->line[w][idx]) {
+        char a[256];
+        struct contend_witness wit = contend_witness_of(&chk->w[w], idx);
+        note(s, "torn-line", &wit, 1,
+             "line %llu (offset %llu): the last line (%llu bytes) has no newline, and it is "
+             "the record of %s, acknowledged (seq %lld): torn after it was acknowledged",
+             (unsigned long long)s->torn_line, (unsigned long long)s->torn_off,
+             (unsigned long long)bytes, contend_witness_str(&wit, chk->t0, a, sizeof a),
+             (long long)h->value);
+        return;
+    }
+    /* Beyond every acknowledged append: recovery cuts it off. */
+    contend_rep_add_stat(chk->rep, "ledger_torn_tail_bytes", (double)bytes);
+}
+
 static void check_missing(struct lstate *s)
 {
     const struct contend_check *chk = s->chk;
@@ -293,6 +358,8 @@ static int ledger_check(struct contend_check *chk)
         contend_check_report(chk, "corrupt-store", 1, NULL, 0, "cannot read %s: %s", path,
                              strerror(-rc));
     }
+    if (rc == 0 && s.torn_line)
+        judge_torn(&s, path);
     if (rc == 0)
         check_missing(&s);
     report(&s);
