@@ -1,6 +1,6 @@
 /*
- * helpers.h - shared by the unit tests: temporary directories and capturing
- * what a function prints on stderr.
+ * helpers.h - shared by the unit tests: temporary directories, capturing
+ * what a function prints on stderr, and looking up what a checker reported.
  */
 #ifndef CONTEND_TEST_HELPERS_H
 #define CONTEND_TEST_HELPERS_H
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "result.h"
 #include "util.h"
 
 /* A fresh directory under $TMPDIR; remove with contend_rm_rf(). */
@@ -63,6 +64,25 @@ static inline char *capture_end(struct test_capture *c)
         buf[0] = '\0';
     fclose(c->tmp);
     return buf;
+}
+
+/* The first violation of `kind` a checker reported, or NULL. */
+static inline const struct contend_violation *test_violation(const struct contend_rep *rep,
+                                                             const char *kind)
+{
+    for (size_t i = 0; i < rep->nv; i++)
+        if (strcmp(rep->v[i].kind, kind) == 0)
+            return &rep->v[i];
+    return NULL;
+}
+
+/* A stat a checker reported, or -1 when it did not. */
+static inline double test_stat(const struct contend_rep *rep, const char *name)
+{
+    for (size_t i = 0; i < rep->nstats; i++)
+        if (strcmp(rep->stats[i].name, name) == 0)
+            return rep->stats[i].value;
+    return -1;
 }
 
 #endif

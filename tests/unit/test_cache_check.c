@@ -104,18 +104,12 @@ static void check(struct synth *s)
 
 static const struct contend_violation *find(const struct synth *s, const char *kind)
 {
-    for (size_t i = 0; i < s->rep.nv; i++)
-        if (strcmp(s->rep.v[i].kind, kind) == 0)
-            return &s->rep.v[i];
-    return NULL;
+    return test_violation(&s->rep, kind);
 }
 
 static double stat(const struct synth *s, const char *name)
 {
-    for (size_t i = 0; i < s->rep.nstats; i++)
-        if (strcmp(s->rep.stats[i].name, name) == 0)
-            return s->rep.stats[i].value;
-    return -1;
+    return test_stat(&s->rep, name);
 }
 
 /* gen() options: get_pct, zipf, sample_every, value_size. */

@@ -69,10 +69,7 @@ static void check(struct synth *s)
 
 static const struct contend_violation *find(const struct synth *s, const char *kind)
 {
-    for (size_t i = 0; i < s->rep.nv; i++)
-        if (strcmp(s->rep.v[i].kind, kind) == 0)
-            return &s->rep.v[i];
-    return NULL;
+    return test_violation(&s->rep, kind);
 }
 
 static void test_one_winner_is_clean(void **state)

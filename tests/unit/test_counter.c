@@ -67,10 +67,7 @@ static void check(struct synth *s)
 
 static const struct contend_violation *find(const struct synth *s, const char *kind)
 {
-    for (size_t i = 0; i < s->rep.nv; i++)
-        if (strcmp(s->rep.v[i].kind, kind) == 0)
-            return &s->rep.v[i];
-    return NULL;
+    return test_violation(&s->rep, kind);
 }
 
 static void test_lost_update_with_same_value_witness(void **state)

@@ -408,18 +408,12 @@ static void synth_check(struct synth *y)
 
 static const struct contend_violation *find(const struct synth *y, const char *kind)
 {
-    for (size_t i = 0; i < y->rep.nv; i++)
-        if (strcmp(y->rep.v[i].kind, kind) == 0)
-            return &y->rep.v[i];
-    return NULL;
+    return test_violation(&y->rep, kind);
 }
 
 static double stat_of(const struct synth *y, const char *name)
 {
-    for (size_t i = 0; i < y->rep.nstats; i++)
-        if (strcmp(y->rep.stats[i].name, name) == 0)
-            return y->rep.stats[i].value;
-    return -1;
+    return test_stat(&y->rep, name);
 }
 
 static void synth_free(struct synth *y)
