@@ -10,8 +10,17 @@
  *   open                            ok | fail REASON         (per thread, at start)
  *   incr KEY KEY2 ARG ID            ok VALUE | fail REASON | info REASON
  *   read KEY KEY2 ARG ID            ok VALUE | ...
- *   (every op kind by its name: append, transfer, claim, put, get, ...)
+ *   transfer FROM TO AMOUNT ID      ok 1 (moved) | ok 0 (declined) | ...
+ *   read-all 0 0 0 ID               ok TOTAL MIN_BALANCE | ...
+ *   claim ITEM 0 0 ID               ok 1 (won) | ok 0 (taken) | ...
  *   state                           KEY VALUE ... lines, then `end`
+ *
+ * Every op kind goes by its name (contend_op_kind_name); VALUE and the
+ * optional second number are the op's value and value2 as target.h defines
+ * them for that kind.  The state lines are what read_state() would report:
+ * counters (key, value), balances (account, balance), claims (item, the ID
+ * of the claim the store recorded as owner).  The ledger and the cache are
+ * not offered: their ops carry a payload, which this protocol does not.
  *
  * While it works on a request the program may write `point NAME`; the harness
  * then runs the perturbation point (a seeded sleep when `perturb` is on) and
@@ -19,7 +28,9 @@
  * gets the same race amplification as a built-in target.
  *
  * The environment tells the program where it is: CONTEND_STORE_DIR,
- * CONTEND_WORKER, CONTEND_THREAD, CONTEND_WORKLOAD, CONTEND_SEED.
+ * CONTEND_WORKER, CONTEND_THREAD, CONTEND_WORKLOAD, CONTEND_SEED, and
+ * CONTEND_KEYS (counters, accounts or items; a bank's `setup` gives each of
+ * its accounts CONTEND_BANK_INITIAL = 100).
  *
  * What a reply means is the target ABI's rule: `ok` only when the op took
  * effect.  If the program dies or writes garbage in the middle of an op, the
@@ -47,7 +58,7 @@ static const struct contend_variant exec_variants[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static const char *const exec_workloads[] = {"counter", NULL};
+static const char *const exec_workloads[] = {"counter", "bank", "claim", NULL};
 
 static const struct contend_option exec_options[] = {
     {"cmd", NULL, NULL, "the program, run with /bin/sh -c (required)"},
@@ -64,6 +75,9 @@ struct proc {
 
 extern char **environ;
 
+/* The CONTEND_ variables the program gets (build_env). */
+#define NOWN 6
+
 /* The program's environment: ours plus where it is.  Built before fork(),
  * because after fork() in a threaded worker only async-signal-safe calls are
  * allowed, and setenv() allocates. */
@@ -72,25 +86,26 @@ static char **build_env(const struct contend_env *env)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **v = calloc(n + 6, sizeof *v);
+    char **v = calloc(n + NOWN + 1, sizeof *v);
     if (!v)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "CONTEND_", 8) != 0)
             v[k++] = environ[i];
-    char *own[5] = {NULL};
+    char *own[NOWN] = {NULL};
     if (asprintf(&own[0], "CONTEND_STORE_DIR=%s", env->store_dir) < 0 ||
         asprintf(&own[1], "CONTEND_WORKLOAD=%s", env->workload) < 0 ||
         asprintf(&own[2], "CONTEND_WORKER=%u", env->worker) < 0 ||
         asprintf(&own[3], "CONTEND_THREAD=%u", env->thread) < 0 ||
-        asprintf(&own[4], "CONTEND_SEED=%" PRIu64, env->seed) < 0) {
-        for (int i = 0; i < 5; i++)
+        asprintf(&own[4], "CONTEND_SEED=%" PRIu64, env->seed) < 0 ||
+        asprintf(&own[5], "CONTEND_KEYS=%" PRIu64, env->keys) < 0) {
+        for (int i = 0; i < NOWN; i++)
             free(own[i]);
         free(v);
         return NULL;
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NOWN; i++)
         v[k++] = own[i];
     v[k] = NULL;
     return v;
@@ -98,7 +113,7 @@ static char **build_env(const struct contend_env *env)
 
 static void free_env(char **v)
 {
-    /* Only our own five entries were allocated: the inherited CONTEND_
+    /* Only our own NOWN entries were allocated: the inherited CONTEND_
      * variables were left out, so every CONTEND_ entry is ours. */
     for (size_t i = 0; v && v[i]; i++)
         if (strncmp(v[i], "CONTEND_", 8) == 0)
@@ -194,11 +209,18 @@ static const char *read_reply(struct proc *p)
     }
 }
 
-/* "ok 42" -> CONTEND_OK with *value = 42. */
-static int parse_reply(const char *reply, int64_t *value, int32_t *err)
+/* "ok 42" -> CONTEND_OK with value = 42; "ok 500 -3": value2 = -3 too.
+ * setup and open pass no op: only the status matters. */
+static int parse_reply(const char *reply, struct contend_op *op, int32_t *err)
 {
     if (strncmp(reply, "ok", 2) == 0 && (reply[2] == '\0' || reply[2] == ' ')) {
-        *value = reply[2] ? strtoll(reply + 3, NULL, 10) : 0;
+        char *end = (char *)reply + 2;
+        int64_t v = *end ? strtoll(end, &end, 10) : 0;
+        int64_t v2 = *end ? strtoll(end, NULL, 10) : 0;
+        if (op) {
+            op->value = v;
+            op->value2 = (uint64_t)v2;
+        }
         return CONTEND_OK;
     }
     if (strncmp(reply, "fail", 4) == 0) {
@@ -210,7 +232,7 @@ static int parse_reply(const char *reply, int64_t *value, int32_t *err)
 }
 
 /* One request and its reply; a dead or confused program is indeterminate. */
-static int request(struct proc *p, const char *line, int64_t *value, int32_t *err)
+static int request(struct proc *p, const char *line, struct contend_op *op, int32_t *err)
 {
     if (p->dead) {
         *err = ENOTCONN;
@@ -225,16 +247,15 @@ static int request(struct proc *p, const char *line, int64_t *value, int32_t *er
         *err = EPIPE;
         return CONTEND_INFO;
     }
-    return parse_reply(reply, value, err);
+    return parse_reply(reply, op, err);
 }
 
 static int exec_setup(const struct contend_env *env)
 {
     struct proc p = {0};
-    int64_t v;
     int32_t err = 0;
     int rc = proc_start(env, &p);
-    if (rc == 0 && request(&p, "setup", &v, &err) != CONTEND_OK)
+    if (rc == 0 && request(&p, "setup", NULL, &err) != CONTEND_OK)
         rc = -(err ? err : EIO);
     proc_stop(&p);
     return rc;
@@ -246,12 +267,11 @@ static int exec_open(const struct contend_env *env, void **handle)
      * worker with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     struct proc *p = calloc(1, sizeof *p);
-    int64_t v;
     int32_t err = 0;
     if (!p)
         return -ENOMEM;
     int rc = proc_start(env, p);
-    if (rc == 0 && request(p, "open", &v, &err) != CONTEND_OK)
+    if (rc == 0 && request(p, "open", NULL, &err) != CONTEND_OK)
         rc = -(err ? err : EIO);
     if (rc) {
         proc_stop(p);
@@ -268,7 +288,7 @@ static int exec_apply(void *handle, struct contend_op *op)
     char line[160];
     snprintf(line, sizeof line, "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRIu64,
              contend_op_kind_name(op->kind), op->key, op->key2, op->arg, op->id);
-    return request(p, line, &op->value, &op->err);
+    return request(p, line, op, &op->err);
 }
 
 static void exec_close(void *handle)
