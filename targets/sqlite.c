@@ -699,10 +699,21 @@ static double ledger_ts(void)
 }
 
 /* The last row's seq and hash; for an empty ledger seq -1 and 64 zeros, the
- * first record's prev_hash. */
+ * first record's prev_hash.
+ *
+ * The hash is a pointer into the statement's row, valid until the statement
+ * is stepped or reset again.  shared-conn-serialized threads share this
+ * statement: each call is serialized, but between our step and our memcpy
+ * another thread could reset it and free the row.  That would be a crash of
+ * ours, not the variant's bug (a program with its own cursor per thread, as
+ * Python has, never shares a row), so the whole read holds the connection's
+ * mutex.  For the other variants the mutex is NULL (SQLITE_OPEN_NOMUTEX),
+ * and entering a NULL mutex does nothing. */
 static int last_record(struct sq *s, int64_t *seq, char hash[HASH_HEX + 1])
 {
     sqlite3_stmt *st = s->st[ST_LEDGER_LAST];
+    sqlite3_mutex *m = sqlite3_db_mutex(s->db);
+    sqlite3_mutex_enter(m);
     int rc = sqlite3_step(st);
     *seq = -1;
     memset(hash, '0', HASH_HEX);
@@ -718,6 +729,7 @@ static int last_record(struct sq *s, int64_t *seq, char hash[HASH_HEX + 1])
             rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
+    sqlite3_mutex_leave(m);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
