@@ -43,9 +43,10 @@
  *   shared-conn-serialized  the same connection in SQLite's serialized mode
  *                       (SQLITE_OPEN_FULLMUTEX) and no lock of the program's:
  *                       Python's check_same_thread=False.  Every call is
- *                       safe, so nothing crashes, but the transaction and
- *                       changes() are still the connection's, so the results
- *                       are wrong just the same.  Broken, deterministically.
+ *                       safe, and each statement runs whole (stmt_lock), so
+ *                       nothing crashes, but the transaction and changes()
+ *                       are still the connection's, so the results are wrong
+ *                       just the same.  Broken, deterministically.
  *
  * Per-thread variants open one connection per thread; the shared ones set
  * CONTEND_VARIANT_OPEN_PER_WORKER, so a worker opens once and its threads
@@ -433,12 +434,31 @@ static int configure(sqlite3 *db, const struct contend_env *env, const struct va
 
 /* ---- statements ---------------------------------------------------------- */
 
+/* A statement is used from bind to reset as one piece.  The threads of a
+ * shared-conn-serialized worker share the connection's prepared statements,
+ * and SQLite serializes each call but not the sequence: between one thread's
+ * bind and its step, or its step and its column read, another could rebind,
+ * step or reset the statement (and free the row being read).  Those would be
+ * bugs of this file, not the variant's: the program it stands for (Python
+ * with check_same_thread=False) has a cursor per thread and shares only the
+ * connection, whose transaction and changes() are the bug.  So the sequence
+ * holds the connection's own mutex.  Every other variant opens its
+ * connections SQLITE_OPEN_NOMUTEX, whose mutex is NULL, and entering a NULL
+ * mutex does nothing. */
+static sqlite3_mutex *stmt_lock(struct sq *s)
+{
+    sqlite3_mutex *m = sqlite3_db_mutex(s->db);
+    sqlite3_mutex_enter(m);
+    return m;
+}
+
 /* Bind up to two integers, step to the end, keep the first row's first
  * `ncols` columns, reset.  Returns SQLITE_OK or the (extended) error. */
 static int run(struct sq *s, enum stmt i, int nargs, int64_t a1, int64_t a2, int64_t *out,
                int ncols, bool *found)
 {
     sqlite3_stmt *st = s->st[i];
+    sqlite3_mutex *m = stmt_lock(s);
     int rc = SQLITE_OK;
     bool row = false;
 
@@ -446,16 +466,16 @@ static int run(struct sq *s, enum stmt i, int nargs, int64_t a1, int64_t a2, int
         rc = sqlite3_bind_int64(st, 1, a1);
     if (rc == SQLITE_OK && nargs > 1)
         rc = sqlite3_bind_int64(st, 2, a2);
-    if (rc != SQLITE_OK)
-        return rc;
     /* Step to SQLITE_DONE even after the row: a RETURNING statement in
      * autocommit commits only when it is run to completion. */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int c = 0; c < ncols && !row; c++)
             out[c] = sqlite3_column_int64(st, c);
         row = true;
+        rc = SQLITE_OK;
     }
     sqlite3_reset(st);
+    sqlite3_mutex_leave(m);
     if (found)
         *found = row;
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -699,21 +719,12 @@ static double ledger_ts(void)
 }
 
 /* The last row's seq and hash; for an empty ledger seq -1 and 64 zeros, the
- * first record's prev_hash.
- *
- * The hash is a pointer into the statement's row, valid until the statement
- * is stepped or reset again.  shared-conn-serialized threads share this
- * statement: each call is serialized, but between our step and our memcpy
- * another thread could reset it and free the row.  That would be a crash of
- * ours, not the variant's bug (a program with its own cursor per thread, as
- * Python has, never shares a row), so the whole read holds the connection's
- * mutex.  For the other variants the mutex is NULL (SQLITE_OPEN_NOMUTEX),
- * and entering a NULL mutex does nothing. */
+ * first record's prev_hash.  The hash is a pointer into the statement's row,
+ * copied before the reset: under stmt_lock() (see run()). */
 static int last_record(struct sq *s, int64_t *seq, char hash[HASH_HEX + 1])
 {
     sqlite3_stmt *st = s->st[ST_LEDGER_LAST];
-    sqlite3_mutex *m = sqlite3_db_mutex(s->db);
-    sqlite3_mutex_enter(m);
+    sqlite3_mutex *m = stmt_lock(s);
     int rc = sqlite3_step(st);
     *seq = -1;
     memset(hash, '0', HASH_HEX);
@@ -737,6 +748,7 @@ static int insert_record(struct sq *s, const struct contend_op *op, int64_t seq,
                          const char *prev, const char *hash)
 {
     sqlite3_stmt *st = s->st[ST_LEDGER_INS];
+    sqlite3_mutex *m = stmt_lock(s);
     int rc = sqlite3_bind_int64(st, 1, seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, op->writer);
@@ -753,6 +765,7 @@ static int insert_record(struct sq *s, const struct contend_op *op, int64_t seq,
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
     sqlite3_reset(st);
+    sqlite3_mutex_leave(m);
     return rc;
 }
 
