@@ -75,6 +75,17 @@
 
 enum slot_state { SLOT_FREE = 0, SLOT_WRITING = 1, SLOT_READY = 2 };
 
+/* Every entry is on two doubly linked lists of slot indexes: by use (LRU,
+ * for eviction) and by put (EXP, for expiry: the oldest put expires first).
+ * One pair of list functions serves both. */
+enum { LRU = 0, EXP = 1, NLISTS = 2 };
+struct lru_ends {
+    uint32_t head, tail;
+};
+struct lru_link {
+    uint32_t prev, next;
+};
+
 struct lru_header {
     uint64_t magic;
     uint32_t version;
@@ -85,8 +96,7 @@ struct lru_header {
     pthread_mutex_t lock;
     /* Below: under the lock (except in nolock). */
     uint32_t count, high_water;
-    uint32_t lru_head, lru_tail; /* most .. least recently used */
-    uint32_t exp_head, exp_tail; /* newest .. oldest put */
+    struct lru_ends list[NLISTS]; /* LRU: most .. least recently used; EXP: newest .. oldest put */
     uint32_t free_head;          /* recycled slots */
     uint32_t fresh;              /* slots from here on were never used */
     uint64_t tick;               /* use stamps, for the LRU order after a repair */
@@ -98,8 +108,7 @@ struct lru_slot {
     uint64_t expires; /* on the variant's clock */
     uint64_t stamp;   /* tick of the last use */
     uint32_t hnext;   /* hash chain; the free list when free */
-    uint32_t lprev, lnext;
-    uint32_t eprev, enext;
+    struct lru_link link[NLISTS];
     uint32_t state;   /* enum slot_state */
     uint64_t value[]; /* value_size / 8 words */
 };
@@ -163,62 +172,26 @@ static uint32_t bucket_of(const struct contend_lru *c, uint64_t key)
  * nolock variant racing threads can leave a cycle or a stale link, and a
  * broken cache must give wrong answers for the checker, not hang or crash. */
 
-static void lru_unlink(struct contend_lru *c, uint32_t i)
+static void list_unlink(struct contend_lru *c, int l, uint32_t i)
 {
-    struct lru_slot *s = slot(c, i);
-    uint32_t p = ld32(&s->lprev), n = ld32(&s->lnext);
-    if (valid(c, p))
-        st32(&slot(c, p)->lnext, n);
-    else
-        st32(&c->h->lru_head, n);
-    if (valid(c, n))
-        st32(&slot(c, n)->lprev, p);
-    else
-        st32(&c->h->lru_tail, p);
-    st32(&s->lprev, NIL);
-    st32(&s->lnext, NIL);
+    struct lru_link *k = &slot(c, i)->link[l];
+    struct lru_ends *e = &c->h->list[l];
+    uint32_t p = ld32(&k->prev), n = ld32(&k->next);
+    st32(valid(c, p) ? &slot(c, p)->link[l].next : &e->head, n);
+    st32(valid(c, n) ? &slot(c, n)->link[l].prev : &e->tail, p);
+    st32(&k->prev, NIL);
+    st32(&k->next, NIL);
 }
 
-static void lru_push(struct contend_lru *c, uint32_t i)
+static void list_push(struct contend_lru *c, int l, uint32_t i)
 {
-    struct lru_slot *s = slot(c, i);
-    uint32_t head = ld32(&c->h->lru_head);
-    st32(&s->lprev, NIL);
-    st32(&s->lnext, head);
-    if (valid(c, head))
-        st32(&slot(c, head)->lprev, i);
-    else
-        st32(&c->h->lru_tail, i);
-    st32(&c->h->lru_head, i);
-}
-
-static void exp_unlink(struct contend_lru *c, uint32_t i)
-{
-    struct lru_slot *s = slot(c, i);
-    uint32_t p = ld32(&s->eprev), n = ld32(&s->enext);
-    if (valid(c, p))
-        st32(&slot(c, p)->enext, n);
-    else
-        st32(&c->h->exp_head, n);
-    if (valid(c, n))
-        st32(&slot(c, n)->eprev, p);
-    else
-        st32(&c->h->exp_tail, p);
-    st32(&s->eprev, NIL);
-    st32(&s->enext, NIL);
-}
-
-static void exp_push(struct contend_lru *c, uint32_t i)
-{
-    struct lru_slot *s = slot(c, i);
-    uint32_t head = ld32(&c->h->exp_head);
-    st32(&s->eprev, NIL);
-    st32(&s->enext, head);
-    if (valid(c, head))
-        st32(&slot(c, head)->eprev, i);
-    else
-        st32(&c->h->exp_tail, i);
-    st32(&c->h->exp_head, i);
+    struct lru_link *k = &slot(c, i)->link[l];
+    struct lru_ends *e = &c->h->list[l];
+    uint32_t head = ld32(&e->head);
+    st32(&k->prev, NIL);
+    st32(&k->next, head);
+    st32(valid(c, head) ? &slot(c, head)->link[l].prev : &e->tail, i);
+    st32(&e->head, i);
 }
 
 static uint32_t find(const struct contend_lru *c, uint64_t key)
@@ -282,8 +255,8 @@ static uint32_t slot_alloc(struct contend_lru *c)
 static void remove_entry(struct contend_lru *c, uint32_t i)
 {
     hash_remove(c, i);
-    lru_unlink(c, i);
-    exp_unlink(c, i);
+    list_unlink(c, LRU, i);
+    list_unlink(c, EXP, i);
     slot_free(c, i);
     uint32_t n = ld32(&c->h->count);
     st32(&c->h->count, n ? n - 1 : 0);
@@ -298,7 +271,7 @@ static bool expired(const struct contend_lru *c, uint32_t i, uint64_t now)
 static void evict_expired(struct contend_lru *c, uint64_t now)
 {
     for (uint32_t steps = 0; steps <= c->h->pool; steps++) {
-        uint32_t i = ld32(&c->h->exp_tail);
+        uint32_t i = ld32(&c->h->list[EXP].tail);
         if (!valid(c, i) || !expired(c, i, now))
             return;
         remove_entry(c, i);
@@ -311,10 +284,10 @@ static void evict_expired(struct contend_lru *c, uint64_t now)
 static uint32_t live_count(const struct contend_lru *c, uint64_t now)
 {
     uint32_t dead = 0;
-    uint32_t i = ld32(&c->h->exp_tail);
+    uint32_t i = ld32(&c->h->list[EXP].tail);
     for (uint32_t steps = 0; valid(c, i) && steps <= c->h->pool && expired(c, i, now); steps++) {
         dead++;
-        i = ld32(&slot(c, i)->eprev);
+        i = ld32(&slot(c, i)->link[EXP].prev);
     }
     uint32_t n = ld32(&c->h->count);
     return n > dead ? n - dead : 0;
@@ -322,7 +295,7 @@ static uint32_t live_count(const struct contend_lru *c, uint64_t now)
 
 static void evict_lru(struct contend_lru *c)
 {
-    uint32_t i = ld32(&c->h->lru_tail);
+    uint32_t i = ld32(&c->h->list[LRU].tail);
     if (!valid(c, i))
         return;
     remove_entry(c, i);
@@ -333,14 +306,14 @@ static void evict_lru(struct contend_lru *c)
  * "is dead already and goes when somebody reads it", so it never does. */
 static void evict_lru_live(struct contend_lru *c, uint64_t now)
 {
-    uint32_t i = ld32(&c->h->lru_tail);
+    uint32_t i = ld32(&c->h->list[LRU].tail);
     for (uint32_t steps = 0; valid(c, i) && steps <= c->h->pool; steps++) {
         if (!expired(c, i, now)) {
             remove_entry(c, i);
             inc64(&c->h->evictions);
             return;
         }
-        i = ld32(&slot(c, i)->lprev);
+        i = ld32(&slot(c, i)->link[LRU].prev);
     }
 }
 
@@ -392,10 +365,10 @@ static int repair(struct contend_lru *c)
         return -ENOMEM;
     for (uint32_t b = 0; b < h->nbuckets; b++)
         st32(&c->buckets[b], NIL);
-    st32(&h->lru_head, NIL);
-    st32(&h->lru_tail, NIL);
-    st32(&h->exp_head, NIL);
-    st32(&h->exp_tail, NIL);
+    for (int l = 0; l < NLISTS; l++) {
+        st32(&h->list[l].head, NIL);
+        st32(&h->list[l].tail, NIL);
+    }
     st32(&h->free_head, NIL);
     uint32_t fresh = fresh_of(c);
     for (uint32_t i = fresh; i-- > 0;) {
@@ -408,11 +381,11 @@ static int repair(struct contend_lru *c)
     qsort_r(ready, n, sizeof *ready, cmp_stamp, c);
     for (uint32_t k = 0; k < n; k++) {
         hash_insert(c, ready[k]);
-        lru_push(c, ready[k]); /* the most recent stamp ends at the head */
+        list_push(c, LRU, ready[k]); /* the most recent stamp ends at the head */
     }
     qsort_r(ready, n, sizeof *ready, cmp_expires, c);
     for (uint32_t k = 0; k < n; k++)
-        exp_push(c, ready[k]);
+        list_push(c, EXP, ready[k]);
     st32(&h->count, n);
     inc64(&h->repairs);
     free(ready);
@@ -471,8 +444,8 @@ int contend_lru_get(struct contend_lru *c, uint64_t key, void *out, uint32_t cap
     for (uint32_t w = 0; w < n; w++)
         dst[w] = ld64(&s->value[w]);
     *len = n * 8;
-    lru_unlink(c, i);
-    lru_push(c, i);
+    list_unlink(c, LRU, i);
+    list_push(c, LRU, i);
     st64(&slot(c, i)->stamp, ld64(&c->h->tick) + 1);
     inc64(&c->h->tick);
     inc64(&c->h->hits);
@@ -506,18 +479,18 @@ int contend_lru_put(struct contend_lru *c, uint64_t key, const void *value, uint
         st64(&s->key, key);
         st32(&s->state, SLOT_WRITING);
         hash_insert(c, i);
-        lru_push(c, i);
-        exp_push(c, i);
+        list_push(c, LRU, i);
+        list_push(c, EXP, i);
         uint32_t n = ld32(&c->h->count) + 1;
         st32(&c->h->count, n);
         if (n > ld32(&c->h->high_water))
             st32(&c->h->high_water, n);
     } else {
         st32(&slot(c, i)->state, SLOT_WRITING);
-        lru_unlink(c, i);
-        lru_push(c, i);
-        exp_unlink(c, i); /* a new put: a new time to live */
-        exp_push(c, i);
+        list_unlink(c, LRU, i);
+        list_push(c, LRU, i);
+        list_unlink(c, EXP, i); /* a new put: a new time to live */
+        list_push(c, EXP, i);
     }
     struct lru_slot *s = slot(c, i);
     st64(&s->expires, now + c->h->ttl_ns);
@@ -571,29 +544,28 @@ void contend_lru_stats(struct contend_lru *c, struct contend_lru_stats *st)
 size_t contend_lru_keys(struct contend_lru *c, uint64_t *keys, size_t max)
 {
     size_t n = 0;
-    uint32_t i = ld32(&c->h->lru_head);
+    uint32_t i = ld32(&c->h->list[LRU].head);
     for (uint32_t steps = 0; valid(c, i) && n < max && steps <= c->h->pool; steps++) {
         keys[n++] = ld64(&slot(c, i)->key);
-        i = ld32(&slot(c, i)->lnext);
+        i = ld32(&slot(c, i)->link[LRU].next);
     }
     return n;
 }
 
 /* Count a list and check its back links. */
-static int check_list(struct contend_lru *c, uint32_t head, bool lru, uint32_t *n, char *why,
-                      size_t len)
+static int check_list(struct contend_lru *c, int l, uint32_t *n, char *why, size_t len)
 {
-    uint32_t prev = NIL, i = head;
+    uint32_t prev = NIL, i = ld32(&c->h->list[l].head);
     *n = 0;
     while (valid(c, i)) {
         const struct lru_slot *s = slot(c, i);
         if (++*n > c->h->pool || ld32(&s->state) == SLOT_FREE ||
-            ld32(lru ? &s->lprev : &s->eprev) != prev) {
-            snprintf(why, len, "the %s list is broken at slot %u", lru ? "LRU" : "expiry", i);
+            ld32(&s->link[l].prev) != prev) {
+            snprintf(why, len, "the %s list is broken at slot %u", l == LRU ? "LRU" : "expiry", i);
             return -EUCLEAN;
         }
         prev = i;
-        i = ld32(lru ? &s->lnext : &s->enext);
+        i = ld32(&s->link[l].next);
     }
     return 0;
 }
@@ -603,9 +575,9 @@ int contend_lru_check(struct contend_lru *c, char *why, size_t len)
     struct contend_lru_stats st;
     uint32_t nl, ne;
     contend_lru_stats(c, &st);
-    int rc = check_list(c, ld32(&c->h->lru_head), true, &nl, why, len);
+    int rc = check_list(c, LRU, &nl, why, len);
     if (rc == 0)
-        rc = check_list(c, ld32(&c->h->exp_head), false, &ne, why, len);
+        rc = check_list(c, EXP, &ne, why, len);
     if (rc)
         return rc;
     if (nl != st.used_slots || ne != st.used_slots || st.count != st.used_slots) {
@@ -711,7 +683,8 @@ int contend_lru_create(const char *path, const struct contend_lru_config *cfg,
     h->buckets_off = boff;
     h->slots_off = soff;
     h->map_len = len;
-    h->lru_head = h->lru_tail = h->exp_head = h->exp_tail = NIL;
+    for (int l = 0; l < NLISTS; l++)
+        h->list[l].head = h->list[l].tail = NIL;
     h->free_head = NIL;
     if ((rc = init_mutex(&h->lock, cfg->shared)) != 0) {
         munmap(base, len);
