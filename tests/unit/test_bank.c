@@ -13,88 +13,54 @@
 #include "helpers.h"
 #include "registry.h"
 #include "result.h"
+#include "synth.h"
 
-#define MAXREC 64
 #define NW 3
-
-struct synth {
-    struct contend_case c;
-    struct contend_record rec[NW][MAXREC];
-    struct contend_writer_hist w[NW];
-    struct contend_kv state[8];
-    size_t nstate;
-    bool has_state;
-    struct contend_rep rep;
-};
 
 /* Three accounts of 100 on `target` (sqlite promises no overdraft, null does
  * not). */
-static void synth_init(struct synth *s, const char *target)
+static void bank_init(struct synth *s, const char *target)
 {
-    memset(s, 0, sizeof *s);
-    s->c.keys = 3;
-    s->c.tg = contend_find_target(target);
-    s->c.wl = contend_find_workload("bank");
-    assert_non_null(s->c.tg);
-    assert_non_null(s->c.wl);
-    s->has_state = true;
-    for (uint32_t i = 0; i < NW; i++)
-        s->w[i] = (struct contend_writer_hist){.worker = i, .writer = i, .rec = s->rec[i]};
+    synth_init(s, "bank", target, NULL, NW, 3);
 }
 
 /* Writer w moves amount from -> to during [t, t+10]; value 1 moved, 0 declined. */
 static void xfer(struct synth *s, uint32_t w, uint64_t from, uint64_t to, int64_t amount,
                  uint8_t status, int64_t value, uint64_t t)
 {
-    struct contend_writer_hist *h = &s->w[w];
-    s->rec[w][h->n++] = (struct contend_record){
+    synth_append(s, w, (struct contend_record){
         .t_invoke = t, .t_complete = status ? t + 10 : 0, .kind = CONTEND_OP_TRANSFER,
         .status = status, .key = from, .key2 = to, .arg = amount, .value = value,
-    };
+    });
 }
 
 static void read_all(struct synth *s, uint32_t w, int64_t total, int64_t min, uint64_t t)
 {
-    struct contend_writer_hist *h = &s->w[w];
-    s->rec[w][h->n++] = (struct contend_record){
+    synth_append(s, w, (struct contend_record){
         .t_invoke = t, .t_complete = t + 5, .kind = CONTEND_OP_READ_ALL, .status = CONTEND_OK,
         .value = total, .value2 = (uint64_t)min,
-    };
+    });
 }
 
 static void final(struct synth *s, int64_t a0, int64_t a1, int64_t a2)
 {
-    const int64_t v[3] = {a0, a1, a2};
-    for (uint64_t k = 0; k < 3; k++)
-        s->state[s->nstate++] = (struct contend_kv){.key = k, .value = v[k]};
-}
-
-static void check(struct synth *s)
-{
-    struct contend_check chk = {
-        .c = &s->c, .w = s->w, .nw = NW, .state = s->state, .nstate = s->nstate,
-        .has_state = s->has_state, .t0 = 0, .rep = &s->rep,
-    };
-    assert_int_equal(s->c.wl->check(&chk), 0);
-}
-
-static const struct contend_violation *find(const struct synth *s, const char *kind)
-{
-    return test_violation(&s->rep, kind);
+    synth_state(s, 0, a0);
+    synth_state(s, 1, a1);
+    synth_state(s, 2, a2);
 }
 
 static void test_consistent_is_clean(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     xfer(&s, 1, 1, 2, 50, CONTEND_OK, 1, 100);
     xfer(&s, 2, 2, 0, 500, CONTEND_OK, 0, 200);   /* declined: no effect */
     xfer(&s, 2, 2, 0, 20, CONTEND_FAIL, 0, 300);  /* failed: no effect */
     read_all(&s, 0, 300, 70, 400);
     final(&s, 70, 80, 150);
-    check(&s);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
     contend_rep_free(&s.rep);
 }
@@ -103,14 +69,14 @@ static void test_wrong_total_in_a_read(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     xfer(&s, 1, 0, 2, 20, CONTEND_OK, 1, 5); /* overlaps writer 0 on account 0 */
     read_all(&s, 2, 300, 50, 50);
     read_all(&s, 2, 330, 50, 100);
     final(&s, 50, 130, 120);
-    check(&s);
-    const struct contend_violation *v = find(&s, "wrong-total");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "wrong-total");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
     assert_int_equal(v->witness[0].rec.kind, CONTEND_OP_READ_ALL);
@@ -118,7 +84,7 @@ static void test_wrong_total_in_a_read(void **state)
     assert_int_equal(v->nwitness, 3);
     assert_non_null(strstr(v->message, "1 of 2 read-alls saw a wrong total"));
     assert_non_null(strstr(v->message, "overlapped in time on a common account"));
-    assert_null(find(&s, "wrong-balance"));
+    assert_null(synth_find(&s, "wrong-balance"));
     contend_rep_free(&s.rep);
 }
 
@@ -126,17 +92,17 @@ static void test_wrong_total_at_the_end(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     xfer(&s, 1, 0, 1, 30, CONTEND_OK, 1, 5);
     /* Both read 100 and wrote 70: account 0 lost one debit, money appeared. */
     final(&s, 70, 160, 100);
-    check(&s);
-    const struct contend_violation *v = find(&s, "wrong-total");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "wrong-total");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
     assert_non_null(strstr(v->message, "total 330 (30 created)"));
-    const struct contend_violation *b = find(&s, "wrong-balance");
+    const struct contend_violation *b = synth_find(&s, "wrong-balance");
     assert_non_null(b);
     assert_non_null(strstr(b->message, "account k0 ended at 70 but its transfers make it 40"));
     contend_rep_free(&s.rep);
@@ -147,13 +113,13 @@ static void test_lost_transfer_keeps_total(void **state)
     (void)state;
     /* A whole-document rewrite loses a transfer, not money. */
     struct synth s;
-    synth_init(&s, "json-doc");
+    bank_init(&s, "json-doc");
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     xfer(&s, 1, 2, 0, 10, CONTEND_OK, 1, 5);
     final(&s, 70, 130, 100); /* writer 1's transfer is gone */
-    check(&s);
-    assert_null(find(&s, "wrong-total"));
-    const struct contend_violation *v = find(&s, "wrong-balance");
+    synth_check(&s);
+    assert_null(synth_find(&s, "wrong-total"));
+    const struct contend_violation *v = synth_find(&s, "wrong-balance");
     assert_non_null(v);
     assert_int_equal(v->count, 2); /* accounts 0 and 2 */
     assert_int_equal(v->nwitness, 2);
@@ -169,21 +135,21 @@ static void test_indeterminate_widens_balances(void **state)
     static const int64_t finals[][3] = {{100, 100, 100}, {75, 125, 100}, {90, 110, 100}};
     for (size_t i = 0; i < 3; i++) {
         struct synth s;
-        synth_init(&s, "sqlite");
+        bank_init(&s, "sqlite");
         xfer(&s, 0, 0, 1, 25, CONTEND_INFO, 0, 0);
         xfer(&s, 1, 1, 2, 5, CONTEND_STATUS_INVOKED, 0, 10); /* its worker died */
         final(&s, finals[i][0], finals[i][1], finals[i][2]);
-        check(&s);
+        synth_check(&s);
         assert_int_equal(s.rep.nv, 0);
         contend_rep_free(&s.rep);
     }
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     xfer(&s, 0, 0, 1, 25, CONTEND_INFO, 0, 0);
     final(&s, 60, 140, 100); /* 40 moved: more than the transfer could */
-    check(&s);
-    assert_non_null(find(&s, "wrong-balance"));
-    assert_non_null(strstr(find(&s, "wrong-balance")->message, "make it 75..100"));
+    synth_check(&s);
+    assert_non_null(synth_find(&s, "wrong-balance"));
+    assert_non_null(strstr(synth_find(&s, "wrong-balance")->message, "make it 75..100"));
     contend_rep_free(&s.rep);
 }
 
@@ -191,21 +157,21 @@ static void test_missing_account(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
-    s.state[s.nstate++] = (struct contend_kv){.key = 0, .value = 100};
-    s.state[s.nstate++] = (struct contend_kv){.key = 1, .value = 200};
-    check(&s);
-    const struct contend_violation *v = find(&s, "wrong-balance");
+    bank_init(&s, "sqlite");
+    synth_state(&s, 0, 100);
+    synth_state(&s, 1, 200);
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "wrong-balance");
     assert_non_null(v);
     assert_non_null(strstr(v->message, "account k1 ended at 200"));
-    assert_null(find(&s, "wrong-total"));
+    assert_null(synth_find(&s, "wrong-total"));
     contend_rep_free(&s.rep);
 
-    synth_init(&s, "sqlite");
-    s.state[s.nstate++] = (struct contend_kv){.key = 0, .value = 150};
-    s.state[s.nstate++] = (struct contend_kv){.key = 1, .value = 150};
-    check(&s);
-    assert_non_null(strstr(find(&s, "wrong-balance")->message, "account k0 ended at 150"));
+    bank_init(&s, "sqlite");
+    synth_state(&s, 0, 150);
+    synth_state(&s, 1, 150);
+    synth_check(&s);
+    assert_non_null(strstr(synth_find(&s, "wrong-balance")->message, "account k0 ended at 150"));
     contend_rep_free(&s.rep);
 }
 
@@ -213,29 +179,29 @@ static void test_negative_balance(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     /* Both checked 100 >= 60 before either debited. */
     xfer(&s, 0, 0, 1, 60, CONTEND_OK, 1, 0);
     xfer(&s, 1, 0, 2, 60, CONTEND_OK, 1, 3);
     read_all(&s, 2, 300, -20, 50);
     final(&s, -20, 160, 160);
-    check(&s);
-    const struct contend_violation *v = find(&s, "negative-balance");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "negative-balance");
     assert_non_null(v);
     assert_int_equal(v->count, 2); /* one read, one account */
     assert_int_equal(v->nwitness, 3);
     assert_non_null(strstr(v->message, "k0 at -20"));
     assert_non_null(strstr(v->message, "debiting the same account"));
-    assert_null(find(&s, "wrong-total"));
-    assert_null(find(&s, "wrong-balance"));
+    assert_null(synth_find(&s, "wrong-total"));
+    assert_null(synth_find(&s, "wrong-balance"));
     contend_rep_free(&s.rep);
 
     /* A target that does not promise it: not a violation. */
-    synth_init(&s, "null");
+    bank_init(&s, "null");
     xfer(&s, 0, 0, 1, 60, CONTEND_OK, 1, 0);
     xfer(&s, 1, 0, 2, 60, CONTEND_OK, 1, 3);
     final(&s, -20, 160, 160);
-    check(&s);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
     contend_rep_free(&s.rep);
 }
@@ -244,17 +210,17 @@ static void test_without_state(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s, "sqlite");
+    bank_init(&s, "sqlite");
     s.has_state = false;
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     read_all(&s, 1, 300, 70, 50);
-    check(&s);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
     read_all(&s, 1, 299, -1, 100);
-    check(&s);
-    assert_non_null(find(&s, "wrong-total"));
-    assert_non_null(find(&s, "negative-balance"));
-    assert_null(find(&s, "wrong-balance"));
+    synth_check(&s);
+    assert_non_null(synth_find(&s, "wrong-total"));
+    assert_non_null(synth_find(&s, "negative-balance"));
+    assert_null(synth_find(&s, "wrong-balance"));
     contend_rep_free(&s.rep);
 }
 
@@ -267,13 +233,7 @@ static void test_gen(void **state)
     g.opt[1] = 7;  /* max_amount */
     unsigned reads = 0;
     for (uint64_t i = 0; i < 2000; i++) {
-        struct contend_rng r1, r2;
-        struct contend_op a = {0}, b = {0};
-        contend_rng_init(&r1, g.seed, g.writer, i);
-        contend_rng_init(&r2, g.seed, g.writer, i);
-        wl->gen(&g, i, &r1, &a);
-        wl->gen(&g, i, &r2, &b);
-        assert_memory_equal(&a, &b, sizeof a);
+        struct contend_op a = synth_gen_twice(wl, &g, i);
         if (a.kind == CONTEND_OP_READ_ALL) {
             reads++;
             continue;

@@ -13,61 +13,40 @@
 #include "helpers.h"
 #include "registry.h"
 #include "result.h"
+#include "synth.h"
 
-#define MAXREC 64
 #define MS 1000000ull
 #define TTL (1000 * MS)
 
-struct synth {
-    struct contend_case c;
-    struct contend_record rec[3][MAXREC];
-    struct contend_writer_hist w[3];
-    struct contend_kv state[32];
-    size_t nstate;
-    bool has_state;
-    struct contend_rep rep;
-};
-
 static const struct contend_workload *wl;
 
-static void synth_init(struct synth *s)
+/* Eight keys in an lru-cache, three writers.  No final state until one is
+ * added: without it the checker takes the TTL from the target's options. */
+static void cache_init(struct synth *s)
 {
-    memset(s, 0, sizeof *s);
-    s->c.keys = 8;
-    s->c.tg = contend_find_target("lru-cache");
-    s->c.wl = wl = contend_find_workload("cache");
-    assert_non_null(s->c.tg);
-    assert_non_null(s->c.wl);
-    for (uint32_t i = 0; i < 3; i++)
-        s->w[i] = (struct contend_writer_hist){.worker = i, .writer = i, .rec = s->rec[i]};
-}
-
-static void kv(struct synth *s, uint64_t key, int64_t value)
-{
-    s->state[s->nstate++] = (struct contend_kv){.key = key, .value = value};
-    s->has_state = true;
+    synth_init(s, "cache", "lru-cache", NULL, 3, 8);
+    s->has_state = false;
+    wl = s->c.wl;
 }
 
 /* Capacity 4, TTL 1 s, and the counters the target reports. */
 static void final(struct synth *s, int64_t hits, int64_t misses, int64_t resident)
 {
-    kv(s, CONTEND_CACHE_CAPACITY, 4);
-    kv(s, CONTEND_CACHE_TTL_NS, (int64_t)TTL);
-    kv(s, CONTEND_CACHE_HITS, hits);
-    kv(s, CONTEND_CACHE_MISSES, misses);
-    kv(s, CONTEND_CACHE_HIGH_WATER, resident);
-    kv(s, CONTEND_CACHE_RESIDENT, resident);
+    synth_state(s, CONTEND_CACHE_CAPACITY, 4);
+    synth_state(s, CONTEND_CACHE_TTL_NS, (int64_t)TTL);
+    synth_state(s, CONTEND_CACHE_HITS, hits);
+    synth_state(s, CONTEND_CACHE_MISSES, misses);
+    synth_state(s, CONTEND_CACHE_HIGH_WATER, resident);
+    synth_state(s, CONTEND_CACHE_RESIDENT, resident);
 }
 
 static uint64_t rec(struct synth *s, uint32_t w, uint8_t kind, uint64_t key, uint8_t status,
                     int64_t value, uint64_t value2, uint64_t t)
 {
-    struct contend_writer_hist *h = &s->w[w];
-    s->rec[w][h->n] = (struct contend_record){
+    return synth_append(s, w, (struct contend_record){
         .t_invoke = t, .t_complete = status ? t + MS : 0, .kind = kind, .status = status,
         .key = key, .value = value, .value2 = value2,
-    };
-    return h->n++;
+    });
 }
 
 static uint64_t put(struct synth *s, uint32_t w, uint64_t key, uint64_t t)
@@ -84,32 +63,6 @@ static void get_of(struct synth *s, uint32_t w, uint64_t key, uint32_t pw, uint6
 static void miss(struct synth *s, uint32_t w, uint64_t key, uint64_t t)
 {
     rec(s, w, CONTEND_OP_GET, key, CONTEND_OK, 0, 0, t);
-}
-
-static void check(struct synth *s)
-{
-    /* The checker expects the state sorted by key, as check.c hands it over. */
-    for (size_t i = 1; i < s->nstate; i++)
-        for (size_t j = i; j > 0 && s->state[j].key < s->state[j - 1].key; j--) {
-            struct contend_kv x = s->state[j];
-            s->state[j] = s->state[j - 1];
-            s->state[j - 1] = x;
-        }
-    struct contend_check chk = {
-        .c = &s->c, .w = s->w, .nw = 3, .state = s->state, .nstate = s->nstate,
-        .has_state = s->has_state, .t0 = 0, .rep = &s->rep,
-    };
-    assert_int_equal(s->c.wl->check(&chk), 0);
-}
-
-static const struct contend_violation *find(const struct synth *s, const char *kind)
-{
-    return test_violation(&s->rep, kind);
-}
-
-static double stat(const struct synth *s, const char *name)
-{
-    return test_stat(&s->rep, name);
 }
 
 /* gen() options: get_pct, zipf, sample_every, value_size. */
@@ -161,7 +114,7 @@ static void test_values_round_trip(void **state)
     struct contend_op a, b;
     unsigned char va[64], vb[64], mix[64];
     uint64_t id;
-    synth_init(&s);
+    cache_init(&s);
     gen_opts(&g, 0);
     make_value(&g, 17, va, &a);
     make_value(&g, 17, vb, &b);
@@ -200,17 +153,17 @@ static void test_clean_history(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s);
+    cache_init(&s);
     uint64_t p = put(&s, 0, 1, 0);
     get_of(&s, 1, 1, 0, p, 500 * MS);
     get_of(&s, 2, 1, 0, p, TTL); /* began TTL after the put began: 1 ms before it ended + TTL */
     miss(&s, 1, 2, 600 * MS);
     rec(&s, 2, CONTEND_OP_SIZE, 0, CONTEND_OK, 3, 4, 700 * MS); /* at capacity, not over */
     final(&s, 2, 1, 4);
-    check(&s);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
-    assert_true(fabs(stat(&s, "cache_hit_ratio") - 2.0 / 3.0) < 1e-9);
-    assert_int_equal((int)stat(&s, "cache_hits"), 2);
+    assert_true(fabs(synth_stat(&s, "cache_hit_ratio") - 2.0 / 3.0) < 1e-9);
+    assert_int_equal((int)synth_stat(&s, "cache_hits"), 2);
     contend_rep_free(&s.rep);
 }
 
@@ -219,12 +172,12 @@ static void test_over_capacity(void **state)
     (void)state;
     struct synth s;
     /* A sample over capacity. */
-    synth_init(&s);
+    cache_init(&s);
     rec(&s, 0, CONTEND_OP_SIZE, 0, CONTEND_OK, 5, 5, 10);
     rec(&s, 1, CONTEND_OP_SIZE, 0, CONTEND_OK, 4, 4, 20);
     final(&s, 0, 0, 4);
-    check(&s);
-    const struct contend_violation *v = find(&s, "over-capacity");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "over-capacity");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
     assert_int_equal(v->nwitness, 1);
@@ -232,28 +185,28 @@ static void test_over_capacity(void **state)
     contend_rep_free(&s.rep);
 
     /* Only the high-water mark saw it (between samples). */
-    synth_init(&s);
+    cache_init(&s);
     rec(&s, 0, CONTEND_OP_SIZE, 0, CONTEND_OK, 2, 6, 10);
     final(&s, 0, 0, 2);
-    check(&s);
-    assert_non_null(find(&s, "over-capacity"));
+    synth_check(&s);
+    assert_non_null(synth_find(&s, "over-capacity"));
     contend_rep_free(&s.rep);
 
     /* Only the end state: no samples at all. */
-    synth_init(&s);
+    cache_init(&s);
     final(&s, 0, 0, 7);
-    check(&s);
-    v = find(&s, "over-capacity");
+    synth_check(&s);
+    v = synth_find(&s, "over-capacity");
     assert_non_null(v);
     assert_non_null(strstr(v->message, "At the end cache 0 held 7"));
     contend_rep_free(&s.rep);
 
     /* A failed sample says nothing. */
-    synth_init(&s);
+    cache_init(&s);
     rec(&s, 0, CONTEND_OP_SIZE, 0, CONTEND_FAIL, 9, 9, 10);
     final(&s, 0, 0, 1);
-    check(&s);
-    assert_null(find(&s, "over-capacity"));
+    synth_check(&s);
+    assert_null(synth_find(&s, "over-capacity"));
     contend_rep_free(&s.rep);
 }
 
@@ -264,7 +217,7 @@ static void test_torn_value(void **state)
     struct contend_gen g;
     struct contend_op a, b;
     unsigned char va[64], vb[64], mix[64];
-    synth_init(&s);
+    cache_init(&s);
     gen_opts(&g, 0);
     make_value(&g, 0, va, &a);
     make_value(&g, 1, vb, &b);
@@ -276,23 +229,23 @@ static void test_torn_value(void **state)
     rec(&s, 0, CONTEND_OP_GET, a.key, CONTEND_OK, torn, id, 5 * MS);
     get_of(&s, 1, a.key, 2, p, 6 * MS);
     final(&s, 2, 0, 1);
-    check(&s);
-    const struct contend_violation *v = find(&s, "torn-value");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "torn-value");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
     assert_int_equal(v->witness[0].writer, 0);
     assert_non_null(strstr(v->message, "checksum does not match"));
-    assert_null(find(&s, "phantom-read"));
-    assert_null(find(&s, "hit-miss-mismatch")); /* a torn hit is still a hit */
+    assert_null(synth_find(&s, "phantom-read"));
+    assert_null(synth_find(&s, "hit-miss-mismatch")); /* a torn hit is still a hit */
     contend_rep_free(&s.rep);
 
     /* Another key's value. */
-    synth_init(&s);
+    cache_init(&s);
     int64_t other = recorded(&g, a.key + 1, va, 64, &id);
     rec(&s, 0, CONTEND_OP_GET, a.key + 1, CONTEND_OK, other, id, 5 * MS);
     final(&s, 1, 0, 1);
-    check(&s);
-    v = find(&s, "torn-value");
+    synth_check(&s);
+    v = synth_find(&s, "torn-value");
     assert_non_null(v);
     assert_non_null(strstr(v->message, "value of another key"));
     contend_rep_free(&s.rep);
@@ -305,7 +258,7 @@ static void test_phantom_read(void **state)
                                        "a put that failed", "a put that began after the get"};
     for (int c = 0; c < 5; c++) {
         struct synth s;
-        synth_init(&s);
+        cache_init(&s);
         uint64_t p = put(&s, 0, 1, 0);
         uint64_t g = rec(&s, 0, CONTEND_OP_GET, 1, CONTEND_OK, 0, 0, MS);
         uint64_t o = put(&s, 0, 2, 2 * MS);
@@ -320,8 +273,8 @@ static void test_phantom_read(void **state)
         }
         get_of(&s, 2, 1, 0, p, 11 * MS); /* a good one */
         final(&s, 2, 1, 1);
-        check(&s);
-        const struct contend_violation *v = find(&s, "phantom-read");
+        synth_check(&s);
+        const struct contend_violation *v = synth_find(&s, "phantom-read");
         assert_non_null(v);
         assert_int_equal(v->count, 1);
         assert_non_null(strstr(v->message, whys[c]));
@@ -334,14 +287,14 @@ static void test_stale_read(void **state)
 {
     (void)state;
     struct synth s;
-    synth_init(&s);
+    cache_init(&s);
     uint64_t p = put(&s, 0, 3, 0); /* completes at 1 ms */
     get_of(&s, 1, 3, 0, p, MS + TTL + MS / 2); /* within the 1 ms tolerance */
     get_of(&s, 1, 3, 0, p, MS + TTL + 2 * MS); /* 2 ms past the TTL */
     get_of(&s, 2, 3, 0, p, MS + TTL + 500 * MS); /* 0.5 s past */
     final(&s, 3, 0, 1);
-    check(&s);
-    const struct contend_violation *v = find(&s, "stale-read");
+    synth_check(&s);
+    const struct contend_violation *v = synth_find(&s, "stale-read");
     assert_non_null(v);
     assert_int_equal(v->count, 2);
     assert_int_equal(v->nwitness, 2);
@@ -352,24 +305,24 @@ static void test_stale_read(void **state)
     contend_rep_free(&s.rep);
 
     /* A put that never completed cannot be judged. */
-    synth_init(&s);
+    cache_init(&s);
     p = rec(&s, 0, CONTEND_OP_PUT, 3, CONTEND_STATUS_INVOKED, 0, 0, 0);
     get_of(&s, 1, 3, 0, p, 10 * TTL);
     final(&s, 1, 0, 1);
-    check(&s);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
     contend_rep_free(&s.rep);
 
     /* Without state the TTL comes from the target's option. */
-    synth_init(&s);
+    cache_init(&s);
     const char *names[] = {"capacity", "ttl"}, *values[] = {"4", "1s"};
     s.c.topt_names = names;
     s.c.topt_values = values;
     s.c.ntopts = 2;
     p = put(&s, 0, 3, 0);
     get_of(&s, 1, 3, 0, p, 3 * TTL);
-    check(&s);
-    assert_non_null(find(&s, "stale-read"));
+    synth_check(&s);
+    assert_non_null(synth_find(&s, "stale-read"));
     contend_rep_free(&s.rep);
 }
 
@@ -378,7 +331,7 @@ static void test_hit_miss_counts(void **state)
     (void)state;
     for (int c = 0; c < 6; c++) {
         struct synth s;
-        synth_init(&s);
+        cache_init(&s);
         uint64_t p = put(&s, 0, 1, 0);
         get_of(&s, 1, 1, 0, p, MS);
         get_of(&s, 1, 1, 0, p, 2 * MS);
@@ -389,16 +342,16 @@ static void test_hit_miss_counts(void **state)
         static const int64_t hits[] = {2, 3, 2, 1, 2, 3}, misses[] = {1, 1, 2, 1, 0, 2};
         static const bool bad[] = {false, false, false, true, true, true};
         final(&s, hits[c], misses[c], 1);
-        check(&s);
-        assert_int_equal(find(&s, "hit-miss-mismatch") != NULL, bad[c]);
+        synth_check(&s);
+        assert_int_equal(synth_find(&s, "hit-miss-mismatch") != NULL, bad[c]);
         contend_rep_free(&s.rep);
     }
     /* A target that could not count (a worker died with its cache): skipped. */
     struct synth s;
-    synth_init(&s);
+    cache_init(&s);
     miss(&s, 1, 2, 3 * MS);
-    kv(&s, CONTEND_CACHE_CAPACITY, 4);
-    check(&s);
+    synth_state(&s, CONTEND_CACHE_CAPACITY, 4);
+    synth_check(&s);
     assert_int_equal(s.rep.nv, 0);
     contend_rep_free(&s.rep);
 }

@@ -20,8 +20,7 @@
 #include "helpers.h"
 #include "registry.h"
 #include "result.h"
-
-#define MAXREC 16
+#include "synth.h"
 
 static const char *const opt_names[] = {"durability", "batch"};
 
@@ -351,33 +350,30 @@ static void test_durable_only_with_fsync_per_append(void **state)
 
 /* ---- the checker's torn-tail rule ------------------------------------------------ */
 
-struct synth {
+/* A ledger the target wrote, and the history of its one writer. */
+struct ledger {
     struct store s;
-    struct contend_case c;
-    struct contend_record rec[MAXREC];
-    struct contend_writer_hist w;
-    struct contend_rep rep;
+    struct synth h;
 };
 
 /* Writer 0 appended ops 0..n-1 (records in the file), with these statuses. */
-static void synth_init(struct synth *y, const uint8_t *status, unsigned n)
+static void ledger_init(struct ledger *y, const uint8_t *status, unsigned n)
 {
-    memset(y, 0, sizeof *y);
     store_init(&y->s, "flock-tailscan", "each");
-    y->c.tg = y->s.t;
-    y->c.wl = contend_find_workload("ledger");
-    y->c.variant_index = y->s.env.variant_index;
-    y->w = (struct contend_writer_hist){.rec = y->rec, .n = n};
+    synth_init(&y->h, "ledger", "jsonl-ledger", y->s.env.variant, 1, 0);
+    /* The checker reads the file itself, not a final state. */
+    y->h.has_state = false;
+    y->h.store_dir = y->s.dir;
     for (unsigned i = 0; i < n; i++)
-        y->rec[i] = (struct contend_record){
+        synth_append(&y->h, 0, (struct contend_record){
             .t_invoke = 100 * i, .t_complete = status[i] ? 100 * i + 50 : 0,
             .kind = CONTEND_OP_APPEND, .status = status[i], .key = i, .value = i,
-        };
+        });
     append(&y->s, 0, n);
 }
 
 /* Cut the last `drop` bytes of the file: the last record torn. */
-static void tear(struct synth *y, size_t drop)
+static void tear(struct ledger *y, size_t drop)
 {
     struct stat st;
     assert_int_equal(stat(y->s.path, &st), 0);
@@ -385,7 +381,7 @@ static void tear(struct synth *y, size_t drop)
 }
 
 /* Replace the last record by a fragment of `text`. */
-static void replace_last(struct synth *y, const char *text)
+static void replace_last(struct ledger *y, const char *text)
 {
     size_t n;
     char *buf = slurp(y->s.path, &n);
@@ -398,27 +394,9 @@ static void replace_last(struct synth *y, const char *text)
     free(buf);
 }
 
-static void synth_check(struct synth *y)
+static void ledger_free(struct ledger *y)
 {
-    struct contend_check chk = {
-        .c = &y->c, .w = &y->w, .nw = 1, .store_dir = y->s.dir, .t0 = 0, .rep = &y->rep,
-    };
-    assert_int_equal(y->c.wl->check(&chk), 0);
-}
-
-static const struct contend_violation *find(const struct synth *y, const char *kind)
-{
-    return test_violation(&y->rep, kind);
-}
-
-static double stat_of(const struct synth *y, const char *name)
-{
-    return test_stat(&y->rep, name);
-}
-
-static void synth_free(struct synth *y)
-{
-    contend_rep_free(&y->rep);
+    contend_rep_free(&y->h.rep);
     store_free(&y->s);
 }
 
@@ -428,26 +406,26 @@ static void test_torn_tail_of_indeterminate_append_accepted(void **state)
 {
     (void)state;
     static const uint8_t st[] = {CONTEND_OK, CONTEND_OK, CONTEND_OK, CONTEND_STATUS_INVOKED};
-    struct synth y;
-    synth_init(&y, st, 4);
+    struct ledger y;
+    ledger_init(&y, st, 4);
     tear(&y, 30);
-    synth_check(&y);
-    assert_int_equal(y.rep.nv, 0);
-    assert_true(stat_of(&y, "ledger_torn_tail_bytes") > 0);
-    synth_free(&y);
+    synth_check(&y.h);
+    assert_int_equal(y.h.rep.nv, 0);
+    assert_true(synth_stat(&y.h, "ledger_torn_tail_bytes") > 0);
+    ledger_free(&y);
     /* Timed out (info) or failed: the same. */
     static const uint8_t st2[] = {CONTEND_OK, CONTEND_INFO};
-    synth_init(&y, st2, 2);
+    ledger_init(&y, st2, 2);
     tear(&y, 1); /* only the newline is missing */
-    synth_check(&y);
-    assert_int_equal(y.rep.nv, 0);
-    synth_free(&y);
+    synth_check(&y.h);
+    assert_int_equal(y.h.rep.nv, 0);
+    ledger_free(&y);
     static const uint8_t st3[] = {CONTEND_OK, CONTEND_FAIL};
-    synth_init(&y, st3, 2);
+    ledger_init(&y, st3, 2);
     tear(&y, 100);
-    synth_check(&y);
-    assert_int_equal(y.rep.nv, 0);
-    synth_free(&y);
+    synth_check(&y.h);
+    assert_int_equal(y.h.rep.nv, 0);
+    ledger_free(&y);
 }
 
 /* An acknowledged append torn: the tail is not beyond the last durable
@@ -456,21 +434,21 @@ static void test_torn_tail_of_acknowledged_append_reported(void **state)
 {
     (void)state;
     static const uint8_t st[] = {CONTEND_OK, CONTEND_OK, CONTEND_OK};
-    struct synth y;
-    synth_init(&y, st, 3);
+    struct ledger y;
+    ledger_init(&y, st, 3);
     tear(&y, 30);
-    synth_check(&y);
-    const struct contend_violation *torn = find(&y, "torn-line");
+    synth_check(&y.h);
+    const struct contend_violation *torn = synth_find(&y.h, "torn-line");
     assert_non_null(torn);
     assert_int_equal(torn->nwitness, 1);
     assert_int_equal(torn->witness[0].index, 2);
     assert_non_null(strstr(torn->message, "line 3 "));
     assert_non_null(strstr(torn->message, "torn after it was acknowledged"));
-    const struct contend_violation *miss = find(&y, "missing-append");
+    const struct contend_violation *miss = synth_find(&y.h, "missing-append");
     assert_non_null(miss);
     assert_int_equal(miss->count, 1);
     assert_int_equal(miss->witness[0].index, 2);
-    synth_free(&y);
+    ledger_free(&y);
 }
 
 /* A fragment too short to name its op cannot be told apart: whatever it
@@ -479,22 +457,22 @@ static void test_short_fragment_still_reports_missing_durable_append(void **stat
 {
     (void)state;
     static const uint8_t st[] = {CONTEND_OK, CONTEND_OK, CONTEND_OK};
-    struct synth y;
-    synth_init(&y, st, 3);
+    struct ledger y;
+    ledger_init(&y, st, 3);
     replace_last(&y, "{\"hash\":\"3f");
-    synth_check(&y);
-    assert_null(find(&y, "torn-line"));
-    const struct contend_violation *miss = find(&y, "missing-append");
+    synth_check(&y.h);
+    assert_null(synth_find(&y.h, "torn-line"));
+    const struct contend_violation *miss = synth_find(&y.h, "missing-append");
     assert_non_null(miss);
     assert_int_equal(miss->witness[0].index, 2);
-    synth_free(&y);
+    ledger_free(&y);
     /* The same file with that append indeterminate is clean. */
     static const uint8_t st2[] = {CONTEND_OK, CONTEND_OK, CONTEND_INFO};
-    synth_init(&y, st2, 3);
+    ledger_init(&y, st2, 3);
     replace_last(&y, "{\"hash\":\"3f");
-    synth_check(&y);
-    assert_int_equal(y.rep.nv, 0);
-    synth_free(&y);
+    synth_check(&y.h);
+    assert_int_equal(y.h.rep.nv, 0);
+    ledger_free(&y);
 }
 
 /* The rule is about a torn *last* line only.  An acknowledged append that
@@ -505,31 +483,31 @@ static void test_damage_elsewhere_still_reported(void **state)
 {
     (void)state;
     static const uint8_t st[] = {CONTEND_OK, CONTEND_OK, CONTEND_STATUS_INVOKED};
-    struct synth y;
+    struct ledger y;
     size_t n;
-    synth_init(&y, st, 3);
+    ledger_init(&y, st, 3);
     char *buf = slurp(y.s.path, &n);
     assert_int_equal(truncate(y.s.path, (off_t)line_start(buf, n, 2)), 0); /* ops 1, 2 gone */
     add_bytes(y.s.path, "{\"hash\":\"3f", 11);
     free(buf);
-    synth_check(&y);
-    assert_null(find(&y, "torn-line"));
-    const struct contend_violation *miss = find(&y, "missing-append");
+    synth_check(&y.h);
+    assert_null(synth_find(&y.h, "torn-line"));
+    const struct contend_violation *miss = synth_find(&y.h, "missing-append");
     assert_non_null(miss);
     assert_int_equal(miss->count, 1);
     assert_int_equal(miss->witness[0].index, 1);
-    synth_free(&y);
+    ledger_free(&y);
 
-    synth_init(&y, st, 3);
+    ledger_init(&y, st, 3);
     buf = slurp(y.s.path, &n);
     assert_int_equal(truncate(y.s.path, (off_t)line_start(buf, n, 3)), 0); /* op 2 gone */
     add_bytes(y.s.path, "{\"hash\":\"3f\n", 12);
     free(buf);
-    synth_check(&y);
-    assert_null(find(&y, "torn-line"));
-    assert_null(find(&y, "missing-append"));
-    assert_non_null(find(&y, "invalid-line"));
-    synth_free(&y);
+    synth_check(&y.h);
+    assert_null(synth_find(&y.h, "torn-line"));
+    assert_null(synth_find(&y.h, "missing-append"));
+    assert_non_null(synth_find(&y.h, "invalid-line"));
+    ledger_free(&y);
 }
 
 /* ---- reading a fragment ---------------------------------------------------------- */
