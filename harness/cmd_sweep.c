@@ -367,12 +367,8 @@ int contend_cmd_sweep(int argc, char **argv)
     gmtime_r(&now, &tm);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM, 0};
+    contend_catch_signals(on_signal, sigs);
 
     size_t total = 1, index = 0;
     for (size_t i = 0; i < a.np; i++)

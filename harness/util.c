@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,16 @@ void *contend_realloc(void *p, size_t size)
     if (!q)
         out_of_memory();
     return q;
+}
+
+void contend_catch_signals(void (*fn)(int), const int *sigs)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    for (; *sigs; sigs++)
+        sigaction(*sigs, &sa, NULL);
 }
 
 int contend_mkdir_p(const char *path, unsigned mode)

@@ -43,6 +43,10 @@ char *contend_strdup(const char *s);
 void *contend_calloc(size_t n, size_t size);
 void *contend_realloc(void *p, size_t size);
 
+/* Run `fn` on each signal of the 0-terminated list `sigs` (no SA_RESTART:
+ * a wait is interrupted, so the caller notices the flag `fn` sets). */
+void contend_catch_signals(void (*fn)(int), const int *sigs);
+
 /* Files.  All return 0 or a negative errno. */
 int contend_mkdir_p(const char *path, unsigned mode);
 int contend_rm_rf(const char *path);

@@ -237,20 +237,30 @@ static int read_at(int fd, char *buf, size_t n, off_t off)
     return 0;
 }
 
+/* Both ways of finding the last record start here: the file's size, and
+ * for an empty file the start of the chain.  Returns 1 when the file is
+ * empty (out is complete), 0 when there is something to scan. */
+static int scan_start(struct ledger *l, struct last *out, struct stat *st)
+{
+    if (fstat(l->fd, st) < 0)
+        return -errno;
+    out->size = st->st_size;
+    out->clean_end = st->st_size;
+    out->needs_nl = false;
+    if (st->st_size > 0)
+        return 0;
+    no_record(out);
+    return 1;
+}
+
 /* The fix: read backwards from EOF, a window at a time, to the last complete
  * line.  Cost: one small pread, whatever the size of the file. */
 static int tail_scan(struct ledger *l, struct last *out)
 {
     struct stat st;
-    if (fstat(l->fd, &st) < 0)
-        return -errno;
-    out->size = st.st_size;
-    out->clean_end = st.st_size;
-    out->needs_nl = false;
-    if (st.st_size == 0) {
-        no_record(out);
-        return 0;
-    }
+    int empty = scan_start(l, out, &st);
+    if (empty)
+        return empty < 0 ? empty : 0;
     for (size_t window = TAIL_WINDOW;; window *= 4) {
         size_t n = (size_t)st.st_size < window ? (size_t)st.st_size : window;
         l->scan.n = 0;
@@ -276,15 +286,9 @@ static int tail_scan(struct ledger *l, struct last *out)
 static int read_all_lines(struct ledger *l, struct last *out)
 {
     struct stat st;
-    if (fstat(l->fd, &st) < 0)
-        return -errno;
-    out->size = st.st_size;
-    out->clean_end = st.st_size;
-    out->needs_nl = false;
-    if (st.st_size == 0) {
-        no_record(out);
-        return 0;
-    }
+    int empty = scan_start(l, out, &st);
+    if (empty)
+        return empty < 0 ? empty : 0;
     size_t n = (size_t)st.st_size;
     l->scan.n = 0;
     contend_sbuf_reserve(&l->scan, n);
