@@ -113,4 +113,20 @@ static inline int apply(void *h, uint32_t kind, uint64_t key, uint64_t key2, int
     return target()->apply(h, op);
 }
 
+/* setup() and open() of the store `e` describes, both required to work. */
+static inline void *setup_open(struct env *e)
+{
+    void *h = NULL;
+    assert_int_equal(target()->setup(&e->env), 0);
+    assert_int_equal(target()->open(&e->env, &h), 0);
+    return h;
+}
+
+/* Remove a test_tmpdir() and free its name. */
+static inline void tmpdir_done(char *dir)
+{
+    contend_rm_rf(dir);
+    free(dir);
+}
+
 #endif

@@ -32,8 +32,7 @@ static void test_counter_every_variant(void **state)
         struct collected c;
         void *h;
         env_init(&e, dir, all_variants[i], "counter", 2);
-        assert_int_equal(target()->setup(&e.env), 0);
-        assert_int_equal(target()->open(&e.env, &h), 0);
+        h = setup_open(&e);
         for (int n = 1; n <= 3; n++) {
             assert_int_equal(apply(h, CONTEND_OP_INCR, 1, 0, 0, &op), CONTEND_OK);
             assert_int_equal(op.value, n);
@@ -48,8 +47,7 @@ static void test_counter_every_variant(void **state)
         assert_int_equal(c.n, 2);
         assert_int_equal(value_of(&c, 0), 0);
         assert_int_equal(value_of(&c, 1), 3);
-        contend_rm_rf(dir);
-        free(dir);
+        tmpdir_done(dir);
     }
 }
 
@@ -63,8 +61,7 @@ static void test_bank(void **state)
         struct collected c;
         void *h;
         env_init(&e, dir, all_variants[i], "bank", 3);
-        assert_int_equal(target()->setup(&e.env), 0);
-        assert_int_equal(target()->open(&e.env, &h), 0);
+        h = setup_open(&e);
         assert_int_equal(apply(h, CONTEND_OP_TRANSFER, 0, 2, 40, &op), CONTEND_OK);
         assert_int_equal(op.value, 1);
         assert_int_equal(apply(h, CONTEND_OP_TRANSFER, 0, 1, 61, &op), CONTEND_OK);
@@ -80,8 +77,7 @@ static void test_bank(void **state)
         assert_int_equal(value_of(&c, 0), 60);
         assert_int_equal(value_of(&c, 1), 100);
         assert_int_equal(value_of(&c, 2), 140);
-        contend_rm_rf(dir);
-        free(dir);
+        tmpdir_done(dir);
     }
 }
 
@@ -95,8 +91,7 @@ static void test_claim(void **state)
         struct collected c;
         void *h;
         env_init(&e, dir, all_variants[i], "claim", 10);
-        assert_int_equal(target()->setup(&e.env), 0);
-        assert_int_equal(target()->open(&e.env, &h), 0);
+        h = setup_open(&e);
         assert_int_equal(apply(h, CONTEND_OP_CLAIM, 5, 0, 0, &op), CONTEND_OK);
         assert_int_equal(op.value, 1);
         int64_t owner = (int64_t)op.id;
@@ -107,8 +102,7 @@ static void test_claim(void **state)
         assert_int_equal(c.nviolations, 0);
         assert_int_equal(c.n, 1);
         assert_int_equal(value_of(&c, 5), owner);
-        contend_rm_rf(dir);
-        free(dir);
+        tmpdir_done(dir);
     }
 }
 
@@ -149,8 +143,7 @@ static void test_busy_fails_and_retries(void **state)
         env_init(&e, dir, variants[i], "counter", 1);
         env_opt(&e, "busy_timeout", "0");
         env_opt(&e, "retry", "3");
-        assert_int_equal(target()->setup(&e.env), 0);
-        assert_int_equal(target()->open(&e.env, &h), 0);
+        h = setup_open(&e);
         sqlite3 *other = hold_write_lock(dir);
         assert_int_equal(apply(h, CONTEND_OP_INCR, 0, 0, 0, &op), CONTEND_FAIL);
         assert_int_equal(op.err, EBUSY);
@@ -161,8 +154,7 @@ static void test_busy_fails_and_retries(void **state)
         assert_int_equal(op.retries, 0);
         assert_int_equal(op.value, 1);
         target()->close(h);
-        contend_rm_rf(dir);
-        free(dir);
+        tmpdir_done(dir);
     }
 }
 
@@ -179,15 +171,13 @@ static void test_options(void **state)
     env_opt(&e, "synchronous", "FULL");
     env_opt(&e, "cache_size", "-4096");
     env_opt(&e, "mmap_size", "1048576");
-    assert_int_equal(target()->setup(&e.env), 0);
-    assert_int_equal(target()->open(&e.env, &h), 0);
+    h = setup_open(&e);
     assert_int_equal(apply(h, CONTEND_OP_INCR, 0, 0, 0, &op), CONTEND_OK);
     target()->close(h);
     char *wal = contend_asprintf("%s/db.sqlite-wal", dir);
     assert_int_not_equal(access(wal, F_OK), 0); /* not WAL */
     free(wal);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 
     /* Bad values: open refuses. */
     static const char *const bad[][2] = {
@@ -199,16 +189,14 @@ static void test_options(void **state)
         assert_int_equal(target()->setup(&e.env), 0);
         env_opt(&e, bad[i][0], bad[i][1]);
         assert_int_equal(target()->open(&e.env, &h), -EINVAL);
-        contend_rm_rf(dir);
-        free(dir);
+        tmpdir_done(dir);
     }
     /* Too many rows for setup; no database file for open. */
     dir = test_tmpdir("sqlite");
     env_init(&e, dir, "wal-immediate", "bank", 1ull << 30);
     assert_int_equal(target()->setup(&e.env), -EFBIG);
     assert_true(target()->open(&e.env, &h) < 0);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 static void test_relative_writes(void **state)
@@ -220,14 +208,12 @@ static void test_relative_writes(void **state)
     void *h;
     env_init(&e, dir, "autocommit-rmw", "counter", 1);
     env_opt(&e, "rmw_write", "relative");
-    assert_int_equal(target()->setup(&e.env), 0);
-    assert_int_equal(target()->open(&e.env, &h), 0);
+    h = setup_open(&e);
     assert_int_equal(apply(h, CONTEND_OP_INCR, 0, 0, 0, &op), CONTEND_OK);
     assert_int_equal(apply(h, CONTEND_OP_INCR, 0, 0, 0, &op), CONTEND_OK);
     assert_int_equal(op.value, 2);
     target()->close(h);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 /* Overwrite the b-tree page type byte of page `page` with garbage. */
@@ -261,8 +247,7 @@ static void test_integrity_violation(void **state)
     read_state(&e.env, &c);
     assert_non_null(strstr(c.kinds, "integrity"));
     assert_non_null(strstr(c.message, "PRAGMA integrity_check"));
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 
     /* Not a database at all: integrity_check cannot run, nor can the read. */
     dir = test_tmpdir("sqlite");
@@ -271,8 +256,7 @@ static void test_integrity_violation(void **state)
                     50));
     assert_true(read_state(&e.env, &c) < 0);
     assert_non_null(strstr(c.kinds, "integrity"));
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 static void test_corruption_seen_by_a_worker(void **state)
@@ -297,8 +281,7 @@ static void test_corruption_seen_by_a_worker(void **state)
     assert_non_null(strstr(c.kinds, "integrity"));
     assert_non_null(strstr(c.message, "got SQLITE_CORRUPT"));
     assert_true(c.corrupt >= 1);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 static void test_events_file(void **state)
@@ -319,8 +302,7 @@ static void test_events_file(void **state)
     assert_non_null(strstr(c.message, "says ok afterwards, but during the run 1 op(s) got "
                                       "SQLITE_CORRUPT (database disk image is malformed)"));
     assert_true(c.misuse == 2 && c.corrupt == 1);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 int main(void)

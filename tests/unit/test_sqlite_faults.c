@@ -186,8 +186,7 @@ static void test_hot_journal(void **state)
     free(db2);
     free(journal);
     free(j2);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 /* In a child: `n` increments of key 0 through the target, then die with the
@@ -279,8 +278,7 @@ static void test_wal_and_a_stale_index(void **state)
     assert_true(value_of(&c, 0) >= 0 && value_of(&c, 0) < before);
     free(wal);
     free(wal2);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 static void test_recover_reports_a_damaged_store(void **state)
@@ -292,8 +290,7 @@ static void test_recover_reports_a_damaged_store(void **state)
     free(test_write(dir, "db.sqlite", "this is not an SQLite database, not even close....",
                     50));
     assert_true(target()->recover(&e.env) < 0);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 /* ---- the ledger --------------------------------------------------------------- */
@@ -393,8 +390,7 @@ static void test_ledger_export(void **state)
     check_chain(dir, &s);
     assert_non_null(strstr(s.kinds, "bad-hash"));
     assert_no_copies(dir);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 /* Two appends interleaved at the first one's perturbation point: the second
@@ -435,8 +431,7 @@ static void race(const char *variant, struct chain_seen *s, struct interleave *x
     target()->close(b);
     assert_int_equal(read_state(&e.env, &c), 0);
     check_chain(dir, s);
-    contend_rm_rf(dir);
-    free(dir);
+    tmpdir_done(dir);
 }
 
 static void test_ledger_race(void **state)
