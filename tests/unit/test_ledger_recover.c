@@ -58,8 +58,9 @@ static void store_free(struct store *s)
     free(s->path);
 }
 
-/* Append the records of writer 0's ops first..first+n-1 through the target. */
-static void append(struct store *s, uint64_t first, unsigned n)
+/* Append the records of writer 0's ops first..first+n-1 through the target,
+ * as records seq0..seq0+n-1. */
+static void append_ops(struct store *s, uint64_t first, unsigned n, uint64_t seq0)
 {
     void *h;
     char payload[64];
@@ -72,9 +73,15 @@ static void append(struct store *s, uint64_t first, unsigned n)
             .buf = payload, .buf_len = (uint32_t)len, .buf_cap = sizeof payload,
         };
         assert_int_equal(s->t->apply(h, &op), CONTEND_OK);
-        assert_int_equal(op.value, (int64_t)(first + i));
+        assert_int_equal(op.value, (int64_t)(seq0 + i));
     }
     s->t->close(h);
+}
+
+/* The usual case: op i is record i. */
+static void append(struct store *s, uint64_t first, unsigned n)
+{
+    append_ops(s, first, n, first);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -510,6 +517,56 @@ static void test_damage_elsewhere_still_reported(void **state)
     ledger_free(&y);
 }
 
+/* ---- the checker's history rules ------------------------------------------------- */
+
+/* Every record must belong to an op the history shows succeeded or may have:
+ * a record of an op never invoked, or of one that failed, is unknown-append;
+ * an op's record twice is duplicate-append.  A clean ledger says neither. */
+static void test_records_must_match_the_history(void **state)
+{
+    (void)state;
+    static const uint8_t ok3[] = {CONTEND_OK, CONTEND_OK, CONTEND_OK};
+    struct ledger y;
+
+    ledger_init(&y, ok3, 3);
+    synth_check(&y.h);
+    assert_int_equal(y.h.rep.nv, 0);
+    ledger_free(&y);
+
+    /* Op #3 of writer 0 was never invoked, yet its record is there. */
+    ledger_init(&y, ok3, 3);
+    append(&y.s, 3, 1);
+    synth_check(&y.h);
+    const struct contend_violation *v = synth_find(&y.h, "unknown-append");
+    assert_non_null(v);
+    assert_non_null(strstr(v->message, "line 4 "));
+    assert_non_null(strstr(v->message, "was never invoked"));
+    assert_null(synth_find(&y.h, "duplicate-append"));
+    ledger_free(&y);
+
+    /* Op #1 failed: its record must not be there. */
+    static const uint8_t failed[] = {CONTEND_OK, CONTEND_FAIL, CONTEND_OK};
+    ledger_init(&y, failed, 3);
+    synth_check(&y.h);
+    v = synth_find(&y.h, "unknown-append");
+    assert_non_null(v);
+    assert_int_equal(v->nwitness, 1);
+    assert_int_equal(v->witness[0].index, 1);
+    assert_non_null(strstr(v->message, "failed, yet its record is in the ledger"));
+    ledger_free(&y);
+
+    /* Op #1 appended twice (a retry after an ack was lost, done wrong). */
+    ledger_init(&y, ok3, 3);
+    append_ops(&y.s, 1, 1, 3);
+    synth_check(&y.h);
+    v = synth_find(&y.h, "duplicate-append");
+    assert_non_null(v);
+    assert_int_equal(v->witness[0].index, 1);
+    assert_non_null(strstr(v->message, "(first on line 2)"));
+    assert_null(synth_find(&y.h, "unknown-append"));
+    ledger_free(&y);
+}
+
 /* ---- reading a fragment ---------------------------------------------------------- */
 
 static void test_fragment_int(void **state)
@@ -556,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_torn_tail_of_acknowledged_append_reported),
         cmocka_unit_test(test_short_fragment_still_reports_missing_durable_append),
         cmocka_unit_test(test_damage_elsewhere_still_reported),
+        cmocka_unit_test(test_records_must_match_the_history),
         cmocka_unit_test(test_fragment_int),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
