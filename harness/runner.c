@@ -70,11 +70,6 @@ int contend_runner_init(void)
     return 0;
 }
 
-int contend_runner_interrupted(void)
-{
-    return interrupted;
-}
-
 struct wslot {
     pid_t pid;
     bool alive;

@@ -24,8 +24,6 @@ struct contend_run_opts {
 
 /* Once per process: signal handlers, the path of our own executable. */
 int contend_runner_init(void);
-/* The signal that interrupted the run, or 0. */
-int contend_runner_interrupted(void);
 
 /* Run repetition `rep` (seed c->seed + rep).  Returns 0 with the result in
  * *out, or CONTEND_EXIT_INTERRUPTED (out->case_dir says what was kept). */

@@ -304,20 +304,3 @@ int contend_parse_duration_ns(const char *s, uint64_t *out)
     *out = (uint64_t)llround(ns);
     return 0;
 }
-
-int contend_parse_bool(const char *s, bool *out)
-{
-    static const char *yes[] = {"1", "true", "yes", "on"};
-    static const char *no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}

@@ -65,7 +65,6 @@ int contend_parse_u64(const char *s, uint64_t *out);   /* 123, 0x7b, 10k, 2M, 1G
 int contend_parse_i64(const char *s, int64_t *out);
 int contend_parse_double(const char *s, double *out);
 int contend_parse_duration_ns(const char *s, uint64_t *out); /* 500ms, 10s, 2m, 1h; bare = s */
-int contend_parse_bool(const char *s, bool *out);
 
 /* SplitMix64: the mixing function behind every seeded stream. */
 static inline uint64_t contend_mix64(uint64_t x)
