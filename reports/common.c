@@ -169,6 +169,17 @@ static const char html_style[] =
     ".violation{border-left:4px solid #d55e00;padding-left:.8em;margin:1em 0}"
     "footer{margin-top:3em;color:#777;font-size:.85em}";
 
+void contend_html_machine(FILE *out, const json_t *m)
+{
+    contend_put_escaped(out, contend_js(m, "hostname"));
+    contend_putf(out, ", %lld CPUs, ", contend_ji(m, "cpus"));
+    contend_put_escaped(out, contend_js(m, "cpu_model"));
+    fputs(", ", out);
+    contend_put_escaped(out, contend_js(m, "os"));
+    fputs(" ", out);
+    contend_put_escaped(out, contend_js(m, "kernel"));
+}
+
 void contend_html_begin(FILE *out, const char *title_prefix, const char *title)
 {
     /* The policy forbids every script and every fetch: the page can neither

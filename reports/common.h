@@ -39,6 +39,9 @@ void contend_putf(FILE *out, const char *fmt, ...) __attribute__((format(printf,
  * allows no script and no fetch, the title (escaped), the report's style. */
 void contend_html_begin(FILE *out, const char *title_prefix, const char *title);
 
+/* run.json's "machine", escaped: "host, 2 CPUs, model, os kernel". */
+void contend_html_machine(FILE *out, const json_t *machine);
+
 /* A line plot in SVG. */
 struct contend_plot_series {
     const char *label; /* escaped when written */

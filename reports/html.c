@@ -93,16 +93,7 @@ static void head(const json_t *run, FILE *out)
     snprintf(buf, sizeof buf, "%lld", contend_ji(run, "seed"));
     esc(out, buf);
     fputs("</dd>\n<dt>machine</dt><dd>", out);
-    esc(out, contend_js(m, "hostname"));
-    fputs(", ", out);
-    snprintf(buf, sizeof buf, "%lld CPUs", contend_ji(m, "cpus"));
-    esc(out, buf);
-    fputs(", ", out);
-    esc(out, contend_js(m, "cpu_model"));
-    fputs(", ", out);
-    esc(out, contend_js(m, "os"));
-    fputs(" ", out);
-    esc(out, contend_js(m, "kernel"));
+    contend_html_machine(out, m);
     fputs("</dd>\n<dt>command</dt><dd><code>", out);
     size_t i;
     json_t *a;

@@ -355,9 +355,7 @@ void contend_sweep_html(const json_t *sweep, FILE *out)
     fputs(", started ", out);
     esc(out, contend_js(sweep, "started_at"));
     fputs(", ", out);
-    esc(out, contend_js(json_object_get(sweep, "machine"), "hostname"));
-    contend_putf(out, ", %lld CPUs, ", contend_ji(json_object_get(sweep, "machine"), "cpus"));
-    esc(out, contend_js(json_object_get(sweep, "machine"), "cpu_model"));
+    contend_html_machine(out, json_object_get(sweep, "machine"));
     fputs("</p>\n</header>\n<main>\n<div class=\"plots\">\n", out);
     plot(out, sweep, &L, TPS);
     plot(out, sweep, &L, SCALING);
