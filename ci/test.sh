@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/test.sh - install dependencies, build with warnings as errors, run every
 # test; again under ASan+UBSan and under TSan; then a coverage build whose
-# line coverage of harness/, targets/ and reports/ must reach 80 %.
+# line coverage of harness/, lib/, targets/ and reports/ must reach 80 %.
 #
 # Build trees go to build/ci-*; set CONTEND_CI_JOBS to change parallelism.
 set -euo pipefail
@@ -45,7 +45,7 @@ build build/ci-cov -DCMAKE_BUILD_TYPE=Debug -DCONTEND_COVERAGE=ON
 run_tests build/ci-cov
 lcov --quiet --capture --directory build/ci-cov --output-file build/ci-cov/all.info \
   --rc lcov_branch_coverage=0 2>/dev/null
-lcov --quiet --extract build/ci-cov/all.info "$root/harness/*" "$root/targets/*" "$root/reports/*" \
+lcov --quiet --extract build/ci-cov/all.info "$root/harness/*" "$root/lib/*" "$root/targets/*" "$root/reports/*" \
   --output-file build/ci-cov/contend.info
 lcov --summary build/ci-cov/contend.info 2>&1 | tee build/ci-cov/summary.txt
 pct=$(sed -n 's/.*lines\.*: \([0-9.]*\)%.*/\1/p' build/ci-cov/summary.txt)

@@ -36,8 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/stats.h"
-#include "../harness/util.h"
+#include "stats.h"
+#include "util.h"
 #include "common.h"
 
 #define RELIABLE_RUNS 9

@@ -48,7 +48,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/history.h"
+#include "history.h"
 #include "target.h"
 
 #define LINE_MAX_LEN 4096

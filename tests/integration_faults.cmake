@@ -1,4 +1,4 @@
-# Faults (harness/faults/): the shim's unit test, the fault scenarios, and the
+# Faults (harness/ext/faults/): the shim's unit test, the fault scenarios, and the
 # process hygiene around kills, restarts and power cuts.
 
 # A program for the shim to be loaded into (tests/unit/test_shim.c runs it).

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../result.h"
+#include "result.h"
 #include "workload.h"
 
 enum { OPT_READ_PCT = 0, OPT_MAX_AMOUNT = 1 };

@@ -47,7 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../result.h"
+#include "result.h"
 #include "workload.h"
 #include "zipf.h"
 

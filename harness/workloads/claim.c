@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../result.h"
+#include "result.h"
 #include "workload.h"
 
 enum { OPT_WINDOW = 0 };

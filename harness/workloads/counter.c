@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../result.h"
+#include "result.h"
 #include "workload.h"
 
 enum { OPT_READ_PCT = 0 };

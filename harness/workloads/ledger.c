@@ -45,8 +45,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../chain.h"
-#include "../result.h"
+#include "chain.h"
+#include "result.h"
 #include "workload.h"
 
 #define LEDGER_FILE "ledger.jsonl"

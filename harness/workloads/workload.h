@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../history.h"
-#include "../util.h"
-#include "../../targets/target.h"
+#include "history.h"
+#include "util.h"
+#include "target.h"
 
 #define CONTEND_WORKLOAD_ABI 1
 #define CONTEND_MAX_OPTS 16

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "../util.h"
+#include "util.h"
 
 /* A key in [0, n): key 0 is the hottest.  s <= 0 gives uniform keys. */
 uint64_t contend_zipf(struct contend_rng *rng, uint64_t n, double s);

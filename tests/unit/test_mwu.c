@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../../reports/compare.h"
+#include "compare.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

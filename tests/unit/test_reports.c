@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "../../reports/compare.h"
-#include "../../reports/report.h"
+#include "compare.h"
+#include "report.h"
 #include "context.h"
 #include "helpers.h"
 #include "runjson.h"

@@ -20,11 +20,11 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "faults/ctl.h"
-#include "faults/faults.h"
-#include "faults/iorule.h"
-#include "faults/powercut.h"
-#include "faults/undolog.h"
+#include "ctl.h"
+#include "faults.h"
+#include "iorule.h"
+#include "powercut.h"
+#include "undolog.h"
 #include "helpers.h"
 
 #ifndef CONTEND_FAULT_PROBE

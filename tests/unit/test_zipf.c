@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "workloads/zipf.h"
+#include "zipf.h"
 
 #define DRAWS 200000
 

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../util.h"
+#include "util.h"
 #include "undolog.h"
 
 #define SALT_CUT 0x706f776572637574ull /* "powercut" */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../reports/report.h"
+#include "report.h"
 #include "check.h"
 #include "commands.h"
 #include "registry.h"

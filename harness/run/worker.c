@@ -14,7 +14,7 @@
  * latency.  It allocates nothing and takes no lock of its own: everything it
  * touches is per thread or read-only.
  *
- * With faults configured (harness/faults/), the worker runs its part of the
+ * With faults configured (harness/ext/faults/), the worker runs its part of the
  * fault plan around each op, and a worker started again after a planned
  * kill or a power cut runs the target's recover() before opening it, as the
  * real program does at start-up; `contend __worker CASE_DIR N --recover`
@@ -38,7 +38,7 @@
 #include "casefile.h"
 #include "clock.h"
 #include "control.h"
-#include "faults/inject.h"
+#include "inject.h"
 #include "history.h"
 #include "point.h"
 #include "util.h"

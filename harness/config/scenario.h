@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "workloads/workload.h"
-#include "../targets/target.h"
+#include "workload.h"
+#include "target.h"
 
 struct contend_setting {
     char *key;

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "extension.h"
-#include "workloads/workload.h"
-#include "../targets/target.h"
+#include "workload.h"
+#include "target.h"
 
 const struct contend_target *contend_find_target(const char *name);
 const struct contend_workload *contend_find_workload(const char *name);
@@ -40,7 +40,7 @@ const struct contend_extension *contend_find_extension_key(const char *key,
 /* The extension that owns INI section `section`, or NULL. */
 const struct contend_extension *contend_find_extension_section(const char *section);
 
-/* Load a plug-in target (targets/plugin.c).  On error returns a negative errno
+/* Load a plug-in target (harness/config/plugin.c).  On error returns a negative errno
  * and sets *why to a malloc'ed reason. */
 int contend_load_plugin(const char *path, const struct contend_target **out, char **why);
 

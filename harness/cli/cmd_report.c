@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../reports/report.h"
+#include "report.h"
 #include "commands.h"
 #include "util.h"
 

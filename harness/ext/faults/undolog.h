@@ -10,7 +10,7 @@
  * directory.  A change is durable once a later fsync covers it: a file's
  * data and size by an fsync of that file, a directory entry (create, rename,
  * unlink) by an fsync of its directory.  Everything else is what a power cut
- * may lose, and the runner undoes it (harness/faults/powercut.c).
+ * may lose, and the runner undoes it (harness/ext/faults/powercut.c).
  *
  * The log is one sparse file mapped MAP_SHARED by every worker: a header
  * with two atomic counters, an array of fixed-size entries and a data area.

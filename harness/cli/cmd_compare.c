@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reports/compare.h"
-#include "../reports/report.h"
+#include "compare.h"
+#include "report.h"
 #include "commands.h"
 #include "runjson.h"
 #include "util.h"

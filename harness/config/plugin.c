@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/registry.h"
-#include "../harness/util.h"
+#include "registry.h"
+#include "util.h"
 #include "target.h"
 
 int contend_load_plugin(const char *path, const struct contend_target **out, char **why)

@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../util.h"
+#include "util.h"
 #include "ctl.h"
 #include "iorule.h"
 #include "undolog.h"

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "util.h"
-#include "../targets/target.h"
+#include "target.h"
 
 static uint64_t point_max_us;
 static __thread struct contend_rng point_rng;

@@ -45,7 +45,7 @@
  * Latency.  Under x100 an op that takes 10 us takes 1 ms on the worker's
  * clock.  The history keeps the worker's clock (checkers judge TTLs on the
  * clock the target saw); latencies, the throughput series and the duration
- * are measured on the real clock (harness/clock.h), so the figures stay
+ * are measured on the real clock (harness/run/clock.h), so the figures stay
  * what the machine did.  Sleeps the target or `thinktime` asks for are on
  * the worker's clock, so they are sped up with it.
  */

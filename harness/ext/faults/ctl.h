@@ -3,8 +3,8 @@
  * LD_PRELOAD shim share while faults are injected.
  *
  * One file per case, faults/ctl in the case directory, mapped MAP_SHARED by
- * the runner, by every worker (harness/faults/inject.c) and by the shim
- * loaded into every worker (harness/faults/shim.c).  Workers are exec'd and
+ * the runner, by every worker (harness/ext/faults/inject.c) and by the shim
+ * loaded into every worker (harness/ext/faults/shim.c).  Workers are exec'd and
  * die by SIGKILL on purpose, so nothing here may live in process memory:
  * a worker that marks its own death as planned, an I/O error the shim
  * injected, a power cut a worker asked for, all are stores into this page

@@ -25,8 +25,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "../reports/common.h"
-#include "../reports/report.h"
+#include "common.h"
+#include "report.h"
 #include "check.h"
 #include "commands.h"
 #include "runjson.h"

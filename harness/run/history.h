@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "stats.h"
-#include "../targets/target.h"
+#include "target.h"
 
 #define CONTEND_HISTORY_MAGIC 0x5453494854444e43ull /* "CNDTHIST" little-endian */
 #define CONTEND_HISTORY_VERSION 1

@@ -1,7 +1,7 @@
 /*
  * clock.h - the real clock, for when the worker's clock is not.
  *
- * Under time control (harness/timectl.c) a worker runs with libfaketime
+ * Under time control (harness/ext/time/timectl.c) a worker runs with libfaketime
  * preloaded, and clock_gettime() answers with the faked time: sped up, or
  * stepped.  That is the point for the history, whose times must be the ones
  * the target saw; it is wrong for latencies and throughput, which must stay

@@ -17,7 +17,7 @@
 #include "history.h"
 #include "scenario.h"
 #include "stats.h"
-#include "workloads/workload.h"
+#include "workload.h"
 
 #define CONTEND_MAX_WITNESS 8
 

@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../point.h"
-#include "../util.h"
+#include "point.h"
+#include "util.h"
 #include "ctl.h"
 
 #define SALT_PLAN 0x706c616e00000000ull /* "plan" */

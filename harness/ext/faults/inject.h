@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#include "../scenario.h"
+#include "scenario.h"
 
 enum { CONTEND_PLAN_KILL = 0, CONTEND_PLAN_PAUSE = 1, CONTEND_PLAN_CUT = 2, CONTEND_PLAN_N = 3 };
 

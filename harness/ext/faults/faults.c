@@ -43,11 +43,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../check.h"
-#include "../extension.h"
-#include "../registry.h"
-#include "../runner.h"
-#include "../util.h"
+#include "check.h"
+#include "extension.h"
+#include "registry.h"
+#include "runner.h"
+#include "util.h"
 #include "ctl.h"
 #include "inject.h"
 #include "iorule.h"
