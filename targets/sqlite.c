@@ -1276,8 +1276,7 @@ const struct contend_target contend_target_sqlite = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "sqlite",
     .help = "an SQLite database (WAL or rollback journal) shared by processes and threads",
-    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_NO_OVERDRAFT |
-             CONTEND_TARGET_HAS_DURABLE,
+    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_NO_OVERDRAFT,
     .variants = sq_variants,
     .workloads = sq_workloads,
     .options = sq_options,

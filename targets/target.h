@@ -35,7 +35,14 @@
  *  - Functions return 0 or a negative errno, except apply().
  *
  * The ABI is versioned: the harness refuses a table whose abi_version differs
- * from CONTEND_TARGET_ABI.
+ * from CONTEND_TARGET_ABI.  While contend is 0.x the version moves whenever
+ * the table or the structs it hands out change shape, and a plug-in is
+ * rebuilt against the new header; there are no compatibility shims.
+ *   ABI 1  the first table.
+ *   ABI 2  durable() is an ordinary optional member (ABI 1 read it only with
+ *          a flag, CONTEND_TARGET_HAS_DURABLE, now gone); op kinds have
+ *          names here (contend_op_kind_name); the harness exports only what
+ *          is marked CONTEND_EXPORT below.
  */
 #ifndef CONTEND_TARGET_H
 #define CONTEND_TARGET_H
@@ -49,7 +56,12 @@
 extern "C" {
 #endif
 
-#define CONTEND_TARGET_ABI 1
+#define CONTEND_TARGET_ABI 2
+
+/* What the contend executable exports to plug-ins.  The harness is built
+ * with -fvisibility=hidden, so a plug-in can call exactly the functions
+ * marked with this and nothing else of ours. */
+#define CONTEND_EXPORT __attribute__((visibility("default")))
 
 /* Outcome of one operation: Jepsen's ok / fail / info.  Zero is reserved for
  * "invoked, not completed" in the history. */
@@ -81,6 +93,29 @@ enum contend_op_kind {
     CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
     CONTEND_OP_KIND_MAX = 32
 };
+
+/* The name of an op kind, as histories, reports and the exec protocol spell
+ * it; "op" for a kind without one.  A new kind gets its name here, in the
+ * same change. */
+static inline const char *contend_op_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case CONTEND_OP_NONE: return "none";
+    case CONTEND_OP_INCR: return "incr";
+    case CONTEND_OP_READ: return "read";
+    case CONTEND_OP_APPEND: return "append";
+    case CONTEND_OP_TRANSFER: return "transfer";
+    case CONTEND_OP_READ_ALL: return "read-all";
+    case CONTEND_OP_CLAIM: return "claim";
+    case CONTEND_OP_PUT: return "put";
+    case CONTEND_OP_GET: return "get";
+    case CONTEND_OP_ENQUEUE: return "enqueue";
+    case CONTEND_OP_DEQUEUE: return "dequeue";
+    case CONTEND_OP_ACK: return "ack";
+    case CONTEND_OP_SIZE: return "size";
+    default: return "op";
+    }
+}
 
 /* What a cache target reports from read_state(), through sink->value(), so
  * that the cache workload's checker can judge the final state without
@@ -158,9 +193,7 @@ struct contend_option {
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
 #define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut (see durable) */
 /* open() once per worker process even when the target opens per thread: the
- * worker's threads share one handle (the shared-connection variants).  Added
- * in ABI 1 without a version bump: a table that does not set it behaves as
- * before. */
+ * worker's threads share one handle (the shared-connection variants). */
 #define CONTEND_VARIANT_OPEN_PER_WORKER 0x100u
 
 struct contend_variant {
@@ -173,13 +206,8 @@ struct contend_variant {
 #define CONTEND_TARGET_OPEN_PER_THREAD 0x1u /* open() once per thread, else once per worker */
 #define CONTEND_TARGET_NO_STATE 0x2u        /* no final state: checkers skip state checks */
 /* bank: a transfer that would take its source below zero is declined, so the
- * checker reports any negative balance (negative-balance).  Added in ABI 1. */
+ * checker reports any negative balance (negative-balance). */
 #define CONTEND_TARGET_NO_OVERDRAFT 0x100u
-/* The table has the `durable` member, appended to struct contend_target in
- * ABI 1 without a version bump.  A plug-in built against an older target.h
- * has a shorter table, so the harness reads the member only when this flag
- * says it is there; a table without the flag behaves as before. */
-#define CONTEND_TARGET_HAS_DURABLE 0x200u
 
 /* bank: every account holds this much after setup(), so the total of `keys`
  * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */
@@ -210,12 +238,9 @@ struct contend_target {
      * recovery), so it must not change the store: the fault shim does not
      * see the parent's writes, and the roll-back would miss them. */
     int (*read_state)(const struct contend_env *env, const struct contend_sink *sink);
-
-    /* ---- appended in ABI 1; read only with CONTEND_TARGET_HAS_DURABLE ---- */
-
     /* Optional: whether the ops this env acknowledges are promised durable
-     * (must survive a power cut): 1 yes, 0 no.  When the table has it, it
-     * replaces the variants' CONTEND_VARIANT_DURABLE flag.  A target needs
+     * (must survive a power cut): 1 yes, 0 no.  When set, it replaces the
+     * variants' CONTEND_VARIANT_DURABLE flag.  A target needs
      * it when an option decides durability (SQLite's `synchronous`, an
      * fsync policy), which a flag fixed per variant cannot say.  Called in
      * the parent with the case's options resolved. */
@@ -223,7 +248,7 @@ struct contend_target {
 };
 
 /* A perturbation point.  Implemented by the harness. */
-void contend_point(const char *name);
+CONTEND_EXPORT void contend_point(const char *name);
 
 /* The option named `name`, or `def` when the case does not set it. */
 static inline const char *contend_opt(const struct contend_env *env, const char *name,
@@ -243,7 +268,7 @@ static inline long long contend_opt_int(const struct contend_env *env, const cha
 }
 
 /* Built-in targets register themselves at load time. */
-void contend_register_target(const struct contend_target *t);
+CONTEND_EXPORT void contend_register_target(const struct contend_target *t);
 #define CONTEND_TARGET_REGISTER(sym)                                               \
     __attribute__((constructor)) static void contend_register_##sym(void)           \
     {                                                                               \

@@ -33,9 +33,12 @@ int contend_load_plugin(const char *path, const struct contend_target **out, cha
         dlclose(lib);
         return -EINVAL;
     }
+    /* abi_version is the first member in every ABI, so it can be read
+     * before anything else is trusted. */
     if (t->abi_version != CONTEND_TARGET_ABI) {
-        *why = contend_asprintf("plug-in ABI version %u, contend speaks %u", t->abi_version,
-                                CONTEND_TARGET_ABI);
+        *why = contend_asprintf("plug-in %s was built for target ABI %u, this contend speaks "
+                                "ABI %u only: rebuild it against this contend's target.h",
+                                path, t->abi_version, CONTEND_TARGET_ABI);
         dlclose(lib);
         return -EINVAL;
     }

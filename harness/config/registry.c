@@ -163,8 +163,7 @@ bool contend_target_supports(const struct contend_target *t, const char *workloa
 
 bool contend_target_durable(const struct contend_target *t, const struct contend_env *env)
 {
-    /* A table without the flag may be shorter than ours: never read .durable. */
-    if ((t->flags & CONTEND_TARGET_HAS_DURABLE) && t->durable)
+    if (t->durable)
         return t->durable(env) > 0;
     if (env->variant_index < 0)
         return false;

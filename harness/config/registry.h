@@ -30,8 +30,8 @@ bool contend_kind_known(const char *name);
 int contend_variant_index(const struct contend_target *t, const char *name);
 bool contend_target_supports(const struct contend_target *t, const char *workload);
 /* Whether `env`'s acknowledged ops are promised durable: the target's
- * durable() when its table has one (CONTEND_TARGET_HAS_DURABLE), else the
- * variant's CONTEND_VARIANT_DURABLE flag. */
+ * durable() when its table has one, else the variant's
+ * CONTEND_VARIANT_DURABLE flag. */
 bool contend_target_durable(const struct contend_target *t, const struct contend_env *env);
 
 /* The extension that owns scenario key `key` (and the key's spec), or NULL. */

@@ -89,22 +89,6 @@ void contend_history_close(struct contend_history *h)
     memset(h, 0, sizeof *h);
 }
 
-const char *contend_op_kind_name(unsigned kind)
-{
-    static const char *names[] = {
-        [CONTEND_OP_NONE] = "none",       [CONTEND_OP_INCR] = "incr",
-        [CONTEND_OP_READ] = "read",       [CONTEND_OP_APPEND] = "append",
-        [CONTEND_OP_TRANSFER] = "transfer", [CONTEND_OP_READ_ALL] = "read-all",
-        [CONTEND_OP_CLAIM] = "claim",     [CONTEND_OP_PUT] = "put",
-        [CONTEND_OP_GET] = "get",         [CONTEND_OP_ENQUEUE] = "enqueue",
-        [CONTEND_OP_DEQUEUE] = "dequeue", [CONTEND_OP_ACK] = "ack",
-        [CONTEND_OP_SIZE] = "size",
-    };
-    if (kind < sizeof names / sizeof names[0] && names[kind])
-        return names[kind];
-    return "op";
-}
-
 const char *contend_status_name(unsigned status)
 {
     switch (status) {

@@ -150,7 +150,7 @@ static inline uint64_t contend_op_id(uint32_t writer, uint64_t idx)
     return ((uint64_t)writer << 32) | (idx & 0xffffffffull);
 }
 
-const char *contend_op_kind_name(unsigned kind);
+/* contend_op_kind_name() is in target.h, with the kinds. */
 const char *contend_status_name(unsigned status);
 
 #endif /* CONTEND_HISTORY_H */

@@ -116,7 +116,7 @@ static void test_durable_by_settings(void **state)
                      cases[i].synchronous ? cases[i].synchronous : "(variant's)",
                      cases[i].durable ? "durable" : "not durable");
     }
-    assert_true(target()->flags & CONTEND_TARGET_HAS_DURABLE);
+    assert_non_null(target()->durable);
     for (const struct contend_variant *v = target()->variants; v->name; v++)
         assert_false(v->flags & CONTEND_VARIANT_DURABLE); /* durable() decides */
 }
