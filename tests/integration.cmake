@@ -52,7 +52,7 @@ contend_scenario_test(run.plugin-correct 0 REGEX "file-counter:ofd-lock .*pass"
                            --procs 2 --threads 2 --keys 3 --ops 100 --perturb 100 --quiet)
 contend_scenario_test(run.plugin-missing 2 REGEX "cannot load plug-in"
                       ARGS run --workload counter --target_path /nonexistent/x.so --quiet)
-contend_scenario_test(run.plugin-old-abi 2 REGEX "built for target ABI 1, this contend speaks ABI 2"
+contend_scenario_test(run.plugin-old-abi 2 REGEX "plug-in built for target ABI 1, this contend speaks ABI 2"
                       ARGS run --workload counter --target_path $<TARGET_FILE:plugin_old_abi>
                            --quiet)
 contend_scenario_test(list 0 REGEX "stale-read .*broken: lost-update" ARGS list)

@@ -3,7 +3,9 @@
  *
  * A plug-in exports `const struct contend_target contend_target_plugin`.  It
  * is linked against nothing of ours: contend_point() resolves to the contend
- * executable, which exports it (see ENABLE_EXPORTS in CMakeLists.txt).  The
+ * executable, which exports it and the other functions target.h marks
+ * CONTEND_EXPORT, and nothing else (ENABLE_EXPORTS and -fvisibility=hidden in
+ * CMakeLists.txt).  The
  * table's abi_version must match ours exactly: a mismatch would call
  * functions with the wrong arguments, so it is refused.
  */
@@ -36,9 +38,9 @@ int contend_load_plugin(const char *path, const struct contend_target **out, cha
     /* abi_version is the first member in every ABI, so it can be read
      * before anything else is trusted. */
     if (t->abi_version != CONTEND_TARGET_ABI) {
-        *why = contend_asprintf("plug-in %s was built for target ABI %u, this contend speaks "
-                                "ABI %u only: rebuild it against this contend's target.h",
-                                path, t->abi_version, CONTEND_TARGET_ABI);
+        *why = contend_asprintf("plug-in built for target ABI %u, this contend speaks ABI %u "
+                                "only: rebuild it against this contend's target.h",
+                                t->abi_version, CONTEND_TARGET_ABI);
         dlclose(lib);
         return -EINVAL;
     }
