@@ -57,6 +57,29 @@ contend_scenario_test(run.plugin-old-abi 2 REGEX "plug-in built for target ABI 1
                            --quiet)
 contend_scenario_test(list 0 REGEX "stale-read .*broken: lost-update" ARGS list)
 contend_scenario_test(help 0 REGEX "usage: contend run" ARGS run --help)
+# One convention for every command (harness/cli/args.h): --help exits 0,
+# a usage error exits 2 with what was wrong on the first line, then usage.
+foreach(cmd run list verify report sweep)
+  contend_scenario_test(cli.help.${cmd} 0 REGEX "^usage: contend ${cmd}" ARGS ${cmd} --help)
+  contend_scenario_test(cli.bad-option.${cmd} 2
+                        REGEX "^contend ${cmd}: unknown option -Z"
+                        ARGS ${cmd} -Z)
+endforeach()
+contend_scenario_test(cli.version 0 REGEX "^contend [0-9]" ARGS --version)
+contend_scenario_test(cli.version-command 0 REGEX "^contend [0-9]" ARGS version)
+contend_scenario_test(cli.no-command 2 REGEX "no command given" ARGS)
+contend_scenario_test(cli.did-you-mean-command 2 REGEX "unknown command 'rnu' \\(did you mean 'run'\\?\\)"
+                      ARGS rnu)
+contend_scenario_test(cli.did-you-mean-option 2 REGEX "did you mean --hash-field"
+                      ARGS verify ledger x --hash-feild h)
+contend_scenario_test(cli.did-you-mean-target 2 REGEX "did you mean 'json-doc'"
+                      ARGS run --workload counter --target jsondoc)
+contend_scenario_test(cli.did-you-mean-variant 2 REGEX "did you mean 'flock'"
+                      ARGS run --workload counter --target json-doc:flok)
+contend_scenario_test(cli.did-you-mean-key 2 REGEX "did you mean 'procs'"
+                      ARGS run --workload counter --target null --proc 2)
+contend_scenario_test(cli.did-you-mean-case 2 REGEX "no case named 'flok' \\(did you mean 'flock'"
+                      ARGS run ${S}/lost-update.ini --case flok)
 
 # Bad input: exit 2 with file:line, never a crash.
 foreach(bad unknown-key:5 procs-zero:4 procs-negative:4 ops-abc:4 missing-target:4

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "extension.h"
 #include "registry.h"
@@ -90,17 +91,22 @@ static void list_extensions(void)
     }
 }
 
+static const char list_usage[] =
+    "usage: contend list\n"
+    "\n"
+    "Targets and their variants, workloads, violation kinds and scenario keys.\n";
+
 int contend_cmd_list(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            printf("usage: contend list\n\nTargets and their variants, workloads, violation "
-                   "kinds and scenario keys.\n");
+    static const struct contend_argdef none[] = {{NULL, 0, false, 0}};
+    struct contend_args p;
+    contend_args_init(&p, "list", list_usage, none, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        if (id == CONTEND_ARG_HELP)
             return CONTEND_EXIT_OK;
-        }
-        contend_err("list: takes no arguments");
-        return CONTEND_EXIT_USAGE;
+        if (id == CONTEND_ARG_POSITIONAL)
+            return contend_usage_error(&p, "takes no arguments ('%s')", p.value);
+        return CONTEND_EXIT_USAGE; /* CONTEND_ARG_ERROR: already said */
     }
     list_targets();
     list_workloads();

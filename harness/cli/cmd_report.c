@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "args.h"
 #include "commands.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ static const char report_usage[] =
     "\n"
     "Exit: 0 rendered, 2 bad usage or not a run.json, 4 cannot write a report.\n";
 
+/* The option ids are the indexes into formats[]. */
 static const struct {
     const char *flag;
     void (*render)(const json_t *, FILE *);
@@ -38,6 +40,11 @@ static const struct {
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
+static const struct contend_argdef report_opts[] = {
+    {"html", 0, true, 0},  {"markdown", 0, true, 1}, {"junit", 0, true, 2},
+    {"text", 0, true, 3},  {NULL, 0, false, 0},
+};
+
 int contend_cmd_report(int argc, char **argv)
 {
     const char *input = NULL, *paths[NFORMATS] = {NULL};
@@ -45,35 +52,25 @@ int contend_cmd_report(int argc, char **argv)
     json_t *run = NULL;
     int code = CONTEND_EXIT_OK;
 
-    for (int i = 1; i < argc; i++) {
-        size_t f = 0;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(report_usage, stdout);
+    struct contend_args p;
+    contend_args_init(&p, "report", report_usage, report_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        if (id == CONTEND_ARG_HELP)
             return CONTEND_EXIT_OK;
-        }
-        while (f < NFORMATS && strcmp(argv[i], formats[f].flag) != 0)
-            f++;
-        if (f < NFORMATS) {
-            if (i + 1 >= argc) {
-                contend_err("report: %s needs a file name", argv[i]);
-                return CONTEND_EXIT_USAGE;
-            }
-            paths[f] = argv[++i];
-            any = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            contend_err("report: unknown option %s (see contend report --help)", argv[i]);
+        if (id == CONTEND_ARG_ERROR)
             return CONTEND_EXIT_USAGE;
-        } else if (!input) {
-            input = argv[i];
+        if (id == CONTEND_ARG_POSITIONAL) {
+            if (input)
+                return contend_usage_error(&p, "one run.json at a time ('%s' and '%s')", input,
+                                           p.value);
+            input = p.value;
         } else {
-            contend_err("report: one run.json at a time ('%s' and '%s')", input, argv[i]);
-            return CONTEND_EXIT_USAGE;
+            paths[id] = p.value;
+            any = true;
         }
     }
-    if (!input) {
-        fputs(report_usage, stderr);
-        return CONTEND_EXIT_USAGE;
-    }
+    if (!input)
+        return contend_usage_error(&p, "no run.json given");
     if (contend_report_load(input, &run) != 0)
         return CONTEND_EXIT_USAGE;
     if (!any)
@@ -81,9 +78,8 @@ int contend_cmd_report(int argc, char **argv)
     /* A sweep.json has its own table and page, and no cases to judge. */
     bool sweep = json_is_array(json_object_get(run, "points"));
     if (sweep && (paths[1] || paths[2])) {
-        contend_err("report: %s is a sweep: only --html and --text apply", input);
         json_decref(run);
-        return CONTEND_EXIT_USAGE;
+        return contend_usage_error(&p, "%s is a sweep: only --html and --text apply", input);
     }
     for (size_t f = 0; f < NFORMATS; f++) {
         if (!paths[f])

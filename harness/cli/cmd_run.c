@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "args.h"
 #include "check.h"
 #include "commands.h"
 #include "registry.h"
@@ -57,94 +58,66 @@ struct run_args {
     struct contend_settings sets; /* --set and --KEY flags, in order */
 };
 
-/* "--max-p99-us" -> "max_p99_us" */
-static char *flag_key(const char *flag)
-{
-    char *k = contend_strdup(flag + 2);
-    char *eq = strchr(k, '=');
-    if (eq)
-        *eq = '\0';
-    for (char *p = k; *p; p++)
-        if (*p == '-')
-            *p = '_';
-    return k;
-}
+enum { OPT_CASE, OPT_SET, OPT_JSON, OPT_DIR, OPT_HTML, OPT_MARKDOWN, OPT_JUNIT, OPT_KEEP, OPT_QUIET };
 
+static const struct contend_argdef run_opts[] = {
+    {"case", 0, true, OPT_CASE},         {"set", 0, true, OPT_SET},
+    {"json", 0, true, OPT_JSON},         {"dir", 0, true, OPT_DIR},
+    {"html", 0, true, OPT_HTML},         {"markdown", 0, true, OPT_MARKDOWN},
+    {"junit", 0, true, OPT_JUNIT},       {"keep", 0, false, OPT_KEEP},
+    {"quiet", 'q', false, OPT_QUIET},    {NULL, 0, false, 0},
+};
+
+/* 0, -1 after --help (exit 0), or CONTEND_EXIT_USAGE (already said). */
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(run_usage, stdout);
-            return 1;
-        } else if (strcmp(arg, "--keep") == 0) {
-            a->keep = true;
-        } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
-            a->quiet = true;
-        } else if (strcmp(arg, "--case") == 0 || strcmp(arg, "--json") == 0 ||
-                   strcmp(arg, "--dir") == 0 || strcmp(arg, "--set") == 0 ||
-                   strcmp(arg, "--html") == 0 || strcmp(arg, "--markdown") == 0 ||
-                   strcmp(arg, "--junit") == 0) {
-            if (!val) {
-                contend_err("run: %s needs a value", arg);
-                return -EINVAL;
+    struct contend_args p;
+    int id, rc = 0;
+    contend_args_init(&p, "run", run_usage, run_opts, true, argc, argv);
+    while (rc == 0 && (id = contend_args_next(&p)) != CONTEND_ARG_END) {
+        switch (id) {
+        case CONTEND_ARG_HELP: rc = -1; break;
+        case CONTEND_ARG_ERROR: rc = CONTEND_EXIT_USAGE; break;
+        case OPT_CASE: a->only_case = p.value; break;
+        case OPT_JSON: a->json_path = p.value; break;
+        case OPT_DIR: a->dir = p.value; break;
+        case OPT_HTML: a->html = p.value; break;
+        case OPT_MARKDOWN: a->markdown = p.value; break;
+        case OPT_JUNIT: a->junit = p.value; break;
+        case OPT_KEEP: a->keep = true; break;
+        case OPT_QUIET: a->quiet = true; break;
+        case OPT_SET: {
+            const char *eq = strchr(p.value, '=');
+            if (!eq || eq == p.value) {
+                rc = contend_usage_error(&p, "--set expects KEY=VALUE, got '%s'", p.value);
+                break;
             }
-            i++;
-            if (strcmp(arg, "--case") == 0)
-                a->only_case = val;
-            else if (strcmp(arg, "--json") == 0)
-                a->json_path = val;
-            else if (strcmp(arg, "--dir") == 0)
-                a->dir = val;
-            else if (strcmp(arg, "--html") == 0)
-                a->html = val;
-            else if (strcmp(arg, "--markdown") == 0)
-                a->markdown = val;
-            else if (strcmp(arg, "--junit") == 0)
-                a->junit = val;
-            else {
-                const char *eq = strchr(val, '=');
-                if (!eq || eq == val) {
-                    contend_err("run: --set expects KEY=VALUE, got '%s'", val);
-                    return -EINVAL;
-                }
-                char *k = strndup(val, (size_t)(eq - val));
-                contend_settings_add(&a->sets, k, eq + 1, "--set", 0);
-                free(k);
-            }
-        } else if (strncmp(arg, "--", 2) == 0) {
-            char *k = flag_key(arg);
-            const char *eq = strchr(arg, '=');
-            /* Any other --KEY is a setting; resolution rejects unknown keys. */
-            if (!*k) {
-                contend_err("run: unknown option %s (see contend run --help)", arg);
-                free(k);
-                return -EINVAL;
-            }
-            if (!eq && !val) {
-                contend_err("run: %s needs a value", arg);
-                free(k);
-                return -EINVAL;
-            }
-            char *origin = contend_asprintf("--%s", k);
-            contend_settings_add(&a->sets, k, eq ? eq + 1 : val, origin, 0);
-            free(origin);
+            char *k = contend_strdup(p.value);
+            k[eq - p.value] = '\0';
+            contend_settings_add(&a->sets, k, eq + 1, "--set", 0);
             free(k);
-            if (!eq)
-                i++;
-        } else if (!a->file) {
-            a->file = arg;
-        } else {
-            contend_err("run: one scenario file at a time ('%s' and '%s')", a->file, arg);
-            return -EINVAL;
+            break;
+        }
+        case CONTEND_ARG_OTHER: {
+            /* Any other --KEY is a setting; resolution rejects unknown keys. */
+            char *origin = contend_asprintf("--%s", p.name);
+            contend_settings_add(&a->sets, p.name, p.value, origin, 0);
+            free(origin);
+            break;
+        }
+        case CONTEND_ARG_POSITIONAL:
+            if (a->file)
+                rc = contend_usage_error(&p, "one scenario file at a time ('%s' and '%s')",
+                                         a->file, p.value);
+            else
+                a->file = p.value;
+            break;
         }
     }
-    if (!a->file && a->sets.n == 0) {
-        fputs(run_usage, stderr);
-        return -EINVAL;
-    }
-    return 0;
+    if (rc == 0 && !a->file && a->sets.n == 0)
+        rc = contend_usage_error(&p, "no scenario file, and no --workload and --target");
+    contend_args_free(&p);
+    return rc;
 }
 
 /* Quote for a POSIX shell when needed. */
@@ -377,7 +350,7 @@ int contend_cmd_run(int argc, char **argv)
     memset(&sc, 0, sizeof sc);
     if ((rc = parse_args(argc, argv, &a)) != 0) {
         contend_settings_free(&a.sets);
-        return rc > 0 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
+        return rc == -1 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
     }
     if (a.file)
         rc = contend_scenario_load(a.file, &a.sets, a.only_case, &sc);

@@ -28,6 +28,7 @@
 #include "common.h"
 #include "report.h"
 #include "check.h"
+#include "args.h"
 #include "commands.h"
 #include "runjson.h"
 #include "util.h"
@@ -91,11 +92,11 @@ static void free_args(struct sweep_args *a)
     free(a->sets);
 }
 
-static int add_param(struct sweep_args *a, const char *spec)
+static int add_param(const struct contend_args *args, struct sweep_args *a, const char *spec)
 {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1]) {
-        contend_err("sweep: --param expects KEY=V1,V2,..., got '%s'", spec);
+        contend_usage_error(args, "--param expects KEY=V1,V2,..., got '%s'", spec);
         return -EINVAL;
     }
     struct param p = {.key = strndup(spec, (size_t)(eq - spec))};
@@ -106,7 +107,7 @@ static int add_param(struct sweep_args *a, const char *spec)
     }
     free(copy);
     if (p.n == 0) {
-        contend_err("sweep: --param %s has no values", spec);
+        contend_usage_error(args, "--param %s has no values", spec);
         free(p.key);
         return -EINVAL;
     }
@@ -115,56 +116,53 @@ static int add_param(struct sweep_args *a, const char *spec)
     return 0;
 }
 
+enum { OPT_PARAM, OPT_CASE, OPT_SET, OPT_REPEAT, OPT_DIR, OPT_JSON, OPT_HTML, OPT_QUIET };
+
+static const struct contend_argdef sweep_opts[] = {
+    {"param", 0, true, OPT_PARAM}, {"case", 0, true, OPT_CASE},   {"set", 0, true, OPT_SET},
+    {"repeat", 0, true, OPT_REPEAT}, {"dir", 0, true, OPT_DIR},   {"json", 0, true, OPT_JSON},
+    {"html", 0, true, OPT_HTML},   {"quiet", 'q', false, OPT_QUIET}, {NULL, 0, false, 0},
+};
+
+/* 0, -1 after --help (exit 0), or -EINVAL (already said, exit 2). */
 static int parse_args(int argc, char **argv, struct sweep_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(sweep_usage, stdout);
-            return 1;
-        } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
-            a->quiet = true;
-        } else if (strcmp(arg, "--param") == 0 || strcmp(arg, "--case") == 0 ||
-                   strcmp(arg, "--set") == 0 || strcmp(arg, "--repeat") == 0 ||
-                   strcmp(arg, "--dir") == 0 || strcmp(arg, "--json") == 0 ||
-                   strcmp(arg, "--html") == 0) {
-            if (!val) {
-                contend_err("sweep: %s needs a value", arg);
+    struct contend_args p;
+    contend_args_init(&p, "sweep", sweep_usage, sweep_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        switch (id) {
+        case CONTEND_ARG_HELP: return -1;
+        case CONTEND_ARG_ERROR: return -EINVAL;
+        case OPT_PARAM:
+            if (add_param(&p, a, p.value))
+                return -EINVAL;
+            break;
+        case OPT_SET:
+            a->sets = contend_realloc(a->sets, (a->nsets + 1) * sizeof *a->sets);
+            a->sets[a->nsets++] = p.value;
+            break;
+        case OPT_CASE: a->only_case = p.value; break;
+        case OPT_REPEAT: a->repeat = p.value; break;
+        case OPT_DIR: a->dir = p.value; break;
+        case OPT_JSON: a->json = p.value; break;
+        case OPT_HTML: a->html = p.value; break;
+        case OPT_QUIET: a->quiet = true; break;
+        case CONTEND_ARG_POSITIONAL:
+            if (a->file) {
+                contend_usage_error(&p, "one scenario file at a time ('%s' and '%s')", a->file,
+                                    p.value);
                 return -EINVAL;
             }
-            i++;
-            if (strcmp(arg, "--param") == 0) {
-                if (add_param(a, val))
-                    return -EINVAL;
-            } else if (strcmp(arg, "--set") == 0) {
-                a->sets = contend_realloc(a->sets, (a->nsets + 1) * sizeof *a->sets);
-                a->sets[a->nsets++] = val;
-            } else {
-                const char **slot = strcmp(arg, "--case") == 0     ? &a->only_case
-                                    : strcmp(arg, "--repeat") == 0 ? &a->repeat
-                                    : strcmp(arg, "--dir") == 0    ? &a->dir
-                                    : strcmp(arg, "--json") == 0   ? &a->json
-                                                                   : &a->html;
-                *slot = val;
-            }
-        } else if (arg[0] == '-' && arg[1]) {
-            contend_err("sweep: unknown option %s (see contend sweep --help)", arg);
-            return -EINVAL;
-        } else if (!a->file) {
-            a->file = arg;
-        } else {
-            contend_err("sweep: one scenario file at a time ('%s' and '%s')", a->file, arg);
-            return -EINVAL;
+            a->file = p.value;
+            break;
         }
     }
-    if (a->np > 16) {
-        contend_err("sweep: at most 16 --param options");
-        return -EINVAL;
-    }
-    if (!a->file || a->np == 0) {
-        if (a->file)
-            contend_err("sweep: no --param KEY=V1,V2,... given");
-        fputs(sweep_usage, stderr);
+    const char *wrong = a->np > 16 ? "at most 16 --param options"
+                        : !a->file ? "no scenario file given"
+                        : a->np == 0 ? "no --param KEY=V1,V2,... given"
+                                     : NULL;
+    if (wrong) {
+        contend_usage_error(&p, "%s", wrong);
         return -EINVAL;
     }
     return 0;
@@ -354,7 +352,7 @@ int contend_cmd_sweep(int argc, char **argv)
     memset(&a, 0, sizeof a);
     if ((rc = parse_args(argc, argv, &a)) != 0) {
         free_args(&a);
-        return rc > 0 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
+        return rc == -1 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
     }
     ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sn <= 0 || make_dir(&a, dir, sizeof dir) != 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "chain.h"
 #include "commands.h"
 #include "util.h"
@@ -67,60 +68,60 @@ static void on_violation(void *ctx, const char *kind, uint64_t line, uint64_t of
                kind, reason);
 }
 
+enum { OPT_HASH_FIELD, OPT_PREV_FIELD, OPT_NO_RECOMPUTE, OPT_JOBS };
+
+static const struct contend_argdef verify_opts[] = {
+    {"hash-field", 0, true, OPT_HASH_FIELD},
+    {"prev-field", 0, true, OPT_PREV_FIELD},
+    {"no-recompute", 0, false, OPT_NO_RECOMPUTE},
+    {"jobs", 'j', true, OPT_JOBS},
+    {NULL, 0, false, 0},
+};
+
 int contend_cmd_verify(int argc, char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct contend_chain_opts o = {.dup_by_hash = true, .threads = cpus > 1 ? (unsigned)cpus : 1};
     const char *what = NULL, *file = NULL;
+    struct contend_args p;
+    uint64_t j;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(verify_usage, stdout);
-            return CONTEND_EXIT_OK;
-        } else if (strcmp(a, "--no-recompute") == 0) {
-            o.no_recompute = true;
-        } else if (strcmp(a, "--jobs") == 0) {
-            uint64_t j;
-            if (i + 1 >= argc || contend_parse_u64(argv[i + 1], &j) != 0 || j < 1 || j > 64) {
-                contend_err("verify: --jobs needs a number of threads from 1 to 64");
-                return CONTEND_EXIT_USAGE;
-            }
+    contend_args_init(&p, "verify", verify_usage, verify_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        switch (id) {
+        case CONTEND_ARG_HELP: return CONTEND_EXIT_OK;
+        case CONTEND_ARG_ERROR: return CONTEND_EXIT_USAGE;
+        case OPT_NO_RECOMPUTE: o.no_recompute = true; break;
+        case OPT_JOBS:
+            if (contend_parse_u64(p.value, &j) != 0 || j < 1 || j > 64)
+                return contend_usage_error(&p, "--jobs needs a number of threads from 1 to 64, "
+                                               "got '%s'", p.value);
             o.threads = (unsigned)j;
-            i++;
-        } else if (strcmp(a, "--hash-field") == 0 || strcmp(a, "--prev-field") == 0) {
-            if (i + 1 >= argc || !*argv[i + 1]) {
-                contend_err("verify: %s needs a field name", a);
-                return CONTEND_EXIT_USAGE;
-            }
-            if (strcmp(a, "--hash-field") == 0)
-                o.hash_field = argv[++i];
+            break;
+        case OPT_HASH_FIELD:
+        case OPT_PREV_FIELD:
+            if (!*p.value)
+                return contend_usage_error(&p, "--%s needs a field name", p.name);
+            *(id == OPT_HASH_FIELD ? &o.hash_field : &o.prev_field) = p.value;
+            break;
+        case CONTEND_ARG_POSITIONAL:
+            if (!what)
+                what = p.value;
+            else if (!file)
+                file = p.value;
             else
-                o.prev_field = argv[++i];
-        } else if (strncmp(a, "--", 2) == 0) {
-            contend_err("verify: unknown option %s (see contend verify --help)", a);
-            return CONTEND_EXIT_USAGE;
-        } else if (!what) {
-            what = a;
-        } else if (!file) {
-            file = a;
-        } else {
-            contend_err("verify: one file at a time ('%s' and '%s')", file, a);
-            return CONTEND_EXIT_USAGE;
+                return contend_usage_error(&p, "one file at a time ('%s' and '%s')", file,
+                                           p.value);
+            break;
         }
     }
-    if (!what || !file) {
-        fputs(verify_usage, stderr);
-        return CONTEND_EXIT_USAGE;
-    }
-    if (strcmp(what, "ledger") != 0) {
-        contend_err("verify: unknown kind of file '%s' (only: ledger)", what);
-        return CONTEND_EXIT_USAGE;
-    }
-    if (o.hash_field && o.prev_field && strcmp(o.hash_field, o.prev_field) == 0) {
-        contend_err("verify: --hash-field and --prev-field must differ");
-        return CONTEND_EXIT_USAGE;
-    }
+    if (!what || !file)
+        return contend_usage_error(&p, !what ? "no kind of file and no file given"
+                                             : "no file given");
+    if (strcmp(what, "ledger") != 0)
+        return contend_usage_error(&p, "unknown kind of file '%s' (only: ledger)", what);
+    if (o.hash_field && o.prev_field && strcmp(o.hash_field, o.prev_field) == 0)
+        return contend_usage_error(&p, "--hash-field and --prev-field must differ");
 
     struct tally t;
     memset(&t, 0, sizeof t);

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "runjson.h"
+#include "suggest.h"
 #include "util.h"
 #include "worker.h"
 
@@ -42,31 +43,55 @@ static const struct {
     {"__faketime-shm", contend_cmd_faketime_shm, NULL},
 };
 
+static const char main_usage[] =
+    "usage: contend COMMAND [ARGS]   (contend COMMAND --help for more)\n"
+    "       contend --version\n\n"
+    "contend forks workers against a storage target, records every operation,\n"
+    "and proves invariants from the history and the final state.\n\ncommands:\n";
+
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: contend COMMAND [ARGS]   (contend COMMAND --help for more)\n\n"
-                 "contend forks workers against a storage target, records every operation,\n"
-                 "and proves invariants from the history and the final state.\n\ncommands:\n");
+    fputs(main_usage, out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (commands[i].help)
             fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "  %-10s %s\n", "version", "print the version");
+}
+
+/* The usage error convention of args.h, for the command word itself. */
+static int usage_error(const char *what, const char *word)
+{
+    struct contend_suggest sg;
+    char hint[96] = "";
+    if (word) {
+        contend_suggest_init(&sg, word);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (commands[i].help)
+                contend_suggest_add(&sg, commands[i].name);
+        contend_suggest_add(&sg, "version");
+        contend_suggest_hint(&sg, hint, sizeof hint);
+    }
+    fprintf(stderr, "contend: %s%s%s%s%s\n", what, word ? " '" : "", word ? word : "",
+            word ? "'" : "", hint);
+    usage(stderr);
+    return CONTEND_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CONTEND_EXIT_USAGE : CONTEND_EXIT_OK;
+    if (argc < 2)
+        return usage_error("no command given", NULL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return CONTEND_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("contend %s\n", contend_version());
         return CONTEND_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
+        if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
-    contend_err("unknown command '%s'", argv[1]);
-    usage(stderr);
-    return CONTEND_EXIT_USAGE;
+    return usage_error(cmd[0] == '-' ? "unknown option" : "unknown command", cmd);
 }

@@ -19,6 +19,7 @@
 
 #include "extension.h"
 #include "registry.h"
+#include "suggest.h"
 #include "util.h"
 
 const struct contend_key contend_core_keys[] = {
@@ -252,12 +253,14 @@ static const struct contend_setting *last_setting(const struct contend_settings 
     return NULL;
 }
 
-static char *names_of_targets(void)
+/* The names as "a, b, c", each also offered to `sg`. */
+static char *names_of_targets(struct contend_suggest *sg)
 {
     const struct contend_target *const *t;
     size_t n = contend_all_targets(&t);
     char *s = contend_strdup("");
     for (size_t i = 0; i < n; i++) {
+        contend_suggest_add(sg, t[i]->name);
         char *next = contend_asprintf("%s%s%s", s, i ? ", " : "", t[i]->name);
         free(s);
         s = next;
@@ -265,12 +268,13 @@ static char *names_of_targets(void)
     return s;
 }
 
-static char *names_of_workloads(void)
+static char *names_of_workloads(struct contend_suggest *sg)
 {
     const struct contend_workload *const *w;
     size_t n = contend_all_workloads(&w);
     char *s = contend_strdup("");
     for (size_t i = 0; i < n; i++) {
+        contend_suggest_add(sg, w[i]->name);
         char *next = contend_asprintf("%s%s%s", s, i ? ", " : "", w[i]->name);
         free(s);
         s = next;
@@ -278,10 +282,11 @@ static char *names_of_workloads(void)
     return s;
 }
 
-static char *names_of_variants(const struct contend_target *t)
+static char *names_of_variants(const struct contend_target *t, struct contend_suggest *sg)
 {
     char *s = contend_strdup("");
     for (int i = 0; t->variants[i].name; i++) {
+        contend_suggest_add(sg, t->variants[i].name);
         char *next = contend_asprintf("%s%s%s", s, i ? ", " : "", t->variants[i].name);
         free(s);
         s = next;
@@ -294,7 +299,8 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
                            const struct contend_settings *ss)
 {
     const struct contend_setting *s;
-    char *names;
+    struct contend_suggest sg;
+    char *names, hint[128];
 
     if (!c->workload) {
         where_err(origin, line, "case '%s': no workload set", c->name);
@@ -306,8 +312,10 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
     }
     c->wl = contend_find_workload(c->workload);
     if (!c->wl) {
-        names = names_of_workloads();
-        char *why = contend_asprintf("unknown workload (known: %s)", names);
+        contend_suggest_init(&sg, c->workload);
+        names = names_of_workloads(&sg);
+        char *why = contend_asprintf("unknown workload%s (known: %s)",
+                                     contend_suggest_hint(&sg, hint, sizeof hint), names);
         setting_err(last_setting(ss, "workload"), why);
         free(why);
         free(names);
@@ -325,8 +333,10 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
     } else {
         c->tg = contend_find_target(c->target);
         if (!c->tg) {
-            names = names_of_targets();
-            char *why = contend_asprintf("unknown target (known: %s)", names);
+            contend_suggest_init(&sg, c->target);
+            names = names_of_targets(&sg);
+            char *why = contend_asprintf("unknown target%s (known: %s)",
+                                         contend_suggest_hint(&sg, hint, sizeof hint), names);
             setting_err(last_setting(ss, "target"), why);
             free(why);
             free(names);
@@ -337,9 +347,11 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
         c->variant = contend_strdup(c->tg->variants[0].name);
     c->variant_index = contend_variant_index(c->tg, c->variant);
     if (c->variant_index < 0) {
-        names = names_of_variants(c->tg);
-        char *why = contend_asprintf("target %s has no variant '%s' (known: %s)", c->tg->name,
-                                     c->variant, names);
+        contend_suggest_init(&sg, c->variant);
+        names = names_of_variants(c->tg, &sg);
+        char *why = contend_asprintf("target %s has no variant '%s'%s (known: %s)", c->tg->name,
+                                     c->variant, contend_suggest_hint(&sg, hint, sizeof hint),
+                                     names);
         s = last_setting(ss, "variant");
         const struct contend_setting *t = last_setting(ss, "target");
         if (!s || (t && t > s))
@@ -357,6 +369,26 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
         return -EINVAL;
     }
     return 0;
+}
+
+/* " (did you mean 'K'?)" for a key no one owns: the closest core key,
+ * option of the case's workload or target, or extension key. */
+static const char *key_hint(const struct contend_case *c, const char *key, char *buf, size_t len)
+{
+    struct contend_suggest sg;
+    const struct contend_extension *const *x;
+    size_t nx = contend_all_extensions(&x);
+    contend_suggest_init(&sg, key);
+    for (const struct contend_key *k = contend_core_keys; k->name; k++)
+        contend_suggest_add(&sg, k->name);
+    for (const struct contend_option *o = c->tg->options; o && o->name; o++)
+        contend_suggest_add(&sg, o->name);
+    for (const struct contend_option *o = c->wl->options; o && o->name; o++)
+        contend_suggest_add(&sg, o->name);
+    for (size_t i = 0; i < nx; i++)
+        for (const struct contend_option *o = x[i]->keys; o && o->name; o++)
+            contend_suggest_add(&sg, o->name);
+    return contend_suggest_hint(&sg, buf, len);
 }
 
 /* Resolve one option table against the settings: defaults, then later wins. */
@@ -450,9 +482,11 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
         if (!o)
             x = contend_find_extension_key(s->key, &o);
         if (!o) {
-            char *why = contend_asprintf("unknown key (not a core key, nor an option of "
+            char hint[128];
+            char *why = contend_asprintf("unknown key%s (not a core key, nor an option of "
                                          "workload %s or target %s)",
-                                         c->wl->name, c->tg->name);
+                                         key_hint(c, s->key, hint, sizeof hint), c->wl->name,
+                                         c->tg->name);
             setting_err(s, why);
             free(why);
             return -EINVAL;
@@ -724,10 +758,22 @@ static int check_sections(const struct parse *p)
     return 0;
 }
 
+/* " (did you mean 'C'?)" for a --case that names no case of the file. */
+static const char *case_hint(const struct parse *p, const char *name, char *buf, size_t len)
+{
+    struct contend_suggest sg;
+    contend_suggest_init(&sg, name);
+    for (size_t i = 0; i < p->nsec; i++)
+        if (!is_shared_section(p->sec[i].name))
+            contend_suggest_add(&sg, p->sec[i].name);
+    return contend_suggest_hint(&sg, buf, len);
+}
+
 int contend_scenario_load(const char *path, const struct contend_settings *overrides,
                           const char *only_case, struct contend_scenario *out)
 {
     struct parse p;
+    char hint[160];
     int rc;
     size_t ncase_sections = 0;
 
@@ -770,7 +816,8 @@ int contend_scenario_load(const char *path, const struct contend_settings *overr
     }
     if (out->ncases == 0) {
         if (only_case)
-            where_err(path, 0, "no case named '%s'", only_case);
+            where_err(path, 0, "no case named '%s'%s", only_case,
+                      case_hint(&p, only_case, hint, sizeof hint));
         else
             where_err(path, 0, "no cases");
         rc = -EINVAL;

@@ -183,6 +183,8 @@ static void test_unknown_variant(void **state)
     (void)state;
     expect_error("[x]\nworkload = counter\ntarget = json-doc:nope\n", 3, "no variant 'nope'");
     expect_error("[x]\nworkload = counter\ntarget = json-doc\nvariant = nope\n", 4, "flock");
+    expect_error("[x]\nworkload = counter\ntarget = json-doc:flok\n", 3,
+                 "no variant 'flok' (did you mean 'flock'?)");
 }
 
 static void test_unknown_target_and_workload(void **state)
@@ -190,6 +192,11 @@ static void test_unknown_target_and_workload(void **state)
     (void)state;
     expect_error("[x]\nworkload = counter\ntarget = mysql\n", 3, "unknown target");
     expect_error("[x]\nworkload = countr\ntarget = null\n", 2, "unknown workload");
+    /* A near miss gets the name back; a far one only the list. */
+    expect_error("[x]\nworkload = countr\ntarget = null\n", 2, "did you mean 'counter'?");
+    expect_error("[x]\nworkload = counter\ntarget = jsondoc\n", 3, "did you mean 'json-doc'?");
+    expect_error("[x]\nworkload = counter\ntarget = null\nprocz = 2\n", 4,
+                 "unknown key (did you mean 'procs'?)");
 }
 
 static void test_bad_values(void **state)
@@ -269,6 +276,13 @@ static void test_only_case(void **state)
     char *err = capture_end(&cap);
     assert_int_equal(rc, -EINVAL);
     assert_non_null(strstr(err, "no case named 'zzz'"));
+    assert_null(strstr(err, "did you mean"));
+    free(err);
+    capture_begin(&cap);
+    rc = contend_scenario_load(path, NULL, "bb", &sc);
+    err = capture_end(&cap);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err, "no case named 'bb' (did you mean 'b'?)"));
     free(err);
     free(path);
 }
