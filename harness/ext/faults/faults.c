@@ -284,7 +284,8 @@ static int faults_prepare(struct contend_run_info *ri, void **state)
     }
     if (!(s->shim = contend_faults_shim_path())) {
         contend_rep_error(ri->out, "faults: cannot find the fault shim %s next to the contend "
-                                   "executable or in $CONTEND_FAULT_SHIM",
+                                   "executable, in ../lib/contend from it, or in "
+                                   "$CONTEND_FAULT_SHIM",
                           SHIM_NAME);
         return -ENOENT;
     }
