@@ -14,6 +14,7 @@ packages=(
   libfaketime faketime               # clock control for workers
   lcov                               # coverage summary
   python3                            # example adapters and test scripts (stdlib only)
+  python3-jsonschema                 # docs/schema/ checked against real run.json (tests only)
   procps                             # pgrep, for the no-process-left-behind test
 )
 
