@@ -55,8 +55,8 @@ enum {
 };
 
 struct contend_args {
-    const char *cmd;   /* "run", for messages */
-    const char *usage; /* the full usage text */
+    const char *cmd;                   /* "run", for messages */
+    const char *usage;                 /* the full usage text */
     const struct contend_argdef *defs; /* terminated by name NULL */
     bool open;
     int argc;
