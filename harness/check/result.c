@@ -153,10 +153,10 @@ const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, ch
         snprintf(result, sizeof result, " %s", contend_status_name(r->status));
     /* The op and its arguments: "incr k0", "transfer k1->k3 20", "read-all". */
     if (r->kind == CONTEND_OP_TRANSFER)
-        snprintf(what, sizeof what, "transfer k%llu->k%llu %lld", (unsigned long long)r->key,
-                 (unsigned long long)r->key2, (long long)r->arg);
+        snprintf(what, sizeof what, "%s k%llu->k%llu %lld", contend_op_kind_name(r->kind),
+                 (unsigned long long)r->key, (unsigned long long)r->key2, (long long)r->arg);
     else if (r->kind == CONTEND_OP_READ_ALL)
-        snprintf(what, sizeof what, "read-all");
+        snprintf(what, sizeof what, "%s", contend_op_kind_name(r->kind));
     else
         snprintf(what, sizeof what, "%s k%llu", contend_op_kind_name(r->kind),
                  (unsigned long long)r->key);
