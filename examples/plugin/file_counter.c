@@ -8,7 +8,9 @@
  * the lock belongs to the descriptor, so threads of one process exclude each
  * other too.  `unlocked` does the same read and write without the lock.
  *
- * Build and run (see README.md, "Plug-in targets"):
+ * Build and run (see README.md, "Plug-in targets"): against the source tree's
+ * targets/ or an installed contend's PREFIX/include/contend, the target.h of
+ * the contend that loads it (the ABI version must match):
  *   cc -shared -fPIC -I targets -o file_counter.so examples/plugin/file_counter.c
  *   contend run --workload counter --target_path ./file_counter.so \
  *               --variant unlocked --procs 4 --ops 200 --perturb 100
