@@ -288,7 +288,10 @@ static void sched_finish(void *state, struct contend_run_info *ri)
     if (s->ctl && s->log && ri->t_go) {
         const struct contend_sched_shared *sh = &s->ctl->sched;
         struct contend_sched_info *si = &ri->out->sched;
-        char *path = contend_asprintf("%s.schedule", ri->case_dir);
+        char abs[PATH_MAX];
+        /* Absolute, so that run.json names it from anywhere. */
+        char *path = contend_asprintf("%s.schedule",
+                                      realpath(ri->case_dir, abs) ? abs : ri->case_dir);
         si->mode = contend_sched_mode_name((int)sh->mode);
         si->steps = sh->step;
         si->handoffs = sh->handoffs;
