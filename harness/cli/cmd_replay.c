@@ -399,7 +399,8 @@ static void print_section(const struct shrink *sh, const struct contend_settings
             for (int m = l; m < 2 && !later; m++)
                 for (size_t j = m == l ? i + 1 : 0; j < lists[m]->n && !later; j++)
                     later = strcmp(lists[m]->v[j].key, k) == 0;
-            if (!later && strcmp(k, "repeat") != 0 && strcmp(k, "schedule_file") != 0)
+            if (!later && strcmp(k, "repeat") != 0 && strcmp(k, "schedule_file") != 0 &&
+                strcmp(k, "seed") != 0)
                 printf("%s = %s\n", k, lists[l]->v[i].value);
         }
     printf("seed = %llu\n", (unsigned long long)sh->seed);
@@ -464,7 +465,8 @@ int contend_cmd_shrink(int argc, char **argv)
     }
     code = finish_run(&a, sh.best_run, sh.root);
     print_section(&sh, &cur);
-    printf("\nreplay: contend replay %s/run.json\n", sh.root);
+    char abs[PATH_MAX];
+    printf("\nreplay: contend replay %s/run.json\n", realpath(sh.root, abs) ? abs : sh.root);
     printf("(%u candidate runs)\n", sh.tried);
     /* A shrunk case that fails is what was asked for. */
     code = code == CONTEND_EXIT_HARNESS ? code : CONTEND_EXIT_OK;

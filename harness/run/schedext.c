@@ -170,11 +170,10 @@ static int sched_prepare(struct contend_run_info *ri, void **state)
         return rc;
     uint64_t depth = 2;
     contend_parse_u64(contend_case_opt(c, "depth"), &depth);
-    /* PCT's k, the points over which the change points are drawn: at least
-     * one perturbation point per op, and under PCT the threads mostly run one
-     * after the other, so the last 1/n of the points are the last thread's
-     * alone, where a priority change cannot reorder anything.  k counts the
-     * points before that: ops x (n - 1). */
+    /* PCT's k, the ops over which the change points are drawn: under PCT the
+     * threads mostly run one after the other, so the last 1/n of the ops are
+     * the last thread's alone, where a priority change cannot reorder
+     * anything.  k counts the ops before that: ops x (n - 1) (schedule.c). */
     uint64_t per = c->duration_ns ? c->history_cap : c->ops;
     uint64_t k = per * (ri->nwriters > 1 ? ri->nwriters - 1 : 1);
     contend_sched_setup(&s->ctl->sched, s->mode, ri->seed, ri->nwriters, (uint32_t)depth, k,

@@ -15,11 +15,15 @@
  * run of such rounds (a real deadlock, or a lock held outside the run) turns
  * the schedule off, so that the case ends as it would under the OS.
  *
- * PCT (Burckhardt et al., ASPLOS 2010) counts its steps in perturbation
- * points, not in op boundaries: a priority change at an op boundary cannot
- * open a race window, and a change at a point always does, which is what
- * makes a depth-2 bug (one preemption inside one window) show on every seed
- * when the run has enough windows.
+ * PCT (Burckhardt et al., ASPLOS 2010) draws its d-1 change points over the
+ * run's ops (k = ops per thread x (threads - 1): under PCT threads mostly run
+ * one after the other, and a change while the last thread runs alone cannot
+ * reorder anything), and a change point that is due fires at the next
+ * perturbation point, not at an op boundary: a priority change at an op
+ * boundary cannot open a race window, and a change at a point always does.
+ * Ops that pass no point (a read, a no-op write) only delay it.  This is
+ * what makes a depth-2 bug (one preemption inside one window) show on every
+ * seed.
  */
 #include "schedule.h"
 
@@ -240,11 +244,16 @@ void contend_sched_thread_begin(uint32_t writer)
 static void give_up(int reason, const char *name)
 {
     struct contend_sched_shared *s = S;
+    if (reason == SCHED_OP)
+        s->ops++;
     if (reason == SCHED_POINT) {
         s->points++;
-        for (uint32_t j = 0; s->mode == SCHED_PCT && j < s->nchange; j++)
-            if (s->change[j] == s->points)
-                s->t[me].prio = (int64_t)j + 1 - (int64_t)s->depth; /* below every start value */
+        /* A change point that is due fires at the first point after it. */
+        uint32_t j = s->fired;
+        if (s->mode == SCHED_PCT && j < s->nchange && s->ops >= s->change[j]) {
+            s->t[me].prio = (int64_t)j + 1 - (int64_t)s->depth; /* below every start value */
+            s->fired++;
+        }
     }
     if (reason == SCHED_BLOCK) {
         s->t[me].state = TS_BLOCKED;

@@ -56,8 +56,10 @@ struct contend_sched_shared {
     uint32_t token; /* the writer that may run, CONTEND_SCHED_NONE when all are done */
     uint64_t seed;
     uint32_t depth, nchange;
-    uint64_t change[CONTEND_SCHED_MAX_DEPTH]; /* PCT: at these point counts, ... */
-    uint64_t points;                          /* ... perturbation points passed so far */
+    uint64_t change[CONTEND_SCHED_MAX_DEPTH]; /* PCT: once this many ops began, ... */
+    uint32_t fired;                           /* ... the next point lowers a priority */
+    uint64_t ops;                             /* ops begun so far (op boundaries) */
+    uint64_t points;                          /* perturbation points passed so far */
     uint64_t step;                            /* decisions made so far */
     uint64_t handoffs;        /* decisions that moved the token to another thread */
     uint64_t window_handoffs; /* of those, at a perturbation point */
@@ -85,7 +87,7 @@ const char *contend_sched_mode_name(int mode);
 const char *contend_sched_reason_name(int reason);
 /* PCT's start: distinct priorities depth .. depth+n-1 as a seeded random
  * permutation, and depth-1 change points drawn uniformly in [1, k],
- * sorted.  k is the expected number of perturbation points in the run. */
+ * sorted.  k is the number of ops over which they are drawn. */
 void contend_pct_init(uint64_t seed, uint32_t n, uint32_t depth, uint64_t k, int64_t *prio,
                       uint64_t *change);
 /* The next thread: among those with eligible[i], uniformly from (seed, step)
@@ -96,7 +98,7 @@ uint32_t contend_sched_pick(int mode, uint64_t seed, uint64_t step, uint32_t n,
 /* ---- the runner's side ---------------------------------------------------- */
 
 /* Set the shared block up before the start barrier; the first decision is
- * logged in log[0].  expected_points is PCT's k. */
+ * logged in log[0].  expected_points is PCT's k, in ops. */
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
                          uint32_t depth, uint64_t expected_points,
                          struct contend_sched_entry *log, uint64_t log_cap);
