@@ -113,6 +113,9 @@ void contend_judge_inconclusive(const struct contend_case *c, struct contend_rep
     const struct contend_concurrency *cc = &rep->conc;
     if (c->expect || rep->error || !rep->ok || rep->nv || !cc->valid)
         return;
+    /* A target without state (null) has nothing to race on: it measures. */
+    if ((c->tg->flags & CONTEND_TARGET_NO_STATE) || !c->tg->read_state)
+        return;
     if (cc->overlap >= cc->floor)
         return;
     if (rep->sched.mode && rep->sched.window_handoffs > 0)
