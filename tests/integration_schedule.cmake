@@ -18,3 +18,8 @@ contend_scenario_test(schedule.flock-clean 0 REGEX "hand-offs|flock .*pass"
                            --set schedule=pct --set ops=20 --quiet)
 contend_scenario_test(schedule.bad-mode 2 REGEX "schedule"
                       ARGS run ${S}/lost-update.ini --set schedule=fifo --quiet)
+# The watchdog: a token holder that sleeps where the shim cannot see it
+# (thinktime) is named, and the OS schedules the rest; the case ends.
+contend_scenario_test(schedule.watchdog 0 REGEX "the OS schedules the rest of this case"
+                      ARGS run --workload counter --target json-doc --procs 2 --ops 1
+                           --thinktime 3s --timeout 4s --schedule pct --quiet)
