@@ -187,6 +187,7 @@ void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed
     s->depth = depth;
     s->nchange = depth > 0 ? depth - 1 : 0;
     s->log_cap = log_cap;
+    s->probe = CONTEND_SCHED_NONE;
     int64_t prio[CONTEND_SCHED_MAX_WRITERS];
     contend_pct_init(seed, n, depth, expected_points, prio, s->change);
     for (uint32_t i = 0; i < n; i++) {
@@ -241,6 +242,29 @@ void contend_sched_thread_begin(uint32_t writer)
     wait_turn(S);
 }
 
+/* A change point spent while every other thread was blocked (the lowered
+ * thread held the lock they wait for, so it runs on at once) reordered
+ * nothing: it is given back and fires again at the next point of whichever
+ * thread runs.  Decided by the token holder from shared state alone, so
+ * replays and seeds stay exact. */
+static void give_back(struct contend_sched_shared *s, uint32_t next)
+{
+    if (s->probe == CONTEND_SCHED_NONE)
+        return;
+    if (!s->probe_clean) {
+        s->probe = CONTEND_SCHED_NONE;
+        return;
+    }
+    if (next != s->probe)
+        return;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (i != next && s->t[i].state == TS_RUNNABLE)
+            return;
+    s->fired--;
+    s->rearmed++;
+    s->probe = CONTEND_SCHED_NONE;
+}
+
 static void give_up(int reason, const char *name)
 {
     struct contend_sched_shared *s = S;
@@ -253,8 +277,12 @@ static void give_up(int reason, const char *name)
         if (s->mode == SCHED_PCT && j < s->nchange && s->ops >= s->change[j]) {
             s->t[me].prio = (int64_t)j + 1 - (int64_t)s->depth; /* below every start value */
             s->fired++;
+            s->probe = me;
+            s->probe_clean = 1;
         }
     }
+    if (me != s->probe && reason != SCHED_BLOCK)
+        s->probe_clean = 0; /* another thread ran a step: the change took effect */
     if (reason == SCHED_BLOCK) {
         s->t[me].state = TS_BLOCKED;
         s->block_yields++;
@@ -265,6 +293,7 @@ static void give_up(int reason, const char *name)
         s->t[me].state = reason == SCHED_EXIT ? TS_DONE : TS_RUNNABLE;
     }
     uint32_t next = decide(s, me, reason);
+    give_back(s, next);
     bool all_blocked = next != CONTEND_SCHED_NONE && s->t[next].state == TS_BLOCKED;
     s->stuck_rounds = all_blocked ? s->stuck_rounds + 1 : 0;
     record(s, me, next, reason, name);

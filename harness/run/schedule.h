@@ -59,6 +59,9 @@ struct contend_sched_shared {
     uint64_t change[CONTEND_SCHED_MAX_DEPTH]; /* PCT: once this many ops began, ... */
     uint32_t fired;                           /* ... the next point lowers a priority */
     uint64_t ops;                             /* ops begun so far (op boundaries) */
+    uint32_t probe;       /* the thread lowered by the last change point, or NONE */
+    uint32_t probe_clean; /* ... and no other thread has made a step since */
+    uint64_t rearmed;     /* change points given back (schedule.c) */
     uint64_t points;                          /* perturbation points passed so far */
     uint64_t step;                            /* decisions made so far */
     uint64_t handoffs;        /* decisions that moved the token to another thread */
