@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONTEND_SCHED_MAX_WRITERS 64
+#define CONTEND_SCHED_MAX_WRITERS 256
 #define CONTEND_SCHED_MAX_DEPTH 8
 #define CONTEND_SCHED_MAX_NAMES 64
 #define CONTEND_SCHED_NAME_LEN 48
