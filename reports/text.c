@@ -66,6 +66,8 @@ static void found_alternatives(char *buf, size_t len, const json_t *c)
     }
 }
 
+static void concurrency_lines(const json_t *c, FILE *out);
+
 /* "found lost-update", "FAIL lost-update", "FAIL missing torn-line", ... */
 static void fmt_verdict(char *buf, size_t len, const json_t *c)
 {
@@ -82,6 +84,8 @@ static void fmt_verdict(char *buf, size_t len, const json_t *c)
         snprintf(buf, len, "ERROR");
     else if (strcmp(v, "gate") == 0)
         snprintf(buf, len, "GATE");
+    else if (strcmp(v, "inconclusive") == 0)
+        snprintf(buf, len, "INCONCLUSIVE");
     else if (json_object_get(c, "missing"))
         snprintf(buf, len, "FAIL missing %s", str(c, "missing"));
     else
@@ -192,6 +196,37 @@ void contend_report_text(const json_t *run, FILE *out)
             fprintf(out, "  kept: %s\n", str(c, "case_dir"));
         if (bad && json_is_string(json_object_get(c, "repro")))
             fprintf(out, "  repro: %s\n", str(c, "repro"));
+        concurrency_lines(c, out);
+    }
+}
+
+/* How much concurrency the case saw, and its schedule (schedext.c,
+ * concurrency.c): why a clean run proves little, or what a miss saw. */
+static void concurrency_lines(const json_t *c, FILE *out)
+{
+    const json_t *cc = json_object_get(c, "concurrency");
+    const json_t *sc = json_object_get(c, "schedule");
+    if (json_is_string(json_object_get(cc, "inconclusive")))
+        fprintf(out, "  inconclusive: %s\n", str(cc, "inconclusive"));
+    if (cc)
+        fprintf(out, "  concurrency: %.1f%% of %lld ops overlapped another op on the same key "
+                     "(floor %.0f%%)%s\n",
+                100 * json_number_value(json_object_get(cc, "overlap")),
+                (long long)json_integer_value(json_object_get(cc, "ops")),
+                100 * json_number_value(json_object_get(cc, "floor")),
+                sc ? "" : ", under the OS's schedule");
+    if (sc) {
+        fprintf(out, "  schedule: %s, %lld decisions, %lld hand-offs (%lld inside critical windows, "
+                     "%lld at blocking calls)\n",
+                str(sc, "mode"), (long long)json_integer_value(json_object_get(sc, "steps")),
+                (long long)json_integer_value(json_object_get(sc, "handoffs")),
+                (long long)json_integer_value(json_object_get(sc, "window_handoffs")),
+                (long long)json_integer_value(json_object_get(sc, "block_yields")));
+        if (json_is_string(json_object_get(sc, "fallback")))
+            fprintf(out, "  schedule fell back to the OS: %s\n", str(sc, "fallback"));
+        if (json_is_string(json_object_get(sc, "file")))
+            fprintf(out, "  schedule file: %s (sha256 %.16s...)\n", str(sc, "file"),
+                    str(sc, "sha256"));
     }
 }
 

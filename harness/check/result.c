@@ -106,6 +106,9 @@ void contend_rep_free(struct contend_rep *rep)
     free(rep->missing);
     free(rep->case_dir);
     free(rep->repro);
+    free(rep->sched.file);
+    free(rep->sched.fallback);
+    free(rep->conc.inconclusive);
     memset(rep, 0, sizeof *rep);
 }
 

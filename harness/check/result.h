@@ -78,6 +78,24 @@ struct contend_rep {
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
     struct contend_growth growth; /* per-op cost against store size */
+    /* The controlled schedule (schedext.c), when schedule != os. */
+    struct contend_sched_info {
+        const char *mode;     /* "random" or "pct"; NULL under the OS */
+        char *file;           /* the schedule file, next to the case directory */
+        char sha256[65];
+        uint64_t steps, handoffs, window_handoffs, block_yields;
+        bool replayable;      /* the log held every decision */
+        bool diverged;        /* a replay could not follow its schedule */
+        char *fallback;       /* why the watchdog let the OS schedule, or NULL */
+    } sched;
+    /* How much concurrency the run saw (concurrency.c). */
+    struct contend_concurrency {
+        bool valid;
+        uint64_t ops, overlapping; /* ops on a key, of which overlapped another on that key */
+        double overlap;            /* overlapping / ops */
+        double floor;              /* the workload's floor */
+        char *inconclusive;        /* why a clean run proves little, or NULL */
+    } conc;
 };
 
 /* What a workload's check() gets. */

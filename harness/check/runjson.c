@@ -237,6 +237,8 @@ static const char *verdict(const struct contend_case *c, const struct contend_re
 {
     if (r->error)
         return "error";
+    if (!c->expect && r->conc.inconclusive)
+        return "inconclusive";
     if (!r->ok)
         return "fail";
     if (r->gate_failed)
@@ -270,6 +272,28 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
         json_object_set_new(o, "case_dir", json_string(r->case_dir));
     if (r->repro)
         json_object_set_new(o, "repro", json_string(r->repro));
+    if (r->sched.mode) {
+        const struct contend_sched_info *si = &r->sched;
+        json_t *s = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode,
+                              "file", si->file, "sha256", si->file ? si->sha256 : NULL, "steps",
+                              (json_int_t)si->steps, "handoffs", (json_int_t)si->handoffs,
+                              "window_handoffs", (json_int_t)si->window_handoffs,
+                              "block_yields", (json_int_t)si->block_yields, "replayable",
+                              si->replayable, "diverged", si->diverged);
+        json_object_set_new(s, "fallback", si->fallback ? json_string(si->fallback) : json_null());
+        json_object_set_new(o, "schedule", s);
+    }
+    if (r->conc.valid) {
+        const struct contend_concurrency *cc = &r->conc;
+        json_t *x = json_pack("{s:I, s:I, s:o, s:o}", "ops", (json_int_t)cc->ops, "overlapping",
+                              (json_int_t)cc->overlapping, "overlap", real3(cc->overlap),
+                              "floor", real3(cc->floor));
+        if (r->sched.mode)
+            json_object_set_new(x, "window_handoffs", json_integer((json_int_t)r->sched.window_handoffs));
+        json_object_set_new(x, "inconclusive",
+                            cc->inconclusive ? json_string(cc->inconclusive) : json_null());
+        json_object_set_new(o, "concurrency", x);
+    }
     return o;
 }
 
@@ -447,7 +471,15 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
     }
     json_object_set_new(o, "summary", summary(runs));
     json_object_set_new(o, "latency_curve_us", median_curve(runs));
-    static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
+    /* Every setting of the case, so that replay and shrink can rebuild it
+     * without the scenario file. */
+    json_t *settings = json_array();
+    for (size_t i = 0; i < c->settings.n; i++)
+        json_array_append_new(settings,
+                              json_pack("[ss]", c->settings.v[i].key, c->settings.v[i].value));
+    json_object_set_new(o, "settings", settings);
+    static const char *const copy[] = {"error",    "missing",  "gate",       "case_dir",
+                                       "repro",    "schedule", "concurrency"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);
         if (x)

@@ -13,5 +13,7 @@ int contend_cmd_verify(int argc, char **argv);
 int contend_cmd_report(int argc, char **argv);
 int contend_cmd_compare(int argc, char **argv);
 int contend_cmd_sweep(int argc, char **argv);
+int contend_cmd_replay(int argc, char **argv);
+int contend_cmd_shrink(int argc, char **argv);
 
 #endif /* CONTEND_COMMANDS_H */

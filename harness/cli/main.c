@@ -39,6 +39,8 @@ static const struct {
     {"report", contend_cmd_report, "render a run's HTML, Markdown, JUnit or text report"},
     {"compare", contend_cmd_compare, "compare two runs: slower, faster, no change, or noise"},
     {"sweep", contend_cmd_sweep, "run a scenario over a grid of settings: scaling table, plot"},
+    {"replay", contend_cmd_replay, "run a case again under the schedule a run recorded"},
+    {"shrink", contend_cmd_shrink, "find a smaller case that fails the same way"},
     {"__worker", cmd_worker, NULL},
     {"__faketime-shm", contend_cmd_faketime_shm, NULL},
 };

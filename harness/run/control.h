@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "schedule.h"
+
 #define CONTEND_CONTROL_MAGIC 0x4c5254434e444e43ull
 
 struct contend_control {
@@ -19,6 +21,8 @@ struct contend_control {
     uint32_t go;   /* futex: 0 until the runner starts the clock */
     uint32_t stop; /* duration mode: set when the time is up */
     uint64_t t_go; /* the start, on the monotonic clock, written before go */
+    /* The controlled schedule (schedule.h); mode SCHED_OS when not in use. */
+    struct contend_sched_shared sched;
 };
 
 int contend_control_create(const char *path, struct contend_control **out);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "schedule.h"
 #include "util.h"
 #include "target.h"
 
@@ -42,6 +43,8 @@ void contend_point(const char *name)
 {
     if (point_hook)
         point_hook(point_hook_arg, name);
+    /* Under a controlled schedule the point is where another thread may run. */
+    contend_sched_yield(SCHED_POINT, name);
     if (!point_max_us)
         return;
     uint64_t us = contend_rng_below(&point_rng, point_max_us + 1);

@@ -37,6 +37,7 @@
 
 #include "casefile.h"
 #include "check.h"
+#include "concurrency.h"
 #include "control.h"
 #include "extension.h"
 #include "registry.h"
@@ -673,6 +674,19 @@ static void release(struct runctx *r)
     contend_control_close(r->ctl);
 }
 
+/* The share of ops that overlapped another on the same key (concurrency.c). */
+static void measure_concurrency(struct runctx *r)
+{
+    struct contend_writer_hist *wh = contend_calloc(r->nwriters, sizeof *wh);
+    for (uint32_t i = 0; i < r->nwriters; i++)
+        wh[i] = (struct contend_writer_hist){
+            .worker = r->h[i].hdr->worker, .thread = r->h[i].hdr->thread, .writer = i,
+            .rec = r->h[i].rec, .n = contend_history_count(&r->h[i]),
+        };
+    contend_concurrency_measure(r->c, wh, r->nwriters, r->out);
+    free(wh);
+}
+
 int contend_run_case(const struct contend_case *c, uint32_t rep, const struct contend_run_opts *o,
                      struct contend_rep *out)
 {
@@ -707,6 +721,10 @@ int contend_run_case(const struct contend_case *c, uint32_t rep, const struct co
         contend_check_run(c, &env, r.h, r.nwriters, r.t_go, out);
     }
     contend_judge(c, out);
+    if (started && !out->error) {
+        measure_concurrency(&r);
+        contend_judge_inconclusive(c, out);
+    }
     release(&r);
 
     if (contend_rep_exit_code(out) == CONTEND_EXIT_OK && !o->keep)

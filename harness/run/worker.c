@@ -34,6 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "casefile.h"
 #include "clock.h"
@@ -41,6 +44,7 @@
 #include "inject.h"
 #include "history.h"
 #include "point.h"
+#include "schedule.h"
 #include "util.h"
 
 #define OP_BUF_SIZE 4096
@@ -183,6 +187,8 @@ static void run_ops(struct wproc *p, struct wthread *t)
 
     /* A restarted worker continues after the last op its predecessor began. */
     for (uint64_t idx = contend_history_count(h); idx < limit; idx++) {
+        /* An op boundary: under a controlled schedule, another thread's turn? */
+        contend_sched_yield(SCHED_OP, NULL);
         if (timed && __atomic_load_n(&p->ctl->stop, __ATOMIC_RELAXED))
             break;
         contend_rng_init(&rng, seed, t->writer, idx);
@@ -271,14 +277,17 @@ static void *thread_run(void *arg)
     if (t->h.hdr->t_first == 0)
         t->h.hdr->t_first = contend_now_ns();
     contend_faults_thread_init(p->faults, &t->faults, t->writer, contend_history_count(&t->h));
+    contend_sched_thread_begin(t->writer);
 
     run_ops(p, t);
 
     t->h.hdr->t_end = contend_now_ns();
     t->h.hdr->t_end_real = contend_real_now_ns();
-    __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
+    /* Close under the schedule too: closing may take the store's locks. */
     if (t->handle)
         tg->close(t->handle);
+    contend_sched_thread_end();
+    __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -348,6 +357,27 @@ static int load_case(struct wproc *p, const char *case_dir, uint32_t worker)
     return 0;
 }
 
+/* Under a controlled schedule: map the decision log the runner created
+ * (schedext.c) and join the schedule.  Unmapped at exit by the kernel. */
+static int attach_schedule(struct wproc *p)
+{
+    struct contend_sched_shared *s = &p->ctl->sched;
+    char path[PATH_MAX];
+    if (s->mode == SCHED_OS)
+        return 0;
+    snprintf(path, sizeof path, "%s/schedule.log", p->case_dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    void *log = mmap(NULL, s->log_cap * sizeof(struct contend_sched_entry),
+                     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int rc = log == MAP_FAILED ? -errno : 0;
+    close(fd);
+    if (rc == 0)
+        contend_sched_attach(s, log);
+    return rc;
+}
+
 /* Why none of this worker's threads can run, where the runner looks. */
 static void all_threads_error(struct wproc *p, const char *what, int rc)
 {
@@ -373,6 +403,10 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
     if ((rc = open_histories(&p)) != 0)
         goto out;
     contend_point_setup(p.c.perturb_us);
+    if ((rc = attach_schedule(&p)) != 0) {
+        all_threads_error(&p, "cannot map the schedule log", rc);
+        goto out;
+    }
     if ((rc = contend_faults_proc_open(&p.c, worker, &p.faults)) != 0) {
         all_threads_error(&p, "cannot set up faults", rc);
         goto out;

@@ -32,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1041,4 +1043,135 @@ int dup3(int oldfd, int newfd, int flags)
     if (rc >= 0)
         copy_fd(oldfd, rc);
     return rc;
+}
+
+/* ---- the controlled schedule: blocking calls become hand-offs ------------ */
+
+/*
+ * Under `schedule = random | pct` (harness/run/schedule.h) a worker thread runs
+ * only while it holds the run's token.  If it blocked in flock, a blocking
+ * fcntl lock, a mutex or a sleep while holding it, the thread that could
+ * release the lock would never run.  So these calls first try their
+ * non-blocking form; when that would block, the thread gives the token up
+ * (contend_sched_would_block, in the contend executable) and tries again
+ * when it is scheduled once more.  A sleep is a hand-off and no sleep:
+ * SQLite's busy handler sleeps between retries, and under the schedule the
+ * time passes in other threads' steps instead.  Threads that are not under a
+ * schedule (and processes that are not contend workers) get the plain call.
+ */
+typedef int (*flock_fn)(int, int);
+typedef int (*fcntl_fn)(int, int, ...);
+typedef int (*pthread_mutex_lock_fn)(pthread_mutex_t *);
+typedef int (*pthread_mutex_trylock_fn)(pthread_mutex_t *);
+typedef int (*nanosleep_fn)(const struct timespec *, struct timespec *);
+typedef int (*usleep_fn)(useconds_t);
+typedef unsigned (*sleep_fn)(unsigned);
+typedef int (*would_block_fn)(const char *);
+
+static struct {
+    void *flock, *fcntl, *fcntl64, *pthread_mutex_lock, *pthread_mutex_trylock, *nanosleep,
+        *usleep, *sleep, *hook;
+    int hook_looked;
+} sreal;
+
+#define SREAL(fn) ((fn##_fn)resolve(&sreal.fn, #fn))
+
+static would_block_fn sched_hook(void)
+{
+    if (!__atomic_load_n(&sreal.hook_looked, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&sreal.hook, dlsym(RTLD_DEFAULT, "contend_sched_would_block"),
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&sreal.hook_looked, 1, __ATOMIC_RELEASE);
+    }
+    return (would_block_fn)__atomic_load_n(&sreal.hook, __ATOMIC_RELAXED);
+}
+
+int flock(int fd, int op)
+{
+    would_block_fn hook = sched_hook();
+    if (!hook || (op & LOCK_NB) || !(op & (LOCK_SH | LOCK_EX)))
+        return SREAL(flock)(fd, op);
+    for (;;) {
+        int rc = SREAL(flock)(fd, op | LOCK_NB);
+        if (rc == 0 || errno != EWOULDBLOCK)
+            return rc;
+        if (!hook("flock"))
+            return SREAL(flock)(fd, op);
+    }
+}
+
+static int lock_call(void **slot, const char *name, int fd, int cmd, void *arg)
+{
+    fcntl_fn real_fcntl = (fcntl_fn)resolve(slot, name);
+    int try_cmd = cmd == F_SETLKW ? F_SETLK : cmd == F_OFD_SETLKW ? F_OFD_SETLK : -1;
+    would_block_fn hook = try_cmd >= 0 ? sched_hook() : NULL;
+    if (!hook)
+        return real_fcntl(fd, cmd, arg);
+    for (;;) {
+        int rc = real_fcntl(fd, try_cmd, arg);
+        if (rc == 0 || (errno != EAGAIN && errno != EACCES))
+            return rc;
+        if (!hook("fcntl-lock"))
+            return real_fcntl(fd, cmd, arg);
+    }
+}
+
+/* Every fcntl argument is passed on as a pointer-sized word, as libc does. */
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return lock_call(&sreal.fcntl, "fcntl", fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return lock_call(&sreal.fcntl64, "fcntl64", fd, cmd, arg);
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    would_block_fn hook = sched_hook();
+    if (!hook)
+        return SREAL(pthread_mutex_lock)(m);
+    for (;;) {
+        int rc = SREAL(pthread_mutex_trylock)(m);
+        if (rc != EBUSY)
+            return rc;
+        if (!hook("mutex"))
+            return SREAL(pthread_mutex_lock)(m);
+    }
+}
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    would_block_fn hook = sched_hook();
+    if (hook && hook("sleep")) {
+        if (rem)
+            *rem = (struct timespec){0, 0};
+        return 0;
+    }
+    return SREAL(nanosleep)(req, rem);
+}
+
+int usleep(useconds_t us)
+{
+    would_block_fn hook = sched_hook();
+    if (hook && hook("sleep"))
+        return 0;
+    return SREAL(usleep)(us);
+}
+
+unsigned sleep(unsigned s)
+{
+    would_block_fn hook = sched_hook();
+    if (hook && hook("sleep"))
+        return 0;
+    return SREAL(sleep)(s);
 }

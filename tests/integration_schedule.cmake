@@ -1,0 +1,25 @@
+# The controlled schedule (schedule = random | pct): determinism, replay,
+# shrink, correct variants clean, blocking calls handed over.
+add_test(NAME schedule.replay-shrink
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/schedule_replay.sh $<TARGET_FILE:contend>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(schedule.replay-shrink PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+# No perturbation sleeps: the schedule alone finds the races...
+contend_scenario_test(schedule.pct-finds 0 REGEX "nolock .*found lost-update"
+                      ARGS run ${S}/lost-update.ini --set perturb=0 --set schedule=pct
+                           --set ops=20 --quiet)
+contend_scenario_test(schedule.random-finds 0 REGEX "stale-read .*found lost-update"
+                      ARGS run ${S}/lost-update.ini --case stale-read --set perturb=0
+                           --set schedule=random --set ops=20 --quiet)
+# ...and flock is handed over, not deadlocked: the lock holder runs.
+contend_scenario_test(schedule.flock-clean 0 REGEX "hand-offs|flock .*pass"
+                      ARGS run ${S}/lost-update.ini --case flock --set perturb=0
+                           --set schedule=pct --set ops=20 --quiet)
+contend_scenario_test(schedule.bad-mode 2 REGEX "schedule"
+                      ARGS run ${S}/lost-update.ini --set schedule=fifo --quiet)
+# The watchdog: a token holder that sleeps where the shim cannot see it
+# (thinktime) is named, and the OS schedules the rest; the case ends.
+contend_scenario_test(schedule.watchdog 0 REGEX "the OS schedules the rest of this case"
+                      ARGS run --workload counter --target json-doc --procs 2 --ops 1
+                           --thinktime 3s --timeout 4s --schedule pct --quiet)
