@@ -82,6 +82,8 @@ static void fmt_verdict(char *buf, size_t len, const json_t *c)
         snprintf(buf, len, "ERROR");
     else if (strcmp(v, "gate") == 0)
         snprintf(buf, len, "GATE");
+    else if (strcmp(v, "inconclusive") == 0)
+        snprintf(buf, len, "INCONCLUSIVE");
     else if (json_object_get(c, "missing"))
         snprintf(buf, len, "FAIL missing %s", str(c, "missing"));
     else
@@ -184,7 +186,9 @@ void contend_report_text(const json_t *run, FILE *out)
         }
         if (json_object_get(c, "error"))
             fprintf(out, "  error: %s\n", str(c, "error"));
-        if (json_object_get(c, "missing"))
+        if (json_object_get(c, "inconclusive_reason"))
+            fprintf(out, "  inconclusive: %s\n", str(c, "inconclusive_reason"));
+        else if (json_object_get(c, "missing"))
             fprintf(out, "  expected %s, not found\n", str(c, "missing"));
         if (json_object_get(c, "gate"))
             fprintf(out, "  gate failed: %s\n", str(c, "gate"));

@@ -222,10 +222,35 @@ static bool rep_has_any(const struct contend_rep *out, const char *token)
     return false;
 }
 
+/*
+ * No verdict without evidence.  A checker that saw no acknowledged op (a
+ * program that answers nothing useful, a store that fails every call) finds
+ * nothing and would pass; an expectation "not found" in such a run says
+ * nothing about the store either.  Both become `inconclusive` (exit 1).  A
+ * violation found without an expectation stays a failure: it is evidence.
+ */
+static bool evidence_too_thin(const struct contend_case *c, struct contend_rep *out)
+{
+    uint64_t floor = c->wl && c->wl->min_ok ? c->wl->min_ok : 1;
+    bool silent = c->expect ? out->missing != NULL : out->ok;
+    if (!silent || out->n_ok >= floor)
+        return false;
+    out->inconclusive = contend_asprintf(
+        "the checker had too little to judge: %llu acknowledged op%s (ok), the %s workload "
+        "needs at least %llu; %llu failed, %llu indeterminate",
+        (unsigned long long)out->n_ok, out->n_ok == 1 ? "" : "s", c->wl ? c->wl->name : "case's",
+        (unsigned long long)floor, (unsigned long long)out->n_fail,
+        (unsigned long long)out->n_info);
+    out->ok = false;
+    return true;
+}
+
 void contend_judge(const struct contend_case *c, struct contend_rep *out)
 {
     free(out->missing);
     out->missing = NULL;
+    free(out->inconclusive);
+    out->inconclusive = NULL;
     if (out->error) {
         out->ok = false;
         return;
@@ -252,6 +277,8 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
             nv -= strcmp(out->v[i].kind, "superlinear-growth") == 0;
         out->ok = nv == 0;
     }
+    if (evidence_too_thin(c, out))
+        return;
     if (!out->ok)
         return;
     if (!isnan(c->min_tps) && out->tps < c->min_tps)

@@ -237,6 +237,8 @@ static const char *verdict(const struct contend_case *c, const struct contend_re
 {
     if (r->error)
         return "error";
+    if (r->inconclusive)
+        return "inconclusive";
     if (!r->ok)
         return "fail";
     if (r->gate_failed)
@@ -264,6 +266,8 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
         json_object_set_new(o, "error", json_string(r->error_msg));
     if (r->missing)
         json_object_set_new(o, "missing", json_string(r->missing));
+    if (r->inconclusive)
+        json_object_set_new(o, "inconclusive_reason", json_string(r->inconclusive));
     if (r->gate_msg)
         json_object_set_new(o, "gate", json_string(r->gate_msg));
     if (r->case_dir)
@@ -447,7 +451,8 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
     }
     json_object_set_new(o, "summary", summary(runs));
     json_object_set_new(o, "latency_curve_us", median_curve(runs));
-    static const char *const copy[] = {"error", "missing", "gate", "case_dir", "repro"};
+    static const char *const copy[] = {"error", "missing", "inconclusive_reason", "gate",
+                                       "case_dir", "repro"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);
         if (x)
