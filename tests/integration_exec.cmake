@@ -36,3 +36,25 @@ contend_scenario_test(exec.sqlite-bank-racy 0 REGEX "found wrong-total \\(all 3 
                       ARGS run --workload bank --target exec --set "cmd=${SQLITE_APP} --racy"
                            --procs 4 --keys 4 --ops 40 --perturb 300 --repeat 3
                            --expect wrong-total --quiet)
+
+# No silent pass: replies that do not parse end the case as a protocol-error
+# (exit 4) naming the worker, the request and the line; a program that never
+# flushes is named within `timeout` with the hint; a state line that does not
+# parse is named too (tests/exec/).
+set(EXEC_T ${CMAKE_CURRENT_SOURCE_DIR}/exec)
+contend_scenario_test(exec.answers-done 4
+                      REGEX "protocol-error: worker 0.0: request \"incr 0 0 0 0\": reply \"done\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=${EXEC_T}/answers_done.sh")
+contend_scenario_test(exec.debug-on-stdout 4
+                      REGEX "protocol-error: worker 0.0: request \"incr 0 0 0 0\": reply \"DEBUG handling incr 0 0 0 0\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=python3 ${EXEC_T}/debug_on_stdout.py")
+contend_scenario_test(exec.unflushed 4
+                      REGEX "request \"setup\": no reply line within 3.0 s \\(no line came back\\). Is stdout flushed"
+                      ARGS run --workload counter --target exec --ops 10 --timeout 3s --quiet
+                           --set "cmd=env -u PYTHONUNBUFFERED python3 ${EXEC_T}/unflushed.py")
+contend_scenario_test(exec.bad-state 4
+                      REGEX "could not report its final state: protocol-error: state: request \"state\": reply \"0 five\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=${EXEC_T}/bad_state.sh")

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "fatal.h"
 #include "util.h"
 
 struct state_buf {
@@ -169,7 +170,13 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     bool has_state = !(c->tg->flags & CONTEND_TARGET_NO_STATE) && c->tg->read_state;
     if (has_state) {
         int rc = c->tg->read_state(env, &sink);
-        if (rc != 0) {
+        char why[1024];
+        if (rc != 0 && contend_fatal_take(why, sizeof why)) {
+            /* Not the store's fault: the harness could not read it. */
+            contend_rep_error(out, "target %s could not report its final state: %s",
+                              c->tg->name, why);
+            has_state = false;
+        } else if (rc != 0) {
             char *msg = contend_asprintf("target %s could not read its final state: %s",
                                          c->tg->name, strerror(rc < 0 ? -rc : EIO));
             contend_rep_add_violation(out, "corrupt-store", 1, NULL, 0, msg);

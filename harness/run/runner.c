@@ -39,6 +39,7 @@
 #include "check.h"
 #include "control.h"
 #include "extension.h"
+#include "fatal.h"
 #include "registry.h"
 #include "history.h"
 #include "util.h"
@@ -179,7 +180,10 @@ static int prepare(struct runctx *r)
     }
     parent_env(r, &env);
     if (c->tg->setup && (rc = c->tg->setup(&env)) != 0) {
-        contend_rep_error(r->out, "target %s: setup failed: %s", c->tg->name, strerror(rc < 0 ? -rc : EIO));
+        char why[1024];
+        if (!contend_fatal_take(why, sizeof why))
+            snprintf(why, sizeof why, "%s", strerror(rc < 0 ? -rc : EIO));
+        contend_rep_error(r->out, "target %s: setup failed: %s", c->tg->name, why);
         return rc;
     }
     r->nwriters = c->procs * c->threads;
