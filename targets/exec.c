@@ -68,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +98,7 @@ static const struct contend_option exec_options[] = {
     {"ledger_file", "ledger.jsonl", NULL, "ledger: the program's JSONL file in CONTEND_STORE_DIR"},
     {"capacity", "64", NULL, "cache: entries the program's cache may hold (CONTEND_CACHE_CAPACITY)"},
     {"ttl", "1s", NULL, "cache: time to live of an entry (CONTEND_CACHE_TTL_NS)"},
+    {"durable", "no", "yes|no", "whether the program promises that acknowledged ops survive a power cut"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -120,7 +122,7 @@ extern char **environ;
 
 /* ---- the program's environment ------------------------------------------ */
 
-#define NOWN 13
+#define NOWN 14
 
 /* The program's environment: the worker's own plus where it is.  Inherited
  * CONTEND_ variables stay (the fault shim finds its control block through
@@ -148,6 +150,14 @@ static char **build_env(const struct contend_env *env)
                     contend_opt_int(env, "capacity", 64)) < 0;
     bad |= asprintf(&own[11], "CONTEND_CACHE_TTL_NS=%" PRIu64, ttl_ns) < 0;
     bad |= asprintf(&own[12], "CONTEND_VARIANT=%s", env->variant ? env->variant : "default") < 0;
+    /* The fault shim in the program faults its calls as this thread's
+     * (harness/ext/faults/shim.c, "a delegate"); setup, recover and state
+     * programs run outside ops and get an empty value. */
+    if (env->worker != UINT32_MAX && env->thread != UINT32_MAX)
+        bad |= asprintf(&own[13], "CONTEND_FAULTS_DELEGATE=%u:%ld",
+                        env->worker * env->threads + env->thread, (long)getpid()) < 0;
+    else
+        bad |= asprintf(&own[13], "CONTEND_FAULTS_DELEGATE=") < 0;
     size_t n = 0;
     while (environ[n])
         n++;
@@ -205,11 +215,23 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         contend_fatal("exec: no program: set cmd=\"...\" (the command line to run)");
         return -EINVAL;
     }
-    char **envp = build_env(env);
-    if (!envp)
+    /* A simple command is exec'd by the shell, so that the program itself is
+     * our child and dies with us (PR_SET_PDEATHSIG below): a shell that
+     * forks would leave it, stopped by a power cut, holding its locks.  A
+     * list or a subshell is left to the shell: write `exec` in it. */
+    char *line = NULL;
+    bool simple = strpbrk(cmd, ";&|()`\n") == NULL;
+    if (asprintf(&line, "%s%s", simple ? "exec " : "", cmd) < 0) {
         return -ENOMEM;
+    }
+    char **envp = build_env(env);
+    if (!envp) {
+        free(line);
+        return -ENOMEM;
+    }
     if (pipe2(to, O_CLOEXEC) < 0) {
         free_env(envp);
+        free(line);
         return -errno;
     }
     if (pipe2(from, O_CLOEXEC) < 0) {
@@ -217,6 +239,7 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         close(to[0]);
         close(to[1]);
         free_env(envp);
+        free(line);
         return e;
     }
     if (pipe2(errp, O_CLOEXEC) < 0) {
@@ -226,9 +249,11 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         close(from[0]);
         close(from[1]);
         free_env(envp);
+        free(line);
         return e;
     }
-    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    char *argv[] = {"sh", "-c", line, NULL};
+    pid_t parent = getpid();
     p->pid = fork();
     if (p->pid == 0) {
         /* dup2() clears FD_CLOEXEC on the copies, so only these survive exec.
@@ -237,12 +262,21 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         dup2(to[0], 0);
         dup2(from[1], 1);
         dup2(errp[1], 2);
+        /* Die with the thread that started it: a killed worker's program
+         * must not finish its op, and a power cut's stopped program must not
+         * survive holding its locks.  (A shell that forks instead of
+         * exec'ing the command passes this on to nobody: write `exec cmd`
+         * in compound commands.) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         signal(SIGPIPE, SIG_DFL);
         execve("/bin/sh", argv, envp);
         _exit(127);
     }
     int e = p->pid < 0 ? -errno : 0;
     free_env(envp);
+    free(line);
     close(to[0]);
     close(from[1]);
     close(errp[1]);
@@ -773,11 +807,16 @@ static int exec_read_state(const struct contend_env *env, const struct contend_s
     return rc;
 }
 
+static int exec_durable(const struct contend_env *env)
+{
+    return strcmp(contend_opt(env, "durable", "no"), "yes") == 0;
+}
+
 const struct contend_target contend_target_exec = {
     .abi_version = CONTEND_TARGET_ABI,
     .name = "exec",
     .help = "your own program over a line protocol (see docs/exec-protocol.md, examples/exec/)",
-    .flags = CONTEND_TARGET_OPEN_PER_THREAD,
+    .flags = CONTEND_TARGET_OPEN_PER_THREAD | CONTEND_TARGET_HAS_DURABLE,
     .variants = exec_variants,
     .workloads = exec_workloads,
     .options = exec_options,
@@ -787,5 +826,6 @@ const struct contend_target contend_target_exec = {
     .close = exec_close,
     .recover = exec_recover,
     .read_state = exec_read_state,
+    .durable = exec_durable,
 };
 CONTEND_TARGET_REGISTER(contend_target_exec)
