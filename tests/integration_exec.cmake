@@ -58,3 +58,11 @@ contend_scenario_test(exec.bad-state 4
                       REGEX "could not report its final state: protocol-error: state: request \"state\": reply \"0 five\" does not parse"
                       ARGS run --workload counter --target exec --ops 10 --quiet
                            --set "cmd=${EXEC_T}/bad_state.sh")
+
+# Faults reach the program: io rules, kills and power cuts over a Python
+# program (tests/exec_faults.sh); the safe one passes, its unsafe twin is
+# caught.
+add_test(NAME exec.python-faults
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/exec_faults.sh $<TARGET_FILE:contend> ${PROJECT_SOURCE_DIR})
+set_tests_properties(exec.python-faults PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
