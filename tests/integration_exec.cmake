@@ -66,3 +66,27 @@ add_test(NAME exec.python-faults
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/exec_faults.sh $<TARGET_FILE:contend> ${PROJECT_SOURCE_DIR})
 set_tests_properties(exec.python-faults PROPERTIES LABELS integration
                      ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+
+# Every workload over exec, with the contend_exec client: the AuditLedger
+# (unlocked forks the chain, flock + tail-scan is one chain) and an LRU/TTL
+# cache in a shelve (bounded passes, unbounded breaks capacity and TTL).
+set(AUDIT "python3 ${PROJECT_SOURCE_DIR}/examples/exec/audit_ledger.py")
+contend_scenario_test(exec.audit-ledger-unlocked 0 REGEX "exec:default .*found chain-fork"
+                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
+                           --set "cmd=${AUDIT} --mode unlocked" --expect chain-fork --quiet)
+contend_scenario_test(exec.audit-ledger-flock 0 REGEX "exec:default .*3x1 .*pass"
+                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
+                           --set "cmd=${AUDIT} --mode flock" --quiet)
+set(SHELVE_CACHE "python3 ${PROJECT_SOURCE_DIR}/examples/exec/shelve_cache.py")
+contend_scenario_test(exec.shelve-cache 0 REGEX "exec:default .*2x1 .*pass"
+                      ARGS run --workload cache --target exec --procs 2 --ops 60 --keys 40
+                           --set capacity=8 --set "cmd=${SHELVE_CACHE} --mode lru" --quiet)
+contend_scenario_test(exec.shelve-cache-unbounded 0 REGEX "exec:default .*found over-capacity"
+                      ARGS run --workload cache --target exec --procs 2 --ops 60 --keys 40
+                           --set capacity=8 --set "cmd=${SHELVE_CACHE} --mode unbounded"
+                           --expect over-capacity --quiet)
+# claim's id range is its own key (default 100), the bank's opening balance
+# and the cache's settings are in the program's environment.
+contend_scenario_test(exec.env 0 REGEX "cli .*claim .*pass"
+                      ARGS run --workload claim --target exec --ops 5 --quiet
+                           --set "cmd=${CMAKE_CURRENT_SOURCE_DIR}/exec/env_check.sh")
