@@ -69,10 +69,18 @@ class FileCounter(contend_exec.Program):
 
     def recover(self):
         # Start-up after a crash: temp files of dead writers are garbage.
+        # Under the lock, so that a live writer's temp file is left alone,
+        # and another instance recovering at the same time is no error.
         d = os.path.dirname(self.path)
-        for name in os.listdir(d):
-            if name.endswith(".tmp"):
-                os.unlink(os.path.join(d, name))
+        with open(self.lock_path, "a") as lock:
+            if self.safe:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            for name in os.listdir(d):
+                if name.endswith(".tmp"):
+                    try:
+                        os.unlink(os.path.join(d, name))
+                    except FileNotFoundError:
+                        pass
 
     def incr(self, op):
         if not self.safe:
