@@ -660,7 +660,10 @@ static int simple_request(struct proc *p, const char *req)
     if (word_is(p->line, "ok", &rest))
         return 0;
     if (word_is(p->line, "fail", &rest)) {
-        contend_fatal("exec: %s: the program answered %s with: fail %s", p->who, req, rest);
+        /* The store's refusal, not a protocol error: a restarted worker
+         * reports it as corrupt-store. */
+        fprintf(stderr, "[exec %s] %s: fail %s\n", p->who, req, rest);
+        contend_fatal_keep("exec: %s: the program answered %s with: fail %s", p->who, req, rest);
         return -EIO;
     }
     bad_reply(p, "ok or fail REASON");

@@ -20,6 +20,25 @@ void contend_fatal_bind(struct contend_history_header *hdr)
     bound = hdr;
 }
 
+static void keep(const char *msg)
+{
+    /* The first reason is the one that counts. */
+    if (!have_kept) {
+        snprintf(kept, sizeof kept, "%s", msg);
+        have_kept = true;
+    }
+}
+
+void contend_fatal_keep(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    keep(msg);
+}
+
 void contend_fatal(const char *fmt, ...)
 {
     char msg[1024];
@@ -28,11 +47,7 @@ void contend_fatal(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (!bound) {
-        /* The first reason is the one that counts. */
-        if (!have_kept) {
-            snprintf(kept, sizeof kept, "%s", msg);
-            have_kept = true;
-        }
+        keep(msg);
         return;
     }
     snprintf(bound->error, sizeof bound->error, "%s", msg);

@@ -25,6 +25,11 @@ void contend_fatal_bind(struct contend_history_header *hdr);
  * the message for contend_fatal_take() and returns. */
 void contend_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Keep a reason for contend_fatal_take() without ending anything, in any
+ * thread: a store that refuses to open or recover is the store's failure,
+ * which the worker reports as such, not the harness's. */
+void contend_fatal_keep(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The kept message, if any, copied into buf; it is cleared. */
 bool contend_fatal_take(char *buf, size_t len);
 
