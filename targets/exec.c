@@ -25,7 +25,9 @@
  *   ack MSG 0 0 ID                   ok
  *   any op                           fail REASON (certainly not done) |
  *                                    info REASON (may have been done)
- *   state                            KEY VALUE lines, then `end`
+ *   state                            KEY VALUE lines, then `end` |
+ *                                    fail REASON (the store cannot be read:
+ *                                    corrupt-store)
  *
  * Payloads and values travel as one token of lowercase or uppercase hex
  * (two digits per byte), so no byte of them can break the line.
@@ -789,6 +791,16 @@ static int exec_read_state(const struct contend_env *env, const struct contend_s
     int rc = proc_start(env, p, "state", opt_timeout(env, "state_timeout"));
     if (rc == 0 && exchange(p, "state\n", 6, true) != GOT_LINE)
         rc = -EPROTO;
+    const char *why;
+    if (rc == 0 && word_is(p->line, "fail", &why)) {
+        /* The program cannot read its store: the store's failure. */
+        char *msg = NULL;
+        if (asprintf(&msg, "the program could not report its state: %s", why) >= 0) {
+            sink->violation(sink->ctx, "corrupt-store", 1, msg);
+            free(msg);
+        }
+        rc = -EIO;
+    }
     while (rc == 0) {
         if (strcmp(p->line, "end") == 0)
             break;

@@ -112,10 +112,16 @@ def _reason(exc):
 
 
 def _state(program):
-    items = program.state()
-    if isinstance(items, dict):
-        items = items.items()
-    lines = ["%d %d" % (int(k), int(v)) for k, v in items]
+    try:
+        items = program.state()
+        if isinstance(items, dict):
+            items = items.items()
+        lines = ["%d %d" % (int(k), int(v)) for k, v in items]
+    except Exception as e:
+        # The store cannot be read: contend reports corrupt-store.
+        traceback.print_exc(file=sys.stderr)
+        _send("fail " + _reason(e))
+        return
     lines.append("end")
     _out.write(("\n".join(lines) + "\n").encode())
     _out.flush()
