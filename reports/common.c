@@ -157,7 +157,7 @@ static const char html_style[] =
     "table{border-collapse:collapse;margin:.5em 0;font-size:.92em}"
     "th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}"
     "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    ".pass,.found{background:#e3f4e1}.fail,.error{background:#fbe0dc}.gate{background:#fdf0d2}"
+    ".pass,.found{background:#e3f4e1}.fail,.error{background:#fbe0dc}.gate,.inconclusive{background:#fdf0d2}"
     ".badge{display:inline-block;padding:.1em .6em;border-radius:.8em;font-size:.8em;"
     "font-weight:bold;vertical-align:middle}"
     ".overall{font-size:1.2em;font-weight:bold;padding:.4em .8em;display:inline-block}"

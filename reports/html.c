@@ -32,7 +32,8 @@
 static const char *vclass(const json_t *c)
 {
     const char *v = contend_js(c, "verdict");
-    static const char *const known[] = {"pass", "found", "fail", "gate", "error"};
+    static const char *const known[] = {"pass", "found", "fail", "gate", "error",
+                                        "inconclusive"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(v, known[i]) == 0)
             return known[i];
@@ -790,7 +791,8 @@ static void trouble(const json_t *c, FILE *out)
     static const struct {
         const char *key, *label;
     } items[] = {
-        {"error", "error"}, {"missing", "expected but not found"}, {"gate", "gate failed"},
+        {"error", "error"}, {"inconclusive_reason", "inconclusive"},
+        {"missing", "expected but not found"}, {"gate", "gate failed"},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (!json_is_string(json_object_get(c, items[i].key)))

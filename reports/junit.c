@@ -71,6 +71,9 @@ static void failure_message(const json_t *c, char **msg, const char **type)
     if (strcmp(verdict, "gate") == 0) {
         *type = "gate";
         *msg = strdup(contend_js(c, "gate"));
+    } else if (strcmp(verdict, "inconclusive") == 0) {
+        *type = "inconclusive";
+        *msg = strdup(contend_js(c, "inconclusive_reason"));
     } else if (json_is_string(json_object_get(c, "missing"))) {
         *type = "expectation-not-met";
         size_t n = strlen(contend_js(c, "missing")) + 32;
@@ -112,7 +115,8 @@ static void failure_body(const json_t *c, FILE *out)
             contend_putf(out, " at +%.3f ms\n", contend_jn(op, "t_invoke_ms"));
         }
     }
-    static const char *const keys[] = {"error", "missing", "gate", "repro", "case_dir"};
+    static const char *const keys[] = {"error", "inconclusive_reason", "missing", "gate", "repro",
+                                       "case_dir"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (!json_is_string(json_object_get(c, keys[i])))
             continue;

@@ -61,6 +61,8 @@ static const char *icon(const json_t *c)
         return "✅";
     if (strcmp(v, "gate") == 0)
         return "⚠️";
+    if (strcmp(v, "inconclusive") == 0)
+        return "❔";
     return "❌";
 }
 
@@ -94,7 +96,10 @@ static void details(const json_t *c, FILE *out)
     }
     static const struct {
         const char *key, *label;
-    } items[] = {{"error", "error"}, {"missing", "expected, not found"}, {"gate", "gate failed"}};
+    } items[] = {{"error", "error"},
+                 {"inconclusive_reason", "inconclusive"},
+                 {"missing", "expected, not found"},
+                 {"gate", "gate failed"}};
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (!json_is_string(json_object_get(c, items[i].key)))
             continue;

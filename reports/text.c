@@ -188,7 +188,9 @@ void contend_report_text(const json_t *run, FILE *out)
         }
         if (json_object_get(c, "error"))
             fprintf(out, "  error: %s\n", str(c, "error"));
-        if (json_object_get(c, "missing"))
+        if (json_object_get(c, "inconclusive_reason"))
+            fprintf(out, "  inconclusive: %s\n", str(c, "inconclusive_reason"));
+        else if (json_object_get(c, "missing"))
             fprintf(out, "  expected %s, not found\n", str(c, "missing"));
         if (json_object_get(c, "gate"))
             fprintf(out, "  gate failed: %s\n", str(c, "gate"));
@@ -206,8 +208,7 @@ static void concurrency_lines(const json_t *c, FILE *out)
 {
     const json_t *cc = json_object_get(c, "concurrency");
     const json_t *sc = json_object_get(c, "schedule");
-    if (json_is_string(json_object_get(cc, "inconclusive")))
-        fprintf(out, "  inconclusive: %s\n", str(cc, "inconclusive"));
+    /* The reason itself is the case's inconclusive_reason, printed above. */
     if (cc)
         fprintf(out, "  concurrency: %.1f%% of %lld ops overlapped another op on the same key "
                      "(floor %.0f%%)%s\n",

@@ -9,9 +9,9 @@ contend_scenario_test(exec.python-lock 0 REGEX "exec:default .*2x2 .*pass"
                       ARGS run --workload counter --target exec --set "cmd=${ADAPTER} --lock"
                            --procs 2 --threads 2 --keys 3 --ops 30 --perturb 200 --quiet)
 # The program answers setup and open, then exits at the first increment: that
-# op is indeterminate (it may have happened), every later one fails, and the
-# counter bound 0 <= final <= 0 + 1 holds.
-contend_scenario_test(exec.program-dies 0 REGEX "exec:default .*0/9/1 .*pass"
+# op is indeterminate (it may have happened), every later one fails, and with
+# no acknowledged op the checker has nothing to judge: inconclusive, exit 1.
+contend_scenario_test(exec.program-dies 1 REGEX "exec:default .*0/9/1 .*INCONCLUSIVE"
                       ARGS run --workload counter --target exec --ops 10 --quiet
                            --set "cmd=${CMAKE_CURRENT_SOURCE_DIR}/exec/dies_at_first_op.sh")
 contend_scenario_test(exec.no-cmd 4 REGEX "setup failed"
@@ -36,3 +36,57 @@ contend_scenario_test(exec.sqlite-bank-racy 0 REGEX "found wrong-total \\(all 3 
                       ARGS run --workload bank --target exec --set "cmd=${SQLITE_APP} --racy"
                            --procs 4 --keys 4 --ops 40 --perturb 300 --repeat 3
                            --expect wrong-total --quiet)
+
+# No silent pass: replies that do not parse end the case as a protocol-error
+# (exit 4) naming the worker, the request and the line; a program that never
+# flushes is named within `timeout` with the hint; a state line that does not
+# parse is named too (tests/exec/).
+set(EXEC_T ${CMAKE_CURRENT_SOURCE_DIR}/exec)
+contend_scenario_test(exec.answers-done 4
+                      REGEX "protocol-error: worker 0.0: request \"incr 0 0 0 0\": reply \"done\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=${EXEC_T}/answers_done.sh")
+contend_scenario_test(exec.debug-on-stdout 4
+                      REGEX "protocol-error: worker 0.0: request \"incr 0 0 0 0\": reply \"DEBUG handling incr 0 0 0 0\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=python3 ${EXEC_T}/debug_on_stdout.py")
+contend_scenario_test(exec.unflushed 4
+                      REGEX "request \"setup\": no reply line within 3.0 s \\(no line came back\\). Is stdout flushed"
+                      ARGS run --workload counter --target exec --ops 10 --timeout 3s --quiet
+                           --set "cmd=env -u PYTHONUNBUFFERED python3 ${EXEC_T}/unflushed.py")
+contend_scenario_test(exec.bad-state 4
+                      REGEX "could not report its final state: protocol-error: state: request \"state\": reply \"0 five\" does not parse"
+                      ARGS run --workload counter --target exec --ops 10 --quiet
+                           --set "cmd=${EXEC_T}/bad_state.sh")
+
+# Faults reach the program: io rules, kills and power cuts over a Python
+# program (tests/exec_faults.sh); the safe one passes, its unsafe twin is
+# caught.
+add_test(NAME exec.python-faults
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/exec_faults.sh $<TARGET_FILE:contend> ${PROJECT_SOURCE_DIR})
+set_tests_properties(exec.python-faults PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+
+# Every workload over exec, with the contend_exec client: the AuditLedger
+# (unlocked forks the chain, flock + tail-scan is one chain) and an LRU/TTL
+# cache in a shelve (bounded passes, unbounded breaks capacity and TTL).
+set(AUDIT "python3 ${PROJECT_SOURCE_DIR}/examples/exec/audit_ledger.py")
+contend_scenario_test(exec.audit-ledger-unlocked 0 REGEX "exec:default .*found chain-fork"
+                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
+                           --set "cmd=${AUDIT} --mode unlocked" --expect chain-fork --quiet)
+contend_scenario_test(exec.audit-ledger-flock 0 REGEX "exec:default .*3x1 .*pass"
+                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
+                           --set "cmd=${AUDIT} --mode flock" --quiet)
+set(SHELVE_CACHE "python3 ${PROJECT_SOURCE_DIR}/examples/exec/shelve_cache.py")
+contend_scenario_test(exec.shelve-cache 0 REGEX "exec:default .*2x1 .*pass"
+                      ARGS run --workload cache --target exec --procs 2 --ops 60 --keys 40
+                           --set capacity=8 --set "cmd=${SHELVE_CACHE} --mode lru" --quiet)
+contend_scenario_test(exec.shelve-cache-unbounded 0 REGEX "exec:default .*found over-capacity"
+                      ARGS run --workload cache --target exec --procs 2 --ops 60 --keys 40
+                           --set capacity=8 --set "cmd=${SHELVE_CACHE} --mode unbounded"
+                           --expect over-capacity --quiet)
+# claim's id range is its own key (default 100), the bank's opening balance
+# and the cache's settings are in the program's environment.
+contend_scenario_test(exec.env 0 REGEX "cli .*claim .*pass"
+                      ARGS run --workload claim --target exec --ops 5 --quiet
+                           --set "cmd=${CMAKE_CURRENT_SOURCE_DIR}/exec/env_check.sh")

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "fatal.h"
 #include "util.h"
 
 struct state_buf {
@@ -169,7 +170,13 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     bool has_state = !(c->tg->flags & CONTEND_TARGET_NO_STATE) && c->tg->read_state;
     if (has_state) {
         int rc = c->tg->read_state(env, &sink);
-        if (rc != 0) {
+        char why[1024];
+        if (rc != 0 && contend_fatal_take(why, sizeof why)) {
+            /* Not the store's fault: the harness could not read it. */
+            contend_rep_error(out, "target %s could not report its final state: %s",
+                              c->tg->name, why);
+            has_state = false;
+        } else if (rc != 0) {
             char *msg = contend_asprintf("target %s could not read its final state: %s",
                                          c->tg->name, strerror(rc < 0 ? -rc : EIO));
             contend_rep_add_violation(out, "corrupt-store", 1, NULL, 0, msg);
@@ -222,10 +229,35 @@ static bool rep_has_any(const struct contend_rep *out, const char *token)
     return false;
 }
 
+/*
+ * No verdict without evidence.  A checker that saw no acknowledged op (a
+ * program that answers nothing useful, a store that fails every call) finds
+ * nothing and would pass; an expectation "not found" in such a run says
+ * nothing about the store either.  Both become `inconclusive` (exit 1).  A
+ * violation found without an expectation stays a failure: it is evidence.
+ */
+static bool evidence_too_thin(const struct contend_case *c, struct contend_rep *out)
+{
+    uint64_t floor = c->wl && c->wl->min_ok ? c->wl->min_ok : 1;
+    bool silent = c->expect ? out->missing != NULL : out->ok;
+    if (!silent || out->n_ok >= floor)
+        return false;
+    out->inconclusive = contend_asprintf(
+        "the checker had too little to judge: %llu acknowledged op%s (ok), the %s workload "
+        "needs at least %llu; %llu failed, %llu indeterminate",
+        (unsigned long long)out->n_ok, out->n_ok == 1 ? "" : "s", c->wl ? c->wl->name : "case's",
+        (unsigned long long)floor, (unsigned long long)out->n_fail,
+        (unsigned long long)out->n_info);
+    out->ok = false;
+    return true;
+}
+
 void contend_judge(const struct contend_case *c, struct contend_rep *out)
 {
     free(out->missing);
     out->missing = NULL;
+    free(out->inconclusive);
+    out->inconclusive = NULL;
     if (out->error) {
         out->ok = false;
         return;
@@ -252,6 +284,8 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
             nv -= strcmp(out->v[i].kind, "superlinear-growth") == 0;
         out->ok = nv == 0;
     }
+    if (evidence_too_thin(c, out))
+        return;
     if (!out->ok)
         return;
     if (!isnan(c->min_tps) && out->tps < c->min_tps)

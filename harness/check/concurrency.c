@@ -140,5 +140,9 @@ void contend_judge_inconclusive(const struct contend_case *c, struct contend_rep
             "(floor for %s: %.0f%%): too little concurrency to have seen a race; try "
             "schedule = pct",
             100 * cc->overlap, (unsigned long long)cc->ops, c->workload, 100 * cc->floor);
+    /* One reason field for every cause of `inconclusive` (check.c sets it
+     * for a run without evidence): reports and the verdict read only it. */
+    if (!rep->inconclusive)
+        rep->inconclusive = contend_strdup(rep->conc.inconclusive);
     rep->ok = false;
 }

@@ -104,6 +104,7 @@ void contend_rep_free(struct contend_rep *rep)
     free(rep->error_msg);
     free(rep->gate_msg);
     free(rep->missing);
+    free(rep->inconclusive);
     free(rep->case_dir);
     free(rep->repro);
     free(rep->sched.file);

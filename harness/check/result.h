@@ -62,6 +62,9 @@ struct contend_rep {
     bool gate_failed;
     char *gate_msg;
     char *missing;  /* expected kinds not found, comma-separated, or NULL */
+    /* Why the run cannot be judged (too little evidence), or NULL.  Set by
+     * contend_judge(); the verdict is then `inconclusive` and ok is false. */
+    char *inconclusive;
     uint64_t n_ok, n_fail, n_info;
     uint64_t retries;
     uint64_t busy;  /* ops that did not succeed because the store was busy (err EBUSY) */

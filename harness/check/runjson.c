@@ -237,7 +237,7 @@ static const char *verdict(const struct contend_case *c, const struct contend_re
 {
     if (r->error)
         return "error";
-    if (!c->expect && r->conc.inconclusive)
+    if (r->inconclusive)
         return "inconclusive";
     if (!r->ok)
         return "fail";
@@ -266,6 +266,8 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
         json_object_set_new(o, "error", json_string(r->error_msg));
     if (r->missing)
         json_object_set_new(o, "missing", json_string(r->missing));
+    if (r->inconclusive)
+        json_object_set_new(o, "inconclusive_reason", json_string(r->inconclusive));
     if (r->gate_msg)
         json_object_set_new(o, "gate", json_string(r->gate_msg));
     if (r->case_dir)
@@ -478,8 +480,9 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         json_array_append_new(settings,
                               json_pack("[ss]", c->settings.v[i].key, c->settings.v[i].value));
     json_object_set_new(o, "settings", settings);
-    static const char *const copy[] = {"error",    "missing",  "gate",       "case_dir",
-                                       "repro",    "schedule", "concurrency"};
+    static const char *const copy[] = {"error",    "missing",  "inconclusive_reason",
+                                       "gate",     "case_dir", "repro",
+                                       "schedule", "concurrency"};
     for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
         json_t *x = json_object_get(shown_run, copy[i]);
         if (x)

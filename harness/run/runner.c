@@ -40,6 +40,7 @@
 #include "concurrency.h"
 #include "control.h"
 #include "extension.h"
+#include "fatal.h"
 #include "registry.h"
 #include "history.h"
 #include "util.h"
@@ -180,7 +181,10 @@ static int prepare(struct runctx *r)
     }
     parent_env(r, &env);
     if (c->tg->setup && (rc = c->tg->setup(&env)) != 0) {
-        contend_rep_error(r->out, "target %s: setup failed: %s", c->tg->name, strerror(rc < 0 ? -rc : EIO));
+        char why[1024];
+        if (!contend_fatal_take(why, sizeof why))
+            snprintf(why, sizeof why, "%s", strerror(rc < 0 ? -rc : EIO));
+        contend_rep_error(r->out, "target %s: setup failed: %s", c->tg->name, why);
         return rc;
     }
     r->nwriters = c->procs * c->threads;

@@ -41,6 +41,7 @@
 #include "casefile.h"
 #include "clock.h"
 #include "control.h"
+#include "fatal.h"
 #include "inject.h"
 #include "history.h"
 #include "point.h"
@@ -257,6 +258,7 @@ static void *thread_run(void *arg)
     struct wthread *t = a->t;
     const struct contend_target *tg = p->c.tg;
 
+    contend_fatal_bind(t->h.hdr);
     if (open_per_thread(&p->c)) {
         int rc = tg->open(&t->env, &t->handle);
         if (rc != 0) {
@@ -381,8 +383,11 @@ static int attach_schedule(struct wproc *p)
 /* Why none of this worker's threads can run, where the runner looks. */
 static void all_threads_error(struct wproc *p, const char *what, int rc)
 {
+    char why[512];
+    if (!contend_fatal_take(why, sizeof why))
+        snprintf(why, sizeof why, "%s", strerror(rc < 0 ? -rc : EIO));
     for (uint32_t i = 0; i < p->c.threads; i++)
-        thread_error(&p->t[i].h, "%s: %s", what, strerror(rc < 0 ? -rc : EIO));
+        thread_error(&p->t[i].h, "%s: %s", what, why);
 }
 
 int contend_worker_main(const char *case_dir, uint32_t worker)

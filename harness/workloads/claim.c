@@ -35,10 +35,17 @@
 #include "result.h"
 #include "workload.h"
 
-enum { OPT_WINDOW = 0 };
+enum { OPT_WINDOW = 0, OPT_IDS };
+
+/* The id range is its own key: `keys` defaults to 1, and a claim run over
+ * one id claims it once and then learns nothing.  A case that sets `keys`
+ * (and not `ids`) keeps its range. */
+#define CLAIM_IDS_DEFAULT 100
 
 static const struct contend_option claim_options[] = {
     {"window", "4", NULL, "writers claim ids in order with a random jitter below this"},
+    [OPT_IDS] = {"ids", "0", NULL,
+                 "ids to claim, 0..ids-1 (0: `keys` when the case sets it above 1, else 100)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -53,7 +60,10 @@ static void claim_gen(const struct contend_gen *g, uint64_t seq, struct contend_
 {
     uint64_t window = g->opt[OPT_WINDOW] > 1 ? (uint64_t)g->opt[OPT_WINDOW] : 1;
     op->kind = CONTEND_OP_CLAIM;
-    op->key = (seq + contend_rng_below(rng, window)) % (g->keys ? g->keys : 1);
+    uint64_t ids = g->opt[OPT_IDS] > 0 ? (uint64_t)g->opt[OPT_IDS]
+                   : g->keys > 1         ? g->keys
+                                         : CLAIM_IDS_DEFAULT;
+    op->key = (seq + contend_rng_below(rng, window)) % ids;
 }
 
 /* One claim in the history. */

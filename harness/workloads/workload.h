@@ -68,6 +68,11 @@ struct contend_workload {
      * checker needs into op->value / op->value2, since the history keeps no
      * payload.  Pure and allocation-free, like gen(). */
     void (*complete)(const struct contend_gen *g, struct contend_op *op, int status);
+    /* The fewest acknowledged (ok) ops a run needs before its checker's
+     * silence means anything; 0 means 1.  Below it the case is
+     * `inconclusive` (check.c): a run that acknowledged nothing proved
+     * nothing, whatever its checker says. */
+    uint64_t min_ok;
 };
 
 void contend_register_workload(const struct contend_workload *w);

@@ -29,7 +29,7 @@
 
 #define CONTEND_FAULTS_ENV "CONTEND_FAULTS_CTL"
 #define CONTEND_FAULTS_CTL_MAGIC 0x4c5443544c554146ull /* "FAULTCTL" */
-#define CONTEND_FAULTS_CTL_VERSION 1
+#define CONTEND_FAULTS_CTL_VERSION 2
 #define CONTEND_FAULTS_MAX_RULES 8
 #define CONTEND_FAULTS_MAX_EVENTS 8192
 #define CONTEND_FAULTS_IO_TEXT 1024
@@ -123,13 +123,35 @@ struct contend_fault_ctl {
     uint64_t nevents; /* atomic: slots reserved in ev[]; beyond the end they are dropped */
     struct contend_fault_event ev[CONTEND_FAULTS_MAX_EVENTS];
     /* Followed by: struct contend_fault_worker w[procs], then
-     * uint64_t io_calls[procs * threads][CONTEND_FAULTS_MAX_RULES]. */
+     * uint64_t io_calls[procs * threads][CONTEND_FAULTS_MAX_RULES], then
+     * struct contend_fault_mirror m[procs * threads]. */
+};
+
+/* The variable that makes a shim a delegate: "WRITER:WORKER_PID".  The exec
+ * target sets it for the program a worker thread talks to, so that the
+ * program's own store calls are faulted as that writer's (shim.c). */
+#define CONTEND_FAULTS_DELEGATE_ENV "CONTEND_FAULTS_DELEGATE"
+
+/* Per writer: the op its worker thread is in, published by the worker's
+ * shim at each op's start and end, read by the shim of a program that does
+ * the op for it (the exec target's).  The worker changes it only while the
+ * program waits for a request, and the pipe between them orders the two. */
+struct contend_fault_mirror {
+    uint64_t gen; /* bumped after every change (release) */
+    uint64_t idx;
+    uint32_t in_op;
+    uint32_t action;     /* enum contend_fault_action */
+    uint32_t at_call;    /* fire it at this store-changing call of the program */
+    uint32_t calls;      /* the program's store-changing calls in this op */
+    uint32_t prev_calls; /* ... in the last op that had any */
+    uint32_t worker;
 };
 
 static inline size_t contend_fault_ctl_size(uint32_t procs, uint32_t threads)
 {
     return sizeof(struct contend_fault_ctl) + (size_t)procs * sizeof(struct contend_fault_worker) +
-           (size_t)procs * threads * CONTEND_FAULTS_MAX_RULES * sizeof(uint64_t);
+           (size_t)procs * threads * CONTEND_FAULTS_MAX_RULES * sizeof(uint64_t) +
+           (size_t)procs * threads * sizeof(struct contend_fault_mirror);
 }
 
 static inline struct contend_fault_worker *contend_fault_ctl_worker(struct contend_fault_ctl *c,
@@ -142,6 +164,13 @@ static inline uint64_t *contend_fault_ctl_io_calls(struct contend_fault_ctl *c, 
 {
     uint64_t *base = (uint64_t *)(contend_fault_ctl_worker(c, c->procs));
     return base + (size_t)writer * CONTEND_FAULTS_MAX_RULES;
+}
+
+static inline struct contend_fault_mirror *contend_fault_ctl_mirror(struct contend_fault_ctl *c,
+                                                                   uint32_t writer)
+{
+    uint64_t *end = contend_fault_ctl_io_calls(c, c->procs * c->threads);
+    return (struct contend_fault_mirror *)end + writer;
 }
 
 /* Reserve an event slot; NULL when the ring is full (the event is dropped

@@ -18,6 +18,16 @@
  *     op (contend_shim_op): a write is then cut at a page boundary, as the
  *     kernel does when a fatal signal arrives between pages.
  *
+ * A delegate.  The exec target's program does its worker thread's ops in
+ * another process.  With CONTEND_FAULTS_DELEGATE ("WRITER:WORKER_PID") in
+ * its environment, the shim loaded into that program takes the op state
+ * from the writer's mirror in the control block (published by the worker's
+ * shim at each op's start and end) instead of from its own thread, so the
+ * io rules fail the program's calls and an armed kill or cut fires inside
+ * the program's own write.  A kill takes the worker down with the program
+ * (the program dies with its worker through PR_SET_PDEATHSIG in any case),
+ * so the runner restarts the worker as after any planned kill.
+ *
  * Without CONTEND_FAULTS_CTL in the environment the shim only forwards:
  * one load and a branch per call, nothing else (README "Faults" has the
  * figure).  The shim sees calls through libc's exported symbols; stdio
@@ -120,6 +130,12 @@ static struct {
      * a file is absent and logging its create, to widen the race that
      * log_create() must survive. */
     unsigned create_delay_ms;
+    /* A delegate's writer, its worker, and the mirror's generation when the
+     * program started (a dead predecessor's op is not this program's). */
+    int delegate;
+    uint32_t dwriter;
+    pid_t dworker_pid;
+    uint64_t dgen_start;
 } S;
 
 /* The op the calling thread runs, set by the worker. */
@@ -132,7 +148,54 @@ static __thread struct {
     uint32_t at_call;    /* fire the action at this one */
     uint32_t prev_calls; /* store-changing calls of the last op that had any */
     uint32_t checks;     /* calls checked against the io rules in this op */
+    uint64_t gen;        /* a delegate: the mirror generation T was loaded from */
 } T;
+
+static struct contend_fault_mirror *mirror(uint32_t writer)
+{
+    if (writer >= S.ctl->procs * S.ctl->threads)
+        return NULL;
+    return contend_fault_ctl_mirror(S.ctl, writer);
+}
+
+/* A delegate: the op its worker is in now, into T. */
+static void delegate_sync(void)
+{
+    if (!S.delegate)
+        return;
+    struct contend_fault_mirror *m = mirror(S.dwriter);
+    uint64_t g = m ? __atomic_load_n(&m->gen, __ATOMIC_ACQUIRE) : 0;
+    if (!m || g == T.gen)
+        return;
+    T.gen = g;
+    int live = g != S.dgen_start;
+    T.in_op = live && m->in_op;
+    T.worker = m->worker;
+    T.writer = S.dwriter;
+    T.idx = m->idx;
+    T.action = T.in_op ? (int)m->action : CONTEND_ACT_NONE;
+    T.at_call = m->at_call;
+    T.calls = 0;
+    T.checks = 0;
+}
+
+/* The worker's side: publish the op T now describes. */
+static void mirror_publish(void)
+{
+    struct contend_fault_mirror *m = mirror(T.writer);
+    if (!m)
+        return;
+    if (!T.in_op && m->calls)
+        m->prev_calls = m->calls;
+    m->idx = T.idx;
+    m->in_op = (uint32_t)T.in_op;
+    m->action = (uint32_t)T.action;
+    m->at_call = T.at_call;
+    m->worker = T.worker;
+    if (T.in_op)
+        m->calls = 0;
+    __atomic_store_n(&m->gen, m->gen + 1, __ATOMIC_RELEASE);
+}
 
 static void shim_die(const char *msg)
 {
@@ -165,6 +228,18 @@ __attribute__((constructor)) static void shim_init(void)
                                sizeof why) != 0)
         shim_die(why);
     S.store_len = strlen(S.ctl->store);
+    const char *del = getenv(CONTEND_FAULTS_DELEGATE_ENV);
+    if (del && *del) {
+        char *end;
+        unsigned long w = strtoul(del, &end, 10);
+        if (*end == ':' && w < (unsigned long)S.ctl->procs * S.ctl->threads) {
+            S.dwriter = (uint32_t)w;
+            S.dworker_pid = (pid_t)strtol(end + 1, NULL, 10);
+            S.dgen_start = __atomic_load_n(&mirror(S.dwriter)->gen, __ATOMIC_ACQUIRE);
+            T.gen = S.dgen_start;
+            S.delegate = 1;
+        }
+    }
     const char *delay = getenv("CONTEND_SHIM_CREATE_DELAY_MS");
     S.create_delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
     if (S.ctl->flags & CONTEND_FAULTS_TRACK) {
@@ -317,6 +392,9 @@ static void fire(unsigned call, uint64_t written)
     if (T.action == CONTEND_ACT_KILL) {
         add_event(CONTEND_EV_KILL, 0, call, CONTEND_SITE_WRITE, written);
         __atomic_store_n(&contend_fault_ctl_worker(S.ctl, T.worker)->planned, 1, __ATOMIC_RELEASE);
+        /* A delegate takes its worker along: the op dies with both. */
+        if (S.delegate && S.dworker_pid > 0)
+            kill(S.dworker_pid, SIGKILL);
         kill(getpid(), SIGKILL);
     } else {
         contend_fault_request_cut(S.ctl, T.writer, T.idx, CONTEND_SITE_WRITE, contend_now_ns());
@@ -330,10 +408,13 @@ static void fire(unsigned call, uint64_t written)
 /* Is this store-changing call the one the armed action waits for? */
 static int firing(void)
 {
+    delegate_sync();
     if (!T.in_op)
         return 0;
     int hit = T.action != CONTEND_ACT_NONE && T.calls == T.at_call;
     T.calls++;
+    if (S.delegate)
+        mirror(S.dwriter)->calls = T.calls;
     return hit;
 }
 
@@ -370,6 +451,7 @@ enum { IO_PASS = 0, IO_FAIL = 1, IO_SHORT = 2 };
 static int io_check(unsigned call, size_t n, int *err, size_t *short_n)
 {
     int verdict = IO_PASS;
+    delegate_sync();
     if (!T.in_op || S.nrules == 0)
         return IO_PASS;
     uint64_t *counts = contend_fault_ctl_io_calls(S.ctl, T.writer);
@@ -606,6 +688,8 @@ int contend_shim_op(uint32_t worker, uint32_t writer, uint64_t idx, int action)
             T.prev_calls = T.calls;
         T.in_op = 0;
         T.action = CONTEND_ACT_NONE;
+        if (__atomic_load_n(&S.active, __ATOMIC_ACQUIRE))
+            mirror_publish();
         return pending;
     }
     T.in_op = __atomic_load_n(&S.active, __ATOMIC_ACQUIRE);
@@ -619,9 +703,13 @@ int contend_shim_op(uint32_t worker, uint32_t writer, uint64_t idx, int action)
         /* Which of the op's store-changing calls: ops of one target look
          * alike, so the last op's count is the range to draw from. */
         struct contend_rng rng;
+        struct contend_fault_mirror *m = mirror(writer);
+        uint32_t prev = T.prev_calls ? T.prev_calls : (m ? m->prev_calls : 0);
         contend_rng_init(&rng, S.ctl->seed ^ SALT_SITE, writer, idx);
-        T.at_call = (uint32_t)contend_rng_below(&rng, T.prev_calls ? T.prev_calls : 4);
+        T.at_call = (uint32_t)contend_rng_below(&rng, prev ? prev : 4);
     }
+    if (T.in_op)
+        mirror_publish();
     return 0;
 }
 
