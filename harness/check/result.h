@@ -78,6 +78,10 @@ struct contend_rep {
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
     struct contend_growth growth; /* per-op cost against store size */
+    /* The machine probe before [0] and after [1] the repetition (probe.h);
+     * `probed` is false when the repetition never started. */
+    bool probed;
+    double probe_cpu[2], probe_fsync[2];
 };
 
 /* What a workload's check() gets. */
