@@ -40,6 +40,7 @@
 #include "stats.h"
 #include "util.h"
 #include "common.h"
+#include "report.h"
 
 #define RELIABLE_RUNS 9
 #define NOISY "noisy — re-run"
@@ -258,22 +259,110 @@ static void set_num(json_t *j, const char *key, double v)
 }
 
 /*
- * How the machine moved between the sides, by one probe: the change of the
- * probe's median in percent, and the figure's change once that is taken out.
- * A machine 20 % slower makes tx/s 20 % lower and latency 25 % higher; so
- * the ratio of the figure is divided (or, for latency, multiplied) by the
- * ratio of the probe.
+ * The change with the machine taken out.  How much a figure follows the
+ * machine differs from figure to figure (a throughput drops with a busy
+ * CPU, a median of a busy wait does not), so it is estimated from the
+ * repetitions themselves: least squares over both sides' repetitions of
+ *
+ *     log(figure) = a + beta * side + g_cpu * log(cpu probe) + g_fsync * log(fsync probe)
+ *
+ * and exp(beta) - 1 is the change at equal machine speed.  A probe missing
+ * from the runs, or one that does not vary, drops out of the model; a
+ * sensitivity of the wrong sign (a faster machine making a figure worse) or
+ * beyond 1.5 is not believed and that probe drops out too.  Returns the
+ * corrected change in percent (NAN when nothing could be fitted) and the
+ * sensitivities in g[2] (0 for a probe not used).
  */
-static double corrected(const struct figure *f, double ratio, const double *pb, size_t nb,
-                        const double *pn, size_t nn, double *drift_pct)
+#define MAXP 4
+
+static bool solve(double m[MAXP][MAXP + 1], int k, double *x)
+{
+    for (int c = 0; c < k; c++) {
+        int piv = c;
+        for (int r = c + 1; r < k; r++)
+            if (fabs(m[r][c]) > fabs(m[piv][c]))
+                piv = r;
+        if (fabs(m[piv][c]) < 1e-12)
+            return false;
+        for (int j = 0; j <= k; j++) {
+            double t = m[c][j];
+            m[c][j] = m[piv][j];
+            m[piv][j] = t;
+        }
+        for (int r = 0; r < k; r++) {
+            if (r == c)
+                continue;
+            double f = m[r][c] / m[c][c];
+            for (int j = c; j <= k; j++)
+                m[r][j] -= f * m[c][j];
+        }
+    }
+    for (int c = 0; c < k; c++)
+        x[c] = m[c][k] / m[c][c];
+    return true;
+}
+
+static double fit(const struct figure *f, const double *v[2], const size_t n[2],
+                  const double *pr[2][2], bool use[2], double g[2])
+{
+    double m[MAXP][MAXP + 1] = {{0}}, x[MAXP];
+    int k = 2 + use[0] + use[1];
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < n[s]; i++) {
+            double row[MAXP];
+            int c = 0;
+            row[c++] = 1;
+            row[c++] = s;
+            for (int p = 0; p < 2; p++)
+                if (use[p])
+                    row[c++] = log(pr[s][p][i]);
+            double y = log(v[s][i]);
+            for (int r = 0; r < k; r++) {
+                for (int j = 0; j < k; j++)
+                    m[r][j] += row[r] * row[j];
+                m[r][k] += row[r] * y;
+            }
+        }
+    }
+    g[0] = g[1] = 0;
+    if (!solve(m, k, x))
+        return NAN;
+    for (int p = 0, c = 2; p < 2; p++) {
+        if (!use[p])
+            continue;
+        g[p] = x[c++];
+        /* A faster machine must not make the figure worse. */
+        bool plausible = f->higher_better ? g[p] >= 0 && g[p] <= 1.5 : g[p] <= 0 && g[p] >= -1.5;
+        if (!plausible) {
+            use[p] = false;
+            return fit(f, v, n, pr, use, g);
+        }
+    }
+    return (exp(x[1]) - 1) * 100;
+}
+
+static double corrected_change(const struct figure *f, const double *v[2], const size_t n[2],
+                               const double *pr[2][2], double g[2])
+{
+    bool use[2] = {true, true};
+    g[0] = g[1] = 0;
+    if (n[0] + n[1] < 6)
+        return NAN;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < n[s]; i++) {
+            if (!(v[s][i] > 0))
+                return NAN;
+            for (int p = 0; p < 2; p++)
+                use[p] &= pr[s][p][i] > 0;
+        }
+    return fit(f, v, n, pr, use, g);
+}
+
+/* The median drift of one probe from base to new, in percent. */
+static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
 {
     double qb = quantile(pb, nb, 0.5), qn = quantile(pn, nn, 0.5);
-    *drift_pct = NAN;
-    if (!(qb > 0) || !(qn > 0))
-        return NAN;
-    double d = qn / qb;
-    *drift_pct = (d - 1) * 100;
-    return (f->higher_better ? ratio / d : ratio * d) - 1;
+    return qb > 0 && qn > 0 ? (qn / qb - 1) * 100 : NAN;
 }
 
 /*
@@ -283,9 +372,9 @@ static double corrected(const struct figure *f, double ratio, const double *pb, 
  * state).  A figure is called `slower` (or `faster`) only when all hold:
  *
  *   1. the change of the medians is beyond the floor (--max-slowdown);
- *   2. it stays beyond the floor when the machine's drift, as each probe
- *      measured it, is taken out: a machine that got slower between the two
- *      runs is not a regression;
+ *   2. it stays beyond the floor when the machine's drift, as the probes
+ *      measured it, is taken out (corrected_change): a machine that got
+ *      slower between the two runs is not a regression;
  *   3. it is larger than the noise of the runs themselves: the spread (IQR)
  *      of either side;
  *   4. it is significant across repetitions (Mann-Whitney U, Holm-adjusted
@@ -304,10 +393,10 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
     double change = mb != 0 ? (mn - mb) / mb * 100 : (mn == mb ? 0 : NAN);
     double worse = f->higher_better ? -change : change;
     double sb = spread_pct(b, nb), sn = spread_pct(n, nn);
-    double drift_cpu, drift_fsync;
-    double ratio = mb != 0 ? mn / mb : NAN;
-    double cc = corrected(f, ratio, bc, nb, nc, nn, &drift_cpu) * 100;
-    double cf = corrected(f, ratio, bf, nb, nf, nn, &drift_fsync) * 100;
+    double drift_cpu = drift(bc, nb, nc, nn), drift_fsync = drift(bf, nb, nf, nn), g[2];
+    const double *vv[2] = {b, n}, *pr[2][2] = {{bc, bf}, {nc, nf}};
+    const size_t nv[2] = {nb, nn};
+    double corr = corrected_change(f, vv, nv, pr, g);
     struct contend_mwu t = {NAN, NAN, false};
     const char *verdict, *why = NULL;
     char whybuf[200];
@@ -316,13 +405,8 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
      * the raw and the drift-corrected changes; 0 when a correction turns it
      * round. */
     double effect = fabs(change);
-    const double corr[2] = {cc, cf};
-    for (int k = 0; k < 2; k++) {
-        if (!isfinite(corr[k]) || !isfinite(change))
-            continue;
-        double c = (change < 0) == (corr[k] < 0) ? fabs(corr[k]) : 0;
-        effect = fmin(effect, c);
-    }
+    if (isfinite(corr) && isfinite(change))
+        effect = fmin(effect, (change < 0) == (corr < 0) ? fabs(corr) : 0);
     double noise = fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0);
 
     *nb_out = nb;
@@ -341,9 +425,9 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
         } else if (effect <= o->max_slowdown_pct) {
             verdict = "no change";
             snprintf(whybuf, sizeof whybuf,
-                     "the machine moved: probe cpu %+.1f %%, fsync %+.1f %%; corrected "
-                     "change within %g %%",
-                     drift_cpu, drift_fsync, o->max_slowdown_pct);
+                     "the machine moved (probe cpu %+.1f %%, fsync %+.1f %%); at equal "
+                     "machine speed the change is %+.1f %%, within %g %%",
+                     drift_cpu, drift_fsync, corr, o->max_slowdown_pct);
             why = whybuf;
         } else if (effect <= noise) {
             verdict = NOISY;
@@ -364,8 +448,9 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
     set_num(j, "change_pct", change);
     set_num(j, "spread_base_pct", sb);
     set_num(j, "spread_new_pct", sn);
-    set_num(j, "corrected_cpu_pct", cc);
-    set_num(j, "corrected_fsync_pct", cf);
+    set_num(j, "corrected_change_pct", corr);
+    set_num(j, "sensitivity_cpu", g[0]);
+    set_num(j, "sensitivity_fsync", g[1]);
     set_num(j, "effect_pct", isfinite(change) ? effect : NAN);
     json_object_set_new(j, "u", isnan(t.u) ? json_null() : json_real(t.u));
     json_object_set_new(j, "p_value", isnan(t.p) ? json_null() : json_real(t.p));
@@ -554,6 +639,51 @@ json_t *contend_compare(const json_t *base, const json_t *new_run, const char *b
                             o->max_slowdown_pct, "regressed", regressed, "cases", cases,
                             "exit_code", json_array_size(regressed) ? CONTEND_EXIT_GATE : 0);
     return out;
+}
+
+/* Load "a.json,b.json,...": the first run, with the repetitions of the
+ * others' cases added to its same-named cases (or their cases appended). */
+int contend_compare_load(const char *spec, json_t **out)
+{
+    char *copy = contend_strdup(spec);
+    json_t *pooled = NULL;
+    int rc = 0;
+    for (char *save = NULL, *f = strtok_r(copy, ",", &save); f && rc == 0;
+         f = strtok_r(NULL, ",", &save)) {
+        json_t *run;
+        if ((rc = contend_report_load(f, &run)) != 0)
+            break;
+        if (!pooled) {
+            pooled = run;
+            continue;
+        }
+        size_t i, j;
+        json_t *c, *have;
+        json_array_foreach(json_object_get(run, "cases"), i, c) {
+            json_t *same = NULL;
+            json_array_foreach(json_object_get(pooled, "cases"), j, have) {
+                if (json_equal(json_object_get(have, "name"), json_object_get(c, "name")))
+                    same = have;
+            }
+            if (!same) {
+                json_array_append(json_object_get(pooled, "cases"), c);
+                continue;
+            }
+            json_array_extend(json_object_get(same, "runs"), json_object_get(c, "runs"));
+            if (!json_is_true(json_object_get(c, "ok")))
+                json_object_set_new(same, "ok", json_false());
+        }
+        json_decref(run);
+    }
+    free(copy);
+    if (rc == 0 && !pooled) {
+        contend_err("compare: no file in '%s'", spec);
+        rc = -EINVAL;
+    }
+    if (rc)
+        json_decref(pooled);
+    *out = rc ? NULL : pooled;
+    return rc;
 }
 
 /* ---- rendering ----------------------------------------------------------- */

@@ -410,7 +410,7 @@ static void gates(const json_t *c, FILE *out)
 }
 
 /* Throughput over time from the case's 100 ms series; events shaded. */
-static void throughput_plot(const json_t *c, FILE *out)
+void contend_html_throughput_plot(const json_t *c, FILE *out)
 {
     const json_t *se = json_object_get(c, "series");
     const json_t *ops = json_object_get(se, "ops");
@@ -491,7 +491,7 @@ static double nines(double pct)
     return pct >= 100 ? NAN : -log10(1 - pct / 100);
 }
 
-static void latency_plot(const json_t *c, FILE *out)
+void contend_html_latency_plot(const json_t *c, FILE *out)
 {
     const json_t *curve = json_object_get(c, "latency_curve_us");
     size_t n = json_array_size(curve), k = 0;
@@ -832,8 +832,8 @@ static void one_case(const json_t *c, size_t idx, FILE *out)
     gates(c, out);
     trouble(c, out);
     fputs("<div class=\"plots\">\n", out);
-    throughput_plot(c, out);
-    latency_plot(c, out);
+    contend_html_throughput_plot(c, out);
+    contend_html_latency_plot(c, out);
     fputs("</div>\n", out);
     events_table(c, out);
     violations(c, out);

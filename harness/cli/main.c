@@ -37,6 +37,7 @@ static const struct {
     {"verify", contend_cmd_verify, "check a hash-chained JSONL ledger written by anyone"},
     {"report", contend_cmd_report, "render a run's HTML, Markdown, JUnit or text report"},
     {"compare", contend_cmd_compare, "compare two runs: slower, faster, no change, or noise"},
+    {"ab", contend_cmd_ab, "two builds or settings interleaved in rounds, then compared"},
     {"sweep", contend_cmd_sweep, "run a scenario over a grid of settings: scaling table, plot"},
     {"__worker", cmd_worker, NULL},
     {"__faketime-shm", contend_cmd_faketime_shm, NULL},

@@ -12,18 +12,22 @@ import random
 import sys
 
 
-def run(tps, spread, probe_cpu=300.0, probe_fsync=400.0, seed=0, reps=9):
+def run(tps, spread, probe_cpu=300.0, probe_fsync=400.0, seed=0, reps=9, machine=0.04):
+    """reps repetitions around tps: each on a machine of its own speed
+    (+-machine, which the CPU probe sees and the figures follow), plus noise
+    of its own (+-spread) that no probe sees."""
     rnd = random.Random(seed)
     out = []
     for i in range(reps):
-        t = tps * (1 + rnd.uniform(-spread, spread))
+        m = 1 + rnd.uniform(-machine, machine)
+        t = tps * m * (1 + rnd.uniform(-spread, spread))
         lat = 1e6 / t
         out.append({
             "seed": i + 1, "ok": True, "verdict": "pass",
             "throughput_tps": round(t, 3),
             "latency_us": {"p50": round(lat, 3), "p99": round(lat * 3, 3)},
-            "probe": {"cpu_mops": [probe_cpu * (1 + rnd.uniform(-0.02, 0.02)) for _ in (0, 1)],
-                      "fsync_per_s": [probe_fsync * (1 + rnd.uniform(-0.02, 0.02)) for _ in (0, 1)]},
+            "probe": {"cpu_mops": [round(probe_cpu * m * (1 + rnd.uniform(-0.01, 0.01)), 3) for _ in (0, 1)],
+                      "fsync_per_s": [round(probe_fsync * (1 + rnd.uniform(-0.02, 0.02)), 3) for _ in (0, 1)]},
         })
     return out
 
@@ -37,16 +41,18 @@ def doc(name, cases):
 FILES = {
     # The reference, and the same build measured again: other noise, same speed.
     "base": [("steady", run(10000, 0.02, seed=1)), ("slowed", run(20000, 0.02, seed=2))],
+    "drift-base": [("steady", run(10000, 0.005, seed=15, machine=0.06)),
+                   ("slowed", run(20000, 0.005, seed=16, machine=0.06))],
     "same": [("steady", run(10000, 0.02, seed=3)), ("slowed", run(20000, 0.02, seed=4))],
     # `slowed` 25 % slower (tx/s 0.8x, latency 1.25x), the machine unchanged.
     "slow": [("steady", run(10000, 0.02, seed=5)), ("slowed", run(16000, 0.02, seed=6))],
     # Everything 30 % slower, and the CPU probe 30 % slower with it: the
     # machine moved, not the code.
-    "drift": [("steady", run(7000, 0.02, probe_cpu=210, seed=7)),
-              ("slowed", run(14000, 0.02, probe_cpu=210, seed=8))],
-    # `slowed` 25 % slower by its median, but its repetitions spread over
-    # +-45 %: more noise than effect.
-    "noisy": [("steady", run(10000, 0.02, seed=9)), ("slowed", run(16000, 0.45, seed=10))],
+    "drift": [("steady", run(7000, 0.005, probe_cpu=210, seed=7, machine=0.06)),
+              ("slowed", run(14000, 0.005, probe_cpu=210, seed=8, machine=0.06))],
+    # `slowed` 27 % slower by its median, but its repetitions spread over
+    # +-60 %: more noise than effect.
+    "noisy": [("steady", run(10000, 0.02, seed=9)), ("slowed", run(16000, 0.6, seed=14))],
     # Three repetitions a side: 25 % slower, but 3 against 3 can never be
     # significant (smallest p 0.1).
     "few-base": [("steady", run(10000, 0.02, seed=11, reps=3)),
