@@ -375,8 +375,12 @@ static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
  *   2. it stays beyond the floor when the machine's drift, as the probes
  *      measured it, is taken out (corrected_change): a machine that got
  *      slower between the two runs is not a regression;
- *   3. it is larger than the noise of the runs themselves: the spread (IQR)
- *      of either side;
+ *   3. it is larger than the noise of the runs themselves: the sum of both
+ *      sides' spreads (interquartile ranges, in percent of their medians).
+ *      On a shared machine the load shifts over seconds, so two runs a few
+ *      seconds apart can differ far more than the repetitions within each
+ *      run do; a shift of that kind shows as a wide spread on at least one
+ *      side, and then only a change wider than both boxes together counts;
  *   4. it is significant across repetitions (Mann-Whitney U, Holm-adjusted
  *      over the whole comparison: decide()).
  *
@@ -407,7 +411,7 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
     double effect = fabs(change);
     if (isfinite(corr) && isfinite(change))
         effect = fmin(effect, (change < 0) == (corr < 0) ? fabs(corr) : 0);
-    double noise = fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0);
+    double noise = (isfinite(sb) ? sb : 0) + (isfinite(sn) ? sn : 0);
 
     *nb_out = nb;
     *nn_out = nn;
@@ -432,7 +436,7 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
         } else if (effect <= noise) {
             verdict = NOISY;
             snprintf(whybuf, sizeof whybuf,
-                     "change %.1f %% is within the spread of the runs (IQR base %.1f %%, "
+                     "change %.1f %% is within the spread of the runs (IQR base %.1f %% + "
                      "new %.1f %%)",
                      effect, sb, sn);
             why = whybuf;
