@@ -69,7 +69,8 @@ struct wslot {
 struct hasher {
     EVP_MD_CTX *ctx;
     const EVP_MD *md;
-    struct contend_sbuf canon; /* the slow path's canonical text */
+    struct contend_canon_stream stream; /* the slow path: canonical bytes into ctx */
+    bool digest_failed;
     uint64_t fast, slow;
 };
 
@@ -299,44 +300,65 @@ static bool check_hash(const char *hf, const char *hash, size_t hash_len, const 
     return false;
 }
 
-/* The slow path: jansson, then the canonical serializer. */
+static void digest_put(void *arg, const void *p, size_t n)
+{
+    struct hasher *h = arg;
+    if (!h->digest_failed && !EVP_DigestUpdate(h->ctx, p, n))
+        h->digest_failed = true;
+}
+
+static void digest_none(void *arg, const void *p, size_t n)
+{
+    (void)arg;
+    (void)p;
+    (void)n;
+}
+
+/* The slow path, for lines that are not canonical already (keys in
+ * insertion order, spaces): their canonical bytes streamed straight into
+ * SHA-256 (canon.c, contend_canon_stream_line), no tree built. */
 static void analyze_slow(const struct chain *c, struct hasher *h, const char *line, size_t len,
                          struct line_info *li, struct problems *pb)
 {
-    json_error_t err;
+    struct contend_canon_stream *st = &h->stream;
+    const struct contend_canon_top *t = &st->top;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
     char hex[65];
-    json_t *v = json_loadb(line, len, JSON_ALLOW_NUL, &err);
-    if (!v) {
-        problem(pb, "invalid-line", "not JSON: %s (column %d)", err.text, err.column);
+
+    st->put = c->o.no_recompute ? digest_none : digest_put;
+    st->arg = h;
+    st->skip_key = st->hash_field = c->hf;
+    st->prev_field = c->pf;
+    h->digest_failed = !c->o.no_recompute && !EVP_DigestInit_ex2(h->ctx, h->md, NULL);
+    if (contend_canon_stream_line(st, line, len) != 0) {
+        if (strcmp(st->err, "not a JSON object") == 0)
+            problem(pb, "invalid-line", "not a JSON object");
+        else
+            problem(pb, "invalid-line", "not JSON: %s (column %zu)", st->err, st->err_col);
         return;
     }
-    json_t *hv = json_object_get(v, c->hf), *pv = json_object_get(v, c->pf), *x;
-    if (!json_is_object(v)) {
-        problem(pb, "invalid-line", "not a JSON object");
-    } else if (!json_is_string(hv) || !json_is_string(pv)) {
-        problem(pb, "invalid-line", "no string member \"%s\"",
-                json_is_string(hv) ? c->pf : c->hf);
-    } else {
-        h->canon.n = 0;
-        if (!c->o.no_recompute && (contend_canon_dump(v, c->hf, &h->canon) != 0 ||
-                                   sha_hex(h, h->canon.p, h->canon.n, NULL, 0, hex) != 0)) {
-            problem(pb, "invalid-line", "cannot serialize the record canonically");
-        } else {
-            li->bad_hash = !c->o.no_recompute &&
-                           !check_hash(c->hf, json_string_value(hv), json_string_length(hv), hex, pb);
-            note_hashes(li, json_string_value(hv), json_string_length(hv), json_string_value(pv),
-                        json_string_length(pv));
-            if ((li->has_op = json_is_integer(x = json_object_get(v, "op"))))
-                li->op = json_integer_value(x);
-            if ((li->has_writer = json_is_integer(x = json_object_get(v, "writer"))))
-                li->writer = json_integer_value(x);
-            if ((li->has_seq = json_is_integer(x = json_object_get(v, "seq"))))
-                li->seq = json_integer_value(x);
-            li->record = true;
-            h->slow++;
-        }
+    if (!t->has_hash || !t->has_prev) {
+        problem(pb, "invalid-line", "no string member \"%s\"", t->has_hash ? c->pf : c->hf);
+        return;
     }
-    json_decref(v);
+    if (!c->o.no_recompute &&
+        (h->digest_failed || !EVP_DigestFinal_ex(h->ctx, d, &dlen) || dlen != 32)) {
+        problem(pb, "invalid-line", "cannot hash the record");
+        return;
+    }
+    if (!c->o.no_recompute)
+        to_hex(d, 32, hex);
+    li->bad_hash = !c->o.no_recompute && !check_hash(c->hf, t->hash.p, t->hash.n, hex, pb);
+    note_hashes(li, t->hash.p, t->hash.n, t->prev.p, t->prev.n);
+    li->has_op = t->has_op;
+    li->has_writer = t->has_writer;
+    li->has_seq = t->has_seq;
+    li->op = t->op;
+    li->writer = t->writer;
+    li->seq = t->seq;
+    li->record = true;
+    h->slow++;
 }
 
 /* Everything about line[0..len) that does not depend on other lines.  Pure
@@ -595,7 +617,7 @@ static void hasher_free(struct hasher *h, struct contend_chain_stats *st)
     st->fast += h->fast;
     st->slow += h->slow;
     EVP_MD_CTX_free(h->ctx);
-    contend_sbuf_free(&h->canon);
+    contend_canon_stream_free(&h->stream);
 }
 
 static void pool_start(struct pool *p, struct chain *c, unsigned threads)
@@ -878,16 +900,22 @@ int contend_chain_hash_line(const char *line, size_t len, const char *hash_field
     struct contend_chain_stats st;
     struct contend_chain_opts o = {.hash_field = hash_field};
     struct chain c;
-    json_error_t err;
     int rc = chain_init(&c, &o, NULL, &st);
-    json_t *v = rc == 0 ? json_loadb(line, len, JSON_ALLOW_NUL, &err) : NULL;
-    if (rc == 0 && !json_is_object(v))
+    if (rc)
+        return rc;
+    struct contend_canon_stream *s = &c.h.stream;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    s->put = digest_put;
+    s->arg = &c.h;
+    s->skip_key = c.hf;
+    c.h.digest_failed = !EVP_DigestInit_ex2(c.h.ctx, c.h.md, NULL);
+    if (contend_canon_stream_line(s, line, len) != 0)
         rc = -EINVAL;
-    if (rc == 0 && contend_canon_dump(v, c.hf, &c.h.canon) != 0)
-        rc = -EINVAL;
-    if (rc == 0)
-        rc = sha_hex(&c.h, c.h.canon.p, c.h.canon.n, NULL, 0, hex);
-    json_decref(v);
+    else if (c.h.digest_failed || !EVP_DigestFinal_ex(c.h.ctx, d, &dlen) || dlen != 32)
+        rc = -EIO;
+    else
+        to_hex(d, 32, hex);
     chain_free(&c);
     return rc;
 }
