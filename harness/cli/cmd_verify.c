@@ -25,7 +25,7 @@
 
 static const char verify_usage[] =
     "usage: contend verify ledger FILE [--hash-field F] [--prev-field F] [--no-recompute]\n"
-    "                                   [--jobs N]\n"
+    "                                   [--jobs N] [--max-line BYTES]\n"
     "\n"
     "Checks a hash-chained JSONL file (- for standard input): one JSON object per\n"
     "line, each with a hash (lowercase hex SHA-256 of the record's canonical JSON\n"
@@ -37,6 +37,8 @@ static const char verify_usage[] =
     "  --prev-field F   the member holding the previous hash (default: prev_hash)\n"
     "  --no-recompute   trust the hashes; check only how records link\n"
     "  --jobs N         threads that parse and hash (default: the CPUs, at most 4)\n"
+    "  --max-line BYTES a longer line is an invalid-line, read past without being\n"
+    "                   held in memory (default 16M; k, M, G suffixes)\n"
     "\n"
     "Reports torn-line, invalid-line, bad-hash, chain-fork, chain-gap,\n"
     "duplicate-append and writer-order (records with integer `writer` and `op`),\n"
@@ -87,6 +89,14 @@ int contend_cmd_verify(int argc, char **argv)
                 return CONTEND_EXIT_USAGE;
             }
             o.threads = (unsigned)j;
+            i++;
+        } else if (strcmp(a, "--max-line") == 0) {
+            uint64_t m;
+            if (i + 1 >= argc || contend_parse_u64(argv[i + 1], &m) != 0 || m < 1) {
+                contend_err("verify: --max-line needs a size in bytes (e.g. 16M)");
+                return CONTEND_EXIT_USAGE;
+            }
+            o.max_line = m;
             i++;
         } else if (strcmp(a, "--hash-field") == 0 || strcmp(a, "--prev-field") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {

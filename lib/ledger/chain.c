@@ -379,6 +379,9 @@ static void analyze(const struct chain *c, struct hasher *h, const char *line, s
     }
     if (len == 0) {
         problem(pb, "invalid-line", "empty line");
+    } else if (len > c->o.max_line) {
+        problem(pb, "invalid-line", "%zu bytes, longer than the limit of %llu", len,
+                (unsigned long long)c->o.max_line);
     } else if (contend_canon_scan_line(line, len, c->hf, c->pf, &s) && s.hash && s.prev) {
         if (!c->o.no_recompute) {
             if (sha_hex(h, line, (size_t)(s.cut - line), s.cut_end,
@@ -523,6 +526,9 @@ struct batch {
     uint64_t base;       /* file offset of buf[0] */
     struct line_info *li;
     size_t n;            /* lines taken */
+    /* A line beyond max_line read past just before this batch's lines. */
+    bool skipped, skipped_torn;
+    uint64_t skip_off, skip_len;
 };
 
 struct pool {
@@ -671,6 +677,8 @@ static int chain_init(struct chain *c, const struct contend_chain_opts *o,
     memset(c, 0, sizeof *c);
     if (o)
         c->o = *o;
+    if (!c->o.max_line)
+        c->o.max_line = CONTEND_CHAIN_MAX_LINE;
     c->hf = c->o.hash_field && *c->o.hash_field ? c->o.hash_field : "hash";
     c->pf = c->o.prev_field && *c->o.prev_field ? c->o.prev_field : "prev_hash";
     c->sink = sink;
@@ -710,6 +718,19 @@ static void split(struct batch *b)
 /* Link a batch's lines, in file order. */
 static void link_batch(struct chain *c, struct batch *b)
 {
+    if (b->skipped) {
+        uint64_t no = ++c->st->lines;
+        if (b->skipped_torn)
+            violation(c, "torn-line", no, b->skip_off, 0,
+                      "the last line (%llu bytes, beyond the limit of %llu: not read into "
+                      "memory) has no newline: an append that did not finish",
+                      (unsigned long long)b->skip_len, (unsigned long long)c->o.max_line);
+        else
+            violation(c, "invalid-line", no, b->skip_off, 0,
+                      "%llu bytes, longer than the limit of %llu (read past, not held)",
+                      (unsigned long long)b->skip_len, (unsigned long long)c->o.max_line);
+        b->skipped = b->skipped_torn = false;
+    }
     for (size_t i = 0; i < b->n; i++) {
         /* Each record's own index slot is a cache miss (its prev_hash's slot
          * was written one line ago): ask for it a few lines early. */
@@ -755,8 +776,46 @@ int contend_chain_check_buf(const char *buf, size_t len, const struct contend_ch
 /* Start batch b with `carry` (the bytes after the previous batch's last
  * line), then read until the buffer is full or the file ends, and take its
  * lines.  A line longer than the buffer doubles the buffer. */
+/* The line at b->buf[0..have) has passed max_line without a newline: read
+ * on, into the same buffer, until its newline (or the end of the file), and
+ * keep only what follows it.  Memory stays what it was whatever the length:
+ * a stream without newlines (/dev/zero) is read, never held. */
+static int skip_long_line(int fd, struct batch *b, bool *eof, struct contend_chain_stats *st)
+{
+    uint64_t len = b->have;
+    b->skipped = true;
+    b->skip_off = b->base;
+    for (;;) {
+        ssize_t r = read(fd, b->buf, b->cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        st->bytes += (size_t)r;
+        if (r == 0) {
+            *eof = true;
+            b->skipped_torn = true;
+            b->skip_len = len;
+            b->have = b->used = b->n = 0;
+            b->base += len;
+            return 0;
+        }
+        const char *nl = memchr(b->buf, '\n', (size_t)r);
+        if (nl) {
+            size_t head = (size_t)(nl - b->buf), rest = (size_t)r - head - 1;
+            len += head;
+            memmove(b->buf, nl + 1, rest);
+            b->have = rest;
+            b->skip_len = len;
+            b->base += len + 1;
+            return 0;
+        }
+        len += (uint64_t)r;
+    }
+}
+
 static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint64_t base,
-                bool *eof, struct contend_chain_stats *st)
+                bool *eof, uint64_t max_line, struct contend_chain_stats *st)
 {
     if (b->cap < carry_n + READ_BUF / 2) {
         while (b->cap < carry_n + READ_BUF / 2)
@@ -783,6 +842,12 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
         split(b);
         if (b->n > 0 || *eof)
             return 0;
+        if (b->have > max_line) {
+            int rc = skip_long_line(fd, b, eof, st);
+            if (rc || *eof)
+                return rc;
+            continue;
+        }
         b->cap *= 2;
         b->buf = contend_realloc(b->buf, b->cap);
     }
@@ -802,7 +867,7 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
     b[1].li = contend_realloc(NULL, BATCH * sizeof *b[1].li);
     pool_start(&p, &c, rc == 0 ? c.o.threads : 1);
     if (rc == 0)
-        rc = fill(fd, &b[0], NULL, 0, 0, &eof, st);
+        rc = fill(fd, &b[0], NULL, 0, 0, &eof, c.o.max_line, st);
     struct batch *cur = &b[0];
     if (rc == 0)
         post(&p, cur);
@@ -813,7 +878,7 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
         struct batch *next = NULL;
         if (!eof || memchr(carry, '\n', carry_n)) {
             next = (cur == &b[0]) ? &b[1] : &b[0];
-            rc = fill(fd, next, carry, carry_n, cur->base + cur->used, &eof, st);
+            rc = fill(fd, next, carry, carry_n, cur->base + cur->used, &eof, c.o.max_line, st);
             if (rc == 0)
                 post(&p, next);
         }
