@@ -978,11 +978,14 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
         q++;
     else
         q = digits(q, e);
-    bool is_int = true;
+    const char *int_end = q, *frac = NULL, *frac_end = NULL;
+    bool is_int = true, has_exp = false;
     if (q < e && *q == '.') {
         const char *d = digits(q + 1, e);
         if (d == q + 1)
             return fail_at(st, p, "invalid number"), NULL;
+        frac = q + 1;
+        frac_end = d;
         q = d;
         is_int = false;
     }
@@ -995,6 +998,7 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
             return fail_at(st, p, "invalid number"), NULL;
         q = d2;
         is_int = false;
+        has_exp = true;
     }
     if (!emit)
         return q;
@@ -1004,6 +1008,12 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
             sink_c(st, '0');
         else
             sink_put(st, s, (size_t)(q - s));
+        return q;
+    }
+    /* Most floats arrive as repr() wrote them (the writer was Python):
+     * then they pass through unchanged, without strtod and printf. */
+    if (float_canonical(s, (size_t)(q - s), int_end, frac, frac_end, has_exp)) {
+        sink_put(st, s, (size_t)(q - s));
         return q;
     }
     char tmp[512], buf[CONTEND_CANON_DOUBLE_MAX];
