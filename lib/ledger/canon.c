@@ -1061,16 +1061,28 @@ static bool same_key(const struct contend_canon_stream *st, const struct smember
     return nx == ny && memcmp(kx, ky, nx) == 0;
 }
 
-/* glibc has qsort_r; its argument order is (a, b, arg). */
+/* A record has a dozen members or so: insertion sort, in place, beats
+ * qsort_r's merge sort with its scratch buffer; big objects take qsort_r. */
 static void sort_members(struct contend_canon_stream *st, struct smember *m, size_t n)
 {
-    qsort_r(m, n, sizeof *m, cmp_members, st);
+    if (n > 24) {
+        qsort_r(m, n, sizeof *m, cmp_members, st);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct smember x = m[i];
+        size_t j = i;
+        while (j > 0 && cmp_members(&m[j - 1], &x, st) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = x;
+    }
 }
 
 static bool key_named(const struct contend_canon_stream *st, const struct smember *m,
-                      const char *name)
+                      const char *name, size_t n)
 {
-    size_t n = strlen(name);
     const char *k = m->escaped ? st->keys.p + m->dkey : st->line + m->key;
     size_t kn = m->escaped ? m->dkey_len : m->key_len;
     return kn == n && memcmp(k, name, n) == 0;
@@ -1082,20 +1094,21 @@ static void note_top(struct contend_canon_stream *st, const struct smember *m)
 {
     const char *v = st->line + m->val, *ve = st->line + m->val_end;
     struct contend_canon_top *t = &st->top;
-    if (st->hash_field && key_named(st, m, st->hash_field) && *v == '"') {
+    if (st->hash_field && key_named(st, m, st->hash_field, st->hash_len) && *v == '"') {
         t->hash.n = 0;
         if (do_string(st, v, ve, false, &t->hash))
             t->has_hash = true;
-    } else if (st->prev_field && key_named(st, m, st->prev_field) && *v == '"') {
+    } else if (st->prev_field && key_named(st, m, st->prev_field, st->prev_len) && *v == '"') {
         t->prev.n = 0;
         if (do_string(st, v, ve, false, &t->prev))
             t->has_prev = true;
     } else {
         static const char *const names[3] = {"op", "writer", "seq"};
+        static const size_t lens[3] = {2, 6, 3};
         int64_t *dst[3] = {&t->op, &t->writer, &t->seq};
         bool *has[3] = {&t->has_op, &t->has_writer, &t->has_seq};
         for (int i = 0; i < 3; i++)
-            if (key_named(st, m, names[i]))
+            if (key_named(st, m, names[i], lens[i]))
                 *has[i] = int_value(v, ve, dst[i]);
     }
 }
@@ -1176,7 +1189,7 @@ write:
                 continue;
             if (top)
                 note_top(st, &m[i]);
-            if (top && st->skip_key && key_named(st, &m[i], st->skip_key))
+            if (top && st->skip_key && key_named(st, &m[i], st->skip_key, st->skip_len))
                 continue;
             if (!first)
                 sink_c(st, ',');
@@ -1270,6 +1283,9 @@ int contend_canon_stream_line(struct contend_canon_stream *st, const char *line,
 {
     const char *e = line + n, *p;
     st->line = line;
+    st->skip_len = st->skip_key ? strlen(st->skip_key) : 0;
+    st->hash_len = st->hash_field ? strlen(st->hash_field) : 0;
+    st->prev_len = st->prev_field ? strlen(st->prev_field) : 0;
     st->nout = 0;
     st->nm = 0;
     st->keys.n = 0;

@@ -91,6 +91,7 @@ struct contend_canon_stream {
     size_t err_col;
     /* private */
     const char *line;
+    size_t skip_len, hash_len, prev_len;
     void *m;
     size_t nm, cap_m;
     struct contend_sbuf keys;
