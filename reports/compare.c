@@ -366,6 +366,37 @@ static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
 }
 
 /*
+ * When the fit cannot tell the machine from the code: two runs measured at
+ * different times, the load shifted between them, the probe saw it, but the
+ * repetitions within each run vary too little with the probe to estimate how
+ * much of the change it explains.  A figure that visibly follows the load
+ * (its spread beyond the floor) and changed in the direction the machine
+ * moved, by no more than twice the machine's move, cannot be called slower
+ * or faster from these runs.  A figure that does not move with the load
+ * (the median of a busy wait: no spread) is still judged.
+ */
+static bool machine_moved(double change, bool higher_better, double drift_cpu,
+                          double drift_fsync, double effect, double spread, double floor_pct,
+                          int *which)
+{
+    const double d[2] = {drift_cpu, drift_fsync};
+    if (!(spread > floor_pct))
+        return false;
+    /* The figure got better when it rose (tx/s) or fell (latency). */
+    bool figure_better = higher_better ? change > 0 : change < 0;
+    for (int k = 0; k < 2; k++) {
+        if (!isfinite(d[k]) || fabs(d[k]) <= floor_pct)
+            continue;
+        bool machine_faster = d[k] > 0;
+        if (machine_faster == figure_better && effect <= 2 * fabs(d[k])) {
+            *which = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * One figure of one case.  The evidence is the repetitions: each is one
  * independent measurement (the 100 ms intervals of one run are not: they
  * share the run's warm-up, its neighbours on the machine, its file system
@@ -384,7 +415,9 @@ static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
  *   4. it is significant across repetitions (Mann-Whitney U, Holm-adjusted
  *      over the whole comparison: decide()).
  *
- * Failing 1 or 2 it is `no change`; failing 3 or 4 it is `noisy — re-run`.
+ * Failing 1 or 2 it is `no change`; failing 3 or 4, or when the machine
+ * moved between the runs in a way the fit could not take out
+ * (machine_moved), it is `noisy — re-run`.
  * "why" says which rule decided.
  */
 static json_t *compare_figure(const struct figure *f, const json_t *cb, const json_t *cn,
@@ -403,7 +436,8 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
     double corr = corrected_change(f, vv, nv, pr, g);
     struct contend_mwu t = {NAN, NAN, false};
     const char *verdict, *why = NULL;
-    char whybuf[200];
+    char whybuf[240];
+    int moved_by = 0;
 
     /* The effect: the smallest change in the direction of the raw one among
      * the raw and the drift-corrected changes; 0 when a correction turns it
@@ -432,6 +466,17 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
                      "the machine moved (probe cpu %+.1f %%, fsync %+.1f %%); at equal "
                      "machine speed the change is %+.1f %%, within %g %%",
                      drift_cpu, drift_fsync, corr, o->max_slowdown_pct);
+            why = whybuf;
+        } else if (machine_moved(change, f->higher_better, drift_cpu, drift_fsync, effect,
+                                 fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0),
+                                 o->max_slowdown_pct, &moved_by)) {
+            verdict = NOISY;
+            snprintf(whybuf, sizeof whybuf,
+                     "the machine moved between the runs (%s probe %+.1f %%) and this figure "
+                     "follows the load (spread up to %.1f %%): re-run, or measure with "
+                     "contend ab",
+                     moved_by == 0 ? "cpu" : "fsync", moved_by == 0 ? drift_cpu : drift_fsync,
+                     fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0));
             why = whybuf;
         } else if (effect <= noise) {
             verdict = NOISY;
