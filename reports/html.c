@@ -153,7 +153,7 @@ static void verdict_table(const json_t *run, FILE *out)
 
     fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th>"
           "<th>workload</th><th>target</th><th>p&times;t</th><th>ops ok/fail/info</th>"
-          "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>verdict</th></tr></thead>"
+          "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>faults</th><th>verdict</th></tr></thead>"
           "\n<tbody>\n",
           out);
     json_array_foreach(cases, i, c) {
@@ -180,6 +180,7 @@ static void verdict_table(const json_t *run, FILE *out)
         fig_cell(out, c, "p99_us", contend_jn2(c, "latency_us", "p99"), true);
         gates_text(c, buf, sizeof buf);
         td(out, buf);
+        td(out, contend_fmt_faults(buf, sizeof buf, c));
         contend_report_verdict(c, buf, sizeof buf);
         td(out, buf);
         fputs("</tr>\n", out);
