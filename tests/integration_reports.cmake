@@ -82,6 +82,7 @@ foreach(t "same|same|0|steady=no change|slowed=no change"
           "slow|slow|3|steady=no change|slowed=slower"
           "drift|drift|0|steady=no change|slowed=no change"
           "noisy|noisy|0|steady=no change|slowed=noisy — re-run"
+          "shifted|shifted|0|steady=noisy — re-run|slowed=noisy — re-run"
           "few|few-slow|0|steady=no change|slowed=noisy — re-run")
   string(REPLACE "|" ";" t "${t}")
   list(GET t 0 name)
@@ -90,7 +91,7 @@ foreach(t "same|same|0|steady=no change|slowed=no change"
   list(GET t 3 v1)
   list(GET t 4 v2)
   set(base base)
-  if(name STREQUAL "few" OR name STREQUAL "drift")
+  if(name STREQUAL "few" OR name STREQUAL "drift" OR name STREQUAL "shifted")
     set(base ${name}-base)
   endif()
   add_test(NAME compare.${name}

@@ -50,6 +50,14 @@ FILES = {
     # machine moved, not the code.
     "drift": [("steady", run(7000, 0.005, probe_cpu=210, seed=7, machine=0.06)),
               ("slowed", run(14000, 0.005, probe_cpu=210, seed=8, machine=0.06))],
+    # The load shifted between two runs: everything 40 % slower and the CPU
+    # probe 40 % slower too, but within each run the figures do not follow
+    # the probe (their own noise, +-8 %, hides it), so the fit cannot take
+    # the machine out: `noisy — re-run`, never `slower`.
+    "shifted-base": [("steady", run(10000, 0.08, seed=17, machine=0)),
+                     ("slowed", run(20000, 0.08, seed=18, machine=0))],
+    "shifted": [("steady", run(6000, 0.08, probe_cpu=180, seed=19, machine=0)),
+                ("slowed", run(12000, 0.08, probe_cpu=180, seed=20, machine=0))],
     # `slowed` 27 % slower by its median, but its repetitions spread over
     # +-60 %: more noise than effect.
     "noisy": [("steady", run(10000, 0.02, seed=9)), ("slowed", run(16000, 0.6, seed=14))],
