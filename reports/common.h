@@ -25,6 +25,9 @@ double contend_jn2(const json_t *o, const char *a, const char *b);
 const char *contend_fmt_fig(char *buf, size_t len, double v);
 /* A latency in µs with a unit that fits: "850 ns", "12.3 µs", "4.10 ms". */
 const char *contend_fmt_us(char *buf, size_t len, double us);
+/* The faults injected into a case over its repetitions, by kind ("kill 2,
+ * io 5"), or "-". */
+const char *contend_fmt_faults(char *buf, size_t len, const json_t *c);
 
 /* Escape for HTML text and attribute values (also valid in SVG and XML):
  * & < > " ' become entities; control characters other than tab and newline,

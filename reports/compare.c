@@ -33,12 +33,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
 #include "util.h"
 #include "common.h"
+#include "report.h"
 
 #define RELIABLE_RUNS 9
 #define NOISY "noisy — re-run"
@@ -171,19 +173,35 @@ static const struct figure {
 };
 #define NFIG (sizeof figures / sizeof figures[0])
 
-/* The figure of every repetition that ran (a harness error has none). */
-static size_t values(const json_t *c, const struct figure *f, double **out)
+/* The figure of every repetition that ran (a harness error has none), and
+ * beside it the repetition's machine probe (the mean of before and after),
+ * NAN where the run.json has none. */
+static size_t values(const json_t *c, const struct figure *f, double **out, double **cpu,
+                     double **fsync)
 {
     const json_t *runs = json_object_get(c, "runs");
-    size_t n = 0, i;
+    size_t n = 0, i, cap = json_array_size(runs) + 1;
     json_t *r;
-    *out = contend_calloc(json_array_size(runs) + 1, sizeof **out);
+    *out = contend_calloc(cap, sizeof **out);
+    *cpu = contend_calloc(cap, sizeof **cpu);
+    *fsync = contend_calloc(cap, sizeof **fsync);
     json_array_foreach(runs, i, r) {
         if (strcmp(contend_js(r, "verdict"), "error") == 0)
             continue;
         double v = f->b ? contend_jn2(r, f->a, f->b) : contend_jn(r, f->a);
-        if (isfinite(v))
-            (*out)[n++] = v;
+        if (!isfinite(v))
+            continue;
+        const json_t *pr = json_object_get(r, "probe");
+        const json_t *pc = json_object_get(pr, "cpu_mops"), *pf = json_object_get(pr, "fsync_per_s");
+        (*cpu)[n] = (json_number_value(json_array_get(pc, 0)) +
+                     json_number_value(json_array_get(pc, 1))) / 2;
+        (*fsync)[n] = (json_number_value(json_array_get(pf, 0)) +
+                       json_number_value(json_array_get(pf, 1))) / 2;
+        if (json_array_size(pc) != 2 || !((*cpu)[n] > 0))
+            (*cpu)[n] = NAN;
+        if (json_array_size(pf) != 2 || !((*fsync)[n] > 0))
+            (*fsync)[n] = NAN;
+        (*out)[n++] = v;
     }
     return n;
 }
@@ -199,17 +217,235 @@ static const json_t *find_case(const json_t *run, const char *name)
     return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of the finite values among v[0..n) (linear interpolation),
+ * NAN when there are none. */
+static double quantile(const double *v, size_t n, double q)
+{
+    double *s = contend_calloc(n + 1, sizeof *s);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            s[k++] = v[i];
+    double out = NAN;
+    if (k) {
+        qsort(s, k, sizeof *s, cmp_double);
+        double pos = q * (double)(k - 1);
+        size_t lo = (size_t)pos;
+        out = lo + 1 < k ? s[lo] + (pos - (double)lo) * (s[lo + 1] - s[lo]) : s[lo];
+    }
+    free(s);
+    return out;
+}
+
+/* The noise of one side: its interquartile range as a percentage of its
+ * median.  Robust: one disturbed repetition of nine moves it little. */
+static double spread_pct(const double *v, size_t n)
+{
+    double m = quantile(v, n, 0.5);
+    if (!(m != 0) || n < 2)
+        return NAN;
+    return (quantile(v, n, 0.75) - quantile(v, n, 0.25)) / fabs(m) * 100;
+}
+
+static void set_num(json_t *j, const char *key, double v)
+{
+    json_object_set_new(j, key, isfinite(v) ? json_real(round(v * 100) / 100) : json_null());
+}
+
+/*
+ * The change with the machine taken out.  How much a figure follows the
+ * machine differs from figure to figure (a throughput drops with a busy
+ * CPU, a median of a busy wait does not), so it is estimated from the
+ * repetitions themselves: least squares over both sides' repetitions of
+ *
+ *     log(figure) = a + beta * side + g_cpu * log(cpu probe) + g_fsync * log(fsync probe)
+ *
+ * and exp(beta) - 1 is the change at equal machine speed.  A probe missing
+ * from the runs, or one that does not vary, drops out of the model; a
+ * sensitivity of the wrong sign (a faster machine making a figure worse) or
+ * beyond 1.5 is not believed and that probe drops out too.  Returns the
+ * corrected change in percent (NAN when nothing could be fitted) and the
+ * sensitivities in g[2] (0 for a probe not used).
+ */
+#define MAXP 4
+
+static bool solve(double m[MAXP][MAXP + 1], int k, double *x)
+{
+    for (int c = 0; c < k; c++) {
+        int piv = c;
+        for (int r = c + 1; r < k; r++)
+            if (fabs(m[r][c]) > fabs(m[piv][c]))
+                piv = r;
+        if (fabs(m[piv][c]) < 1e-12)
+            return false;
+        for (int j = 0; j <= k; j++) {
+            double t = m[c][j];
+            m[c][j] = m[piv][j];
+            m[piv][j] = t;
+        }
+        for (int r = 0; r < k; r++) {
+            if (r == c)
+                continue;
+            double f = m[r][c] / m[c][c];
+            for (int j = c; j <= k; j++)
+                m[r][j] -= f * m[c][j];
+        }
+    }
+    for (int c = 0; c < k; c++)
+        x[c] = m[c][k] / m[c][c];
+    return true;
+}
+
+static double fit(const struct figure *f, const double *v[2], const size_t n[2],
+                  const double *pr[2][2], bool use[2], double g[2])
+{
+    double m[MAXP][MAXP + 1] = {{0}}, x[MAXP];
+    int k = 2 + use[0] + use[1];
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < n[s]; i++) {
+            double row[MAXP];
+            int c = 0;
+            row[c++] = 1;
+            row[c++] = s;
+            for (int p = 0; p < 2; p++)
+                if (use[p])
+                    row[c++] = log(pr[s][p][i]);
+            double y = log(v[s][i]);
+            for (int r = 0; r < k; r++) {
+                for (int j = 0; j < k; j++)
+                    m[r][j] += row[r] * row[j];
+                m[r][k] += row[r] * y;
+            }
+        }
+    }
+    g[0] = g[1] = 0;
+    if (!solve(m, k, x))
+        return NAN;
+    for (int p = 0, c = 2; p < 2; p++) {
+        if (!use[p])
+            continue;
+        g[p] = x[c++];
+        /* A faster machine must not make the figure worse. */
+        bool plausible = f->higher_better ? g[p] >= 0 && g[p] <= 1.5 : g[p] <= 0 && g[p] >= -1.5;
+        if (!plausible) {
+            use[p] = false;
+            return fit(f, v, n, pr, use, g);
+        }
+    }
+    return (exp(x[1]) - 1) * 100;
+}
+
+static double corrected_change(const struct figure *f, const double *v[2], const size_t n[2],
+                               const double *pr[2][2], double g[2])
+{
+    bool use[2] = {true, true};
+    g[0] = g[1] = 0;
+    if (n[0] + n[1] < 6)
+        return NAN;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < n[s]; i++) {
+            if (!(v[s][i] > 0))
+                return NAN;
+            for (int p = 0; p < 2; p++)
+                use[p] &= pr[s][p][i] > 0;
+        }
+    return fit(f, v, n, pr, use, g);
+}
+
+/* The median drift of one probe from base to new, in percent. */
+static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
+{
+    double qb = quantile(pb, nb, 0.5), qn = quantile(pn, nn, 0.5);
+    return qb > 0 && qn > 0 ? (qn / qb - 1) * 100 : NAN;
+}
+
+/*
+ * When the fit cannot tell the machine from the code: two runs measured at
+ * different times, the load shifted between them, the probe saw it, but the
+ * repetitions within each run vary too little with the probe to estimate how
+ * much of the change it explains.  A figure that visibly follows the load
+ * (its spread beyond the floor) and changed in the direction the machine
+ * moved, by no more than twice the machine's move, cannot be called slower
+ * or faster from these runs.  A figure that does not move with the load
+ * (the median of a busy wait: no spread) is still judged.
+ */
+static bool machine_moved(double change, bool higher_better, double drift_cpu,
+                          double drift_fsync, double effect, double spread, double floor_pct,
+                          int *which)
+{
+    const double d[2] = {drift_cpu, drift_fsync};
+    if (!(spread > floor_pct))
+        return false;
+    /* The figure got better when it rose (tx/s) or fell (latency). */
+    bool figure_better = higher_better ? change > 0 : change < 0;
+    for (int k = 0; k < 2; k++) {
+        if (!isfinite(d[k]) || fabs(d[k]) <= floor_pct)
+            continue;
+        bool machine_faster = d[k] > 0;
+        if (machine_faster == figure_better && effect <= 2 * fabs(d[k])) {
+            *which = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One figure of one case.  The evidence is the repetitions: each is one
+ * independent measurement (the 100 ms intervals of one run are not: they
+ * share the run's warm-up, its neighbours on the machine, its file system
+ * state).  A figure is called `slower` (or `faster`) only when all hold:
+ *
+ *   1. the change of the medians is beyond the floor (--max-slowdown);
+ *   2. it stays beyond the floor when the machine's drift, as the probes
+ *      measured it, is taken out (corrected_change): a machine that got
+ *      slower between the two runs is not a regression;
+ *   3. it is larger than the noise of the runs themselves: the sum of both
+ *      sides' spreads (interquartile ranges, in percent of their medians).
+ *      On a shared machine the load shifts over seconds, so two runs a few
+ *      seconds apart can differ far more than the repetitions within each
+ *      run do; a shift of that kind shows as a wide spread on at least one
+ *      side, and then only a change wider than both boxes together counts;
+ *   4. it is significant across repetitions (Mann-Whitney U, Holm-adjusted
+ *      over the whole comparison: decide()).
+ *
+ * Failing 1 or 2 it is `no change`; failing 3 or 4, or when the machine
+ * moved between the runs in a way the fit could not take out
+ * (machine_moved), it is `noisy — re-run`.
+ * "why" says which rule decided.
+ */
 static json_t *compare_figure(const struct figure *f, const json_t *cb, const json_t *cn,
                               const struct contend_compare_opts *o, size_t *nb_out,
                               size_t *nn_out)
 {
-    double *b, *n;
-    size_t nb = values(cb, f, &b), nn = values(cn, f, &n);
+    double *b, *n, *bc, *bf, *nc, *nf;
+    size_t nb = values(cb, f, &b, &bc, &bf), nn = values(cn, f, &n, &nc, &nf);
     double mb = nb ? contend_median(b, nb) : NAN, mn = nn ? contend_median(n, nn) : NAN;
     double change = mb != 0 ? (mn - mb) / mb * 100 : (mn == mb ? 0 : NAN);
     double worse = f->higher_better ? -change : change;
+    double sb = spread_pct(b, nb), sn = spread_pct(n, nn);
+    double drift_cpu = drift(bc, nb, nc, nn), drift_fsync = drift(bf, nb, nf, nn), g[2];
+    const double *vv[2] = {b, n}, *pr[2][2] = {{bc, bf}, {nc, nf}};
+    const size_t nv[2] = {nb, nn};
+    double corr = corrected_change(f, vv, nv, pr, g);
     struct contend_mwu t = {NAN, NAN, false};
-    const char *verdict;
+    const char *verdict, *why = NULL;
+    char whybuf[240];
+    int moved_by = 0;
+
+    /* The effect: the smallest change in the direction of the raw one among
+     * the raw and the drift-corrected changes; 0 when a correction turns it
+     * round. */
+    double effect = fabs(change);
+    if (isfinite(corr) && isfinite(change))
+        effect = fmin(effect, (change < 0) == (corr < 0) ? fabs(corr) : 0);
+    double noise = (isfinite(sb) ? sb : 0) + (isfinite(sn) ? sn : 0);
 
     *nb_out = nb;
     *nn_out = nn;
@@ -217,27 +453,91 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
         verdict = "not compared";
     } else {
         contend_mwu(b, nb, n, nn, &t);
-        if (isnan(change))
+        if (isnan(change)) {
             verdict = NOISY;
-        else if (fabs(change) <= o->max_slowdown_pct)
+            why = "no figure to compare";
+        } else if (fabs(change) <= o->max_slowdown_pct) {
             verdict = "no change";
-        else
+            snprintf(whybuf, sizeof whybuf, "within the floor of %g %%", o->max_slowdown_pct);
+            why = whybuf;
+        } else if (effect <= o->max_slowdown_pct) {
+            verdict = "no change";
+            snprintf(whybuf, sizeof whybuf,
+                     "the machine moved (probe cpu %+.1f %%, fsync %+.1f %%); at equal "
+                     "machine speed the change is %+.1f %%, within %g %%",
+                     drift_cpu, drift_fsync, corr, o->max_slowdown_pct);
+            why = whybuf;
+        } else if (machine_moved(change, f->higher_better, drift_cpu, drift_fsync, effect,
+                                 fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0),
+                                 o->max_slowdown_pct, &moved_by)) {
+            verdict = NOISY;
+            snprintf(whybuf, sizeof whybuf,
+                     "the machine moved between the runs (%s probe %+.1f %%) and this figure "
+                     "follows the load (spread up to %.1f %%): re-run, or measure with "
+                     "contend ab",
+                     moved_by == 0 ? "cpu" : "fsync", moved_by == 0 ? drift_cpu : drift_fsync,
+                     fmax(isfinite(sb) ? sb : 0, isfinite(sn) ? sn : 0));
+            why = whybuf;
+        } else if (effect <= noise) {
+            verdict = NOISY;
+            snprintf(whybuf, sizeof whybuf,
+                     "change %.1f %% is within the spread of the runs (IQR base %.1f %% + "
+                     "new %.1f %%)",
+                     effect, sb, sn);
+            why = whybuf;
+        } else {
             verdict = worse > 0 ? "slower" : "faster"; /* if significant: see decide() */
+        }
     }
     json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i}", "figure", f->name, "label", f->label,
                           "better", f->higher_better ? "higher" : "lower", "runs_base", (int)nb,
                           "runs_new", (int)nn);
     json_object_set_new(j, "base_median", isnan(mb) ? json_null() : json_real(mb));
     json_object_set_new(j, "new_median", isnan(mn) ? json_null() : json_real(mn));
-    json_object_set_new(j, "change_pct",
-                        isnan(change) ? json_null() : json_real(round(change * 100) / 100));
+    set_num(j, "change_pct", change);
+    set_num(j, "spread_base_pct", sb);
+    set_num(j, "spread_new_pct", sn);
+    set_num(j, "corrected_change_pct", corr);
+    set_num(j, "sensitivity_cpu", g[0]);
+    set_num(j, "sensitivity_fsync", g[1]);
+    set_num(j, "effect_pct", isfinite(change) ? effect : NAN);
     json_object_set_new(j, "u", isnan(t.u) ? json_null() : json_real(t.u));
     json_object_set_new(j, "p_value", isnan(t.p) ? json_null() : json_real(t.p));
     json_object_set_new(j, "method", json_string(isnan(t.p) ? "none" : t.exact ? "exact" : "normal"));
     json_object_set_new(j, "verdict", json_string(verdict));
+    if (why)
+        json_object_set_new(j, "why", json_string(why));
     free(b);
     free(n);
+    free(bc);
+    free(bf);
+    free(nc);
+    free(nf);
     return j;
+}
+
+/* The machine probe of both sides of a case: medians over the repetitions,
+ * and the drift from base to new in percent (null where a side has none). */
+static json_t *probe_drift(const json_t *cb, const json_t *cn)
+{
+    static const struct figure any = {.name = "throughput_tps", .a = "throughput_tps"};
+    double *vb, *vn, *pb[2], *pn[2];
+    size_t nb = values(cb, &any, &vb, &pb[0], &pb[1]), nn = values(cn, &any, &vn, &pn[0], &pn[1]);
+    static const char *const names[2] = {"cpu_mops", "fsync_per_s"};
+    json_t *o = json_object();
+    for (int k = 0; k < 2; k++) {
+        double b = quantile(pb[k], nb, 0.5), n = quantile(pn[k], nn, 0.5);
+        json_t *x = json_object();
+        set_num(x, "base", b);
+        set_num(x, "new", n);
+        set_num(x, "drift_pct", b > 0 && n > 0 ? (n / b - 1) * 100 : NAN);
+        json_object_set_new(o, names[k], x);
+        free(pb[k]);
+        free(pn[k]);
+    }
+    free(vb);
+    free(vn);
+    return o;
 }
 
 static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn,
@@ -274,6 +574,7 @@ static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn
                             json_string("fewer than 9 repetitions on a side: results are "
                                         "unreliable"));
     json_object_set_new(j, "figures", figs);
+    json_object_set_new(j, "probe", probe_drift(cb, cn));
     return j;
 }
 
@@ -321,8 +622,13 @@ static void decide(json_t *cases, const struct contend_compare_opts *o)
         json_object_set_new(t[k].fig, "p_adjusted", json_real(running));
         const char *v = contend_js(t[k].fig, "verdict");
         bool moved = strcmp(v, "slower") == 0 || strcmp(v, "faster") == 0;
-        if (moved && !(running < o->alpha))
+        if (moved && !(running < o->alpha)) {
+            char why[120];
+            snprintf(why, sizeof why, "not significant across repetitions (p = %.4f adjusted)",
+                     running);
             json_object_set_new(t[k].fig, "verdict", json_string(NOISY));
+            json_object_set_new(t[k].fig, "why", json_string(why));
+        }
     }
     free(t);
 
@@ -382,6 +688,51 @@ json_t *contend_compare(const json_t *base, const json_t *new_run, const char *b
                             o->max_slowdown_pct, "regressed", regressed, "cases", cases,
                             "exit_code", json_array_size(regressed) ? CONTEND_EXIT_GATE : 0);
     return out;
+}
+
+/* Load "a.json,b.json,...": the first run, with the repetitions of the
+ * others' cases added to its same-named cases (or their cases appended). */
+int contend_compare_load(const char *spec, json_t **out)
+{
+    char *copy = contend_strdup(spec);
+    json_t *pooled = NULL;
+    int rc = 0;
+    for (char *save = NULL, *f = strtok_r(copy, ",", &save); f && rc == 0;
+         f = strtok_r(NULL, ",", &save)) {
+        json_t *run;
+        if ((rc = contend_report_load(f, &run)) != 0)
+            break;
+        if (!pooled) {
+            pooled = run;
+            continue;
+        }
+        size_t i, j;
+        json_t *c, *have;
+        json_array_foreach(json_object_get(run, "cases"), i, c) {
+            json_t *same = NULL;
+            json_array_foreach(json_object_get(pooled, "cases"), j, have) {
+                if (json_equal(json_object_get(have, "name"), json_object_get(c, "name")))
+                    same = have;
+            }
+            if (!same) {
+                json_array_append(json_object_get(pooled, "cases"), c);
+                continue;
+            }
+            json_array_extend(json_object_get(same, "runs"), json_object_get(c, "runs"));
+            if (!json_is_true(json_object_get(c, "ok")))
+                json_object_set_new(same, "ok", json_false());
+        }
+        json_decref(run);
+    }
+    free(copy);
+    if (rc == 0 && !pooled) {
+        contend_err("compare: no file in '%s'", spec);
+        rc = -EINVAL;
+    }
+    if (rc)
+        json_decref(pooled);
+    *out = rc ? NULL : pooled;
+    return rc;
 }
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -452,9 +803,11 @@ void contend_compare_text(const json_t *cmp, FILE *out)
     fprintf(out, "base: %s (%s, %s)\nnew:  %s (%s, %s)\n", contend_js(b, "path"),
             contend_js(b, "scenario"), contend_js(b, "started_at"), contend_js(n, "path"),
             contend_js(n, "scenario"), contend_js(n, "started_at"));
-    fprintf(out, "Mann-Whitney U, two-sided, alpha %g over all figures (p: Holm-adjusted); "
-                 "noise threshold %g %%\n\n",
-            contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
+    fprintf(out, "slower = beyond the floor of %g %% after the machine probe's drift, beyond "
+                 "the spread of either side,\nand significant (Mann-Whitney U over "
+                 "repetitions, two-sided, alpha %g over all figures, p Holm-adjusted)\n\n",
+            contend_jn(cmp, "max_slowdown_pct"),
+            contend_jn(cmp, "alpha"));
     json_array_foreach(json_object_get(cmp, "cases"), i, c) {
         size_t l = strlen(contend_js(c, "name"));
         w = l > w ? l : w;
@@ -481,6 +834,19 @@ void contend_compare_text(const json_t *cmp, FILE *out)
                     j ? "" : contend_js(c, "name"), contend_js(f, "label"), runs, vb, vn, ch, p,
                     contend_js(f, "verdict"));
         }
+        json_array_foreach(figs, j, f) {
+            const char *v = contend_js(f, "verdict");
+            if (json_is_string(json_object_get(f, "why")) &&
+                (strcmp(v, NOISY) == 0 || strstr(contend_js(f, "why"), "machine moved")))
+                fprintf(out, "%-*s  %s: %s\n", (int)w, "", contend_js(f, "label"),
+                        contend_js(f, "why"));
+        }
+        const json_t *pr = json_object_get(c, "probe");
+        double dc = contend_jn2(pr, "cpu_mops", "drift_pct"),
+               df = contend_jn2(pr, "fsync_per_s", "drift_pct");
+        if (isfinite(dc) || isfinite(df))
+            fprintf(out, "%-*s  machine probe drift: cpu %+.1f %%, fsync %+.1f %%\n", (int)w, "",
+                    dc, df);
         if (json_is_string(json_object_get(c, "warning")))
             fprintf(out, "%-*s  warning: %s\n", (int)w, "", contend_js(c, "warning"));
         if (json_is_true(json_object_get(c, "ok_base")) &&

@@ -39,7 +39,16 @@ struct contend_compare_opts {
 json_t *contend_compare(const json_t *base, const json_t *new_run, const char *base_path,
                         const char *new_path, const struct contend_compare_opts *o);
 
+/* Load "a.json,b.json,...": the first run, with the repetitions of the
+ * others' same-named cases pooled into its cases (other cases appended).
+ * 0, or a negative errno after a message on stderr. */
+int contend_compare_load(const char *spec, json_t **out);
+
 void contend_compare_text(const json_t *cmp, FILE *out);
 void contend_compare_markdown(const json_t *cmp, FILE *out);
+/* The compare page: the verdict table, then per case both sides' plots side
+ * by side (base_run and new_run are the two run.json documents). */
+void contend_compare_html(const json_t *cmp, const json_t *base_run, const json_t *new_run,
+                          FILE *out);
 
 #endif /* CONTEND_COMPARE_H */

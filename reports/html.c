@@ -154,7 +154,7 @@ static void verdict_table(const json_t *run, FILE *out)
 
     fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th>"
           "<th>workload</th><th>target</th><th>p&times;t</th><th>ops ok/fail/info</th>"
-          "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>verdict</th></tr></thead>"
+          "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>faults</th><th>verdict</th></tr></thead>"
           "\n<tbody>\n",
           out);
     json_array_foreach(cases, i, c) {
@@ -181,6 +181,7 @@ static void verdict_table(const json_t *run, FILE *out)
         fig_cell(out, c, "p99_us", contend_jn2(c, "latency_us", "p99"), true);
         gates_text(c, buf, sizeof buf);
         td(out, buf);
+        td(out, contend_fmt_faults(buf, sizeof buf, c));
         contend_report_verdict(c, buf, sizeof buf);
         td(out, buf);
         fputs("</tr>\n", out);
@@ -411,7 +412,7 @@ static void gates(const json_t *c, FILE *out)
 }
 
 /* Throughput over time from the case's 100 ms series; events shaded. */
-static void throughput_plot(const json_t *c, FILE *out)
+void contend_html_throughput_plot(const json_t *c, FILE *out)
 {
     const json_t *se = json_object_get(c, "series");
     const json_t *ops = json_object_get(se, "ops");
@@ -492,7 +493,7 @@ static double nines(double pct)
     return pct >= 100 ? NAN : -log10(1 - pct / 100);
 }
 
-static void latency_plot(const json_t *c, FILE *out)
+void contend_html_latency_plot(const json_t *c, FILE *out)
 {
     const json_t *curve = json_object_get(c, "latency_curve_us");
     size_t n = json_array_size(curve), k = 0;
@@ -834,8 +835,8 @@ static void one_case(const json_t *c, size_t idx, FILE *out)
     gates(c, out);
     trouble(c, out);
     fputs("<div class=\"plots\">\n", out);
-    throughput_plot(c, out);
-    latency_plot(c, out);
+    contend_html_throughput_plot(c, out);
+    contend_html_latency_plot(c, out);
     fputs("</div>\n", out);
     events_table(c, out);
     violations(c, out);

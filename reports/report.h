@@ -21,6 +21,10 @@ void contend_report_verdict(const json_t *kase, char *buf, size_t len);
 /* One self-contained HTML page: verdicts, plots (inline SVG), violations
  * with timelines.  No script, no network. */
 void contend_report_html(const json_t *run, FILE *out);
+/* The two plots of one case of run.json (html.c), for pages that show
+ * cases of several runs (the compare page). */
+void contend_html_throughput_plot(const json_t *c, FILE *out);
+void contend_html_latency_plot(const json_t *c, FILE *out);
 /* The verdict and figures table in GitHub-flavoured Markdown, for a CI step
  * summary. */
 void contend_report_markdown(const json_t *run, FILE *out);

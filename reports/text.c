@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "report.h"
 
-#define NCOLS 10
+#define NCOLS 11
 #define COL_BUSY 8 /* shown only when some case was busy or retried */
+#define COL_FAULTS 9 /* shown only when some case had faults injected */
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -121,7 +123,8 @@ static void row_cells(const json_t *c, char cells[NCOLS][96])
     snprintf(cells[COL_BUSY], 96, "%lld/%lld",
              (long long)json_integer_value(json_object_get(st, "busy")),
              (long long)json_integer_value(json_object_get(st, "retries")));
-    fmt_verdict(cells[9], 96, c);
+    contend_fmt_faults(cells[COL_FAULTS], 96, c);
+    fmt_verdict(cells[10], 96, c);
 }
 
 static bool busy_or_retried(const json_t *c)
@@ -135,9 +138,9 @@ void contend_report_text(const json_t *run, FILE *out)
 {
     static const char *const head[NCOLS] = {"case", "workload", "target",    "p x t",  "ok/fail/info",
                                             "tx/s", "p50 us",   "p99 us",    "busy/retry",
-                                            "verdict"};
-    static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
-    bool show_busy = false;
+                                            "faults", "verdict"};
+    static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0};
+    bool show_busy = false, show_faults = false;
     const json_t *cases = json_object_get(run, "cases");
     size_t n = json_array_size(cases);
     char (*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
@@ -150,12 +153,13 @@ void contend_report_text(const json_t *run, FILE *out)
     for (size_t i = 0; i < n; i++) {
         row_cells(json_array_get(cases, i), cells[i]);
         show_busy = show_busy || busy_or_retried(json_array_get(cases, i));
+        show_faults = show_faults || strcmp(cells[i][COL_FAULTS], "-") != 0;
         for (int k = 0; k < NCOLS; k++)
             if ((int)strlen(cells[i][k]) > width[k])
                 width[k] = (int)strlen(cells[i][k]);
     }
     for (int k = 0; k < NCOLS - 1; k++)
-        if (k != COL_BUSY || show_busy)
+        if ((k != COL_BUSY || show_busy) && (k != COL_FAULTS || show_faults))
             fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k], head[k]);
     fprintf(out, "  %s\n", head[NCOLS - 1]);
     for (size_t i = 0; i < n; i++) {
@@ -163,7 +167,7 @@ void contend_report_text(const json_t *run, FILE *out)
             /* The last column is not padded: no trailing blanks. */
             if (k == NCOLS - 1)
                 fprintf(out, "  %s", cells[i][k]);
-            else if (k == COL_BUSY && !show_busy)
+            else if ((k == COL_BUSY && !show_busy) || (k == COL_FAULTS && !show_faults))
                 continue;
             else
                 fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k],

@@ -66,6 +66,11 @@ add_test(NAME ledger.verify COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ledger_verify.sh
                                     $<TARGET_FILE:contend>)
 set_tests_properties(ledger.verify PROPERTIES LABELS integration
                      ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+add_test(NAME ledger.verify.long-lines COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ledger_longline.sh
+                                    $<TARGET_FILE:contend> ${CONTEND_TEST_TMP}/longline)
+set_tests_properties(ledger.verify.long-lines PROPERTIES LABELS integration)
+contend_scenario_test(ledger.verify.bad-max-line 2 REGEX "--max-line needs a size"
+                      ARGS verify ledger x.jsonl --max-line 0)
 contend_scenario_test(ledger.verify.missing-file 2 REGEX "cannot read /nonexistent/x.jsonl"
                       ARGS verify ledger /nonexistent/x.jsonl)
 contend_scenario_test(ledger.verify.no-file 2 REGEX "usage: contend verify"

@@ -75,22 +75,29 @@ foreach(bad two-children zone no-system-err counts no-type malformed)
                    ${CMAKE_CURRENT_SOURCE_DIR}/reports/bad/${bad}.xml)
 endforeach()
 
-# contend compare: the same build is `no change`, a 30 % slowdown of one case
-# is `slower` for that case only.  The measuring runs take the machine to
-# themselves (RUN_SERIAL); see tests/compare.sh and compare-base.ini for why
-# they do not raise false alarms.  Only the plain build measures: a
-# sanitizer's overhead is not the code's speed.
-if(CONTEND_INSTRUMENTED)
-  set(COMPARE_MODES)
-else()
-  set(COMPARE_MODES same slow)
-endif()
-foreach(mode ${COMPARE_MODES})
-  add_test(NAME compare.${mode}
+# contend compare's verdicts on synthetic runs (tests/compare/make.py): no
+# test here measures anything, so none depends on the machine's speed or load.
+set(CDIR ${CMAKE_CURRENT_SOURCE_DIR}/compare)
+foreach(t "same|same|0|steady=no change|slowed=no change"
+          "slow|slow|3|steady=no change|slowed=slower"
+          "drift|drift|0|steady=no change|slowed=no change"
+          "noisy|noisy|0|steady=no change|slowed=noisy — re-run"
+          "shifted|shifted|0|steady=noisy — re-run|slowed=noisy — re-run"
+          "few|few-slow|0|steady=no change|slowed=noisy — re-run")
+  string(REPLACE "|" ";" t "${t}")
+  list(GET t 0 name)
+  list(GET t 1 new)
+  list(GET t 2 code)
+  list(GET t 3 v1)
+  list(GET t 4 v2)
+  set(base base)
+  if(name STREQUAL "few" OR name STREQUAL "drift" OR name STREQUAL "shifted")
+    set(base ${name}-base)
+  endif()
+  add_test(NAME compare.${name}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/compare.sh $<TARGET_FILE:contend>
-                   ${RDIR}/compare ${mode})
-  set_tests_properties(compare.${mode} PROPERTIES LABELS integration RUN_SERIAL TRUE
-                       SKIP_RETURN_CODE 77 ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+                   ${CDIR}/${base}.json ${CDIR}/${new}.json ${code} ${v1} ${v2})
+  set_tests_properties(compare.${name} PROPERTIES LABELS integration)
 endforeach()
 # Whatever the load: three repetitions a side can never be significant, and
 # a run pooled with itself is identical on both sides.
@@ -134,3 +141,33 @@ contend_scenario_test(sweep.help 0 REGEX "usage: contend sweep" ARGS sweep --hel
 # The progress line: on a terminal only.
 add_test(NAME run.progress COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/progress.sh $<TARGET_FILE:contend>)
 set_tests_properties(run.progress PROPERTIES LABELS integration)
+
+# The compare page: valid, self-contained, one verdict row per case
+# (synthetic runs: the verdicts are known), and on real runs with plots.
+contend_scenario_test(compare.html.synthetic 3 ARGS compare ${CDIR}/base.json ${CDIR}/slow.json
+                      --quiet --html ${RDIR}/compare-synthetic.html)
+set_tests_properties(compare.html.synthetic PROPERTIES FIXTURES_SETUP compare-html)
+contend_check_test(compare.html.synthetic.check compare-html python3 ${CHECK_HTML}
+                   ${RDIR}/compare-synthetic.html --case steady --case slowed)
+contend_scenario_test(compare.html.run 0 ARGS compare ${RDIR}/three.json ${RDIR}/three.json
+                      --quiet --html ${RDIR}/compare-three.html)
+set_tests_properties(compare.html.run PROPERTIES FIXTURES_REQUIRED three
+                     FIXTURES_SETUP compare-html-run)
+contend_check_test(compare.html.run.check compare-html-run python3 ${CHECK_HTML}
+                   ${RDIR}/compare-three.html --case cli)
+
+# contend ab: two settings of one case, interleaved.  The floor is set out of
+# reach so the verdict is `no change` whatever the machine does: this checks
+# the rounds and the pooling, not speed.
+contend_scenario_test(ab.settings 0 REGEX "steady +tx/s +2v2"
+                      ARGS ab ${T}/compare-demo.ini --case steady --set ops=2000
+                           --a-set delay_ns=1000 --b-set delay_ns=1200 --rounds 2
+                           --max-slowdown 1000000 --dir ${RDIR}/ab --html ${RDIR}/ab.html)
+contend_scenario_test(ab.help 0 REGEX "usage: contend ab" ARGS ab --help)
+contend_scenario_test(ab.bad-rounds 2 REGEX "--rounds expects a count" ARGS ab ${T}/compare-demo.ini
+                      --rounds 0)
+contend_scenario_test(ab.bad-set 2 REGEX "expects KEY=VALUE" ARGS ab ${T}/compare-demo.ini
+                      --a-set delay_ns)
+contend_scenario_test(ab.bad-bin 2 REGEX "is not an executable" ARGS ab ${T}/compare-demo.ini
+                      --b /nonexistent/contend)
+contend_scenario_test(ab.no-scenario 2 REGEX "usage: contend ab" ARGS ab)

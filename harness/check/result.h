@@ -99,6 +99,10 @@ struct contend_rep {
         double floor;              /* the workload's floor */
         char *inconclusive;        /* why a clean run proves little, or NULL */
     } conc;
+    /* The machine probe before [0] and after [1] the repetition (probe.h);
+     * `probed` is false when the repetition never started. */
+    bool probed;
+    double probe_cpu[2], probe_fsync[2];
 };
 
 /* What a workload's check() gets. */

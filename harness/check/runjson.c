@@ -261,6 +261,11 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
     json_object_set_new(o, "events", events(r));
     if (!r->error)
         json_object_set_new(o, "growth", growth(&r->growth));
+    if (r->probed)
+        json_object_set_new(o, "probe",
+                            json_pack("{s:[o, o], s:[o, o]}", "cpu_mops", real3(r->probe_cpu[0]),
+                                      real3(r->probe_cpu[1]), "fsync_per_s",
+                                      real3(r->probe_fsync[0]), real3(r->probe_fsync[1])));
     json_object_set_new(o, "latency_curve_us", latency_curve(r->hist));
     if (r->error_msg)
         json_object_set_new(o, "error", json_string(r->error_msg));

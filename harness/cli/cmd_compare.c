@@ -7,6 +7,7 @@
  * one), 0 otherwise, 2 on bad usage or input.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,16 @@
 
 static const char compare_usage[] =
     "usage: contend compare BASE.json NEW.json [--max-slowdown PCT] [--alpha A]\n"
-    "                       [--markdown F] [--json F] [--quiet]\n"
+    "                       [--markdown F] [--json F] [--html F] [--quiet]\n"
     "\n"
     "Matches the cases of two runs by name and compares tx/s, p50 and p99 over\n"
     "their repetitions (run both with --repeat 9 or more).  A figure is `slower`\n"
-    "only when the change is beyond the noise threshold AND a Mann-Whitney U\n"
-    "test finds it significant; beyond the threshold but not significant it is\n"
-    "`noisy — re-run`.\n"
+    "only when the change is beyond the floor (--max-slowdown) also after the\n"
+    "machine probe's drift between the runs is taken out, larger than the spread\n"
+    "of the repetitions of either side, AND significant by a Mann-Whitney U test;\n"
+    "else `no change` (within the floor, or explained by the machine's drift) or\n"
+    "`noisy — re-run` (within the spread, or not significant), with the reason.\n"
+    "To gate a change, prefer `contend ab` (both sides interleaved).\n"
     "\n"
     "BASE and NEW may each be several run.json files, comma-separated: the\n"
     "repetitions of same-named cases are pooled.  On a machine whose load drifts,\n"
@@ -37,6 +41,8 @@ static const char compare_usage[] =
     "  --alpha A           significance level (default 0.05)\n"
     "  --markdown F        also write the table as Markdown (- for stdout)\n"
     "  --json F            also write the comparison as JSON (- for stdout)\n"
+    "  --html F            also write a page: both sides' plots side by side, the\n"
+    "                      verdict per case and figure\n"
     "  --quiet             no table on stdout\n"
     "\n"
     "Exit: 0 no case regressed, 3 a case regressed, 2 bad usage or input.\n";
@@ -45,51 +51,6 @@ static void write_json(const json_t *cmp, FILE *out)
 {
     json_dumpf(cmp, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     fputc('\n', out);
-}
-
-/* Load "a.json,b.json,...": the first run, with the repetitions of the
- * others' cases added to its same-named cases (or their cases appended). */
-static int load_pooled(const char *spec, json_t **out)
-{
-    char *copy = contend_strdup(spec);
-    json_t *pooled = NULL;
-    int rc = 0;
-    for (char *save = NULL, *f = strtok_r(copy, ",", &save); f && rc == 0;
-         f = strtok_r(NULL, ",", &save)) {
-        json_t *run;
-        if ((rc = contend_report_load(f, &run)) != 0)
-            break;
-        if (!pooled) {
-            pooled = run;
-            continue;
-        }
-        size_t i, j;
-        json_t *c, *have;
-        json_array_foreach(json_object_get(run, "cases"), i, c) {
-            json_t *same = NULL;
-            json_array_foreach(json_object_get(pooled, "cases"), j, have) {
-                if (json_equal(json_object_get(have, "name"), json_object_get(c, "name")))
-                    same = have;
-            }
-            if (!same) {
-                json_array_append(json_object_get(pooled, "cases"), c);
-                continue;
-            }
-            json_array_extend(json_object_get(same, "runs"), json_object_get(c, "runs"));
-            if (!json_is_true(json_object_get(c, "ok")))
-                json_object_set_new(same, "ok", json_false());
-        }
-        json_decref(run);
-    }
-    free(copy);
-    if (rc == 0 && !pooled) {
-        contend_err("compare: no file in '%s'", spec);
-        rc = -EINVAL;
-    }
-    if (rc)
-        json_decref(pooled);
-    *out = rc ? NULL : pooled;
-    return rc;
 }
 
 static int number_arg(const char *flag, const char *val, double lo, double hi, double *out)
@@ -102,56 +63,26 @@ static int number_arg(const char *flag, const char *val, double lo, double hi, d
     return 0;
 }
 
-int contend_cmd_compare(int argc, char **argv)
+static void write_html(const json_t *page, FILE *out)
 {
-    struct contend_compare_opts o = {.alpha = 0.05, .max_slowdown_pct = 5};
-    const char *files[2] = {NULL, NULL}, *md_path = NULL, *json_path = NULL;
-    bool quiet = false;
-    size_t nfiles = 0;
+    contend_compare_html(json_object_get(page, "compare"), json_object_get(page, "base_run"),
+                         json_object_get(page, "new_run"), out);
+}
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(compare_usage, stdout);
-            return CONTEND_EXIT_OK;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = true;
-        } else if (strcmp(a, "--max-slowdown") == 0) {
-            if (number_arg(a, val, 0, 1e6, &o.max_slowdown_pct))
-                return CONTEND_EXIT_USAGE;
-            i++;
-        } else if (strcmp(a, "--alpha") == 0) {
-            if (number_arg(a, val, 1e-12, 0.5, &o.alpha))
-                return CONTEND_EXIT_USAGE;
-            i++;
-        } else if (strcmp(a, "--markdown") == 0 || strcmp(a, "--json") == 0) {
-            if (!val) {
-                contend_err("compare: %s needs a file name", a);
-                return CONTEND_EXIT_USAGE;
-            }
-            *(strcmp(a, "--json") == 0 ? &json_path : &md_path) = val;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            contend_err("compare: unknown option %s (see contend compare --help)", a);
-            return CONTEND_EXIT_USAGE;
-        } else if (nfiles < 2) {
-            files[nfiles++] = a;
-        } else {
-            contend_err("compare: two files, BASE and NEW ('%s' is a third)", a);
-            return CONTEND_EXIT_USAGE;
-        }
-    }
-    if (nfiles != 2) {
-        fputs(compare_usage, stderr);
-        return CONTEND_EXIT_USAGE;
-    }
+static int write_one(const char *path, void (*render)(const json_t *, FILE *), const json_t *doc)
+{
+    int rc = contend_report_write(path, render, doc);
+    if (rc)
+        contend_err("cannot write %s: %s", path, strerror(-rc));
+    return rc;
+}
 
-    json_t *base = NULL, *new_run = NULL, *cmp = NULL;
-    int code = CONTEND_EXIT_USAGE;
-    if (load_pooled(files[0], &base) || load_pooled(files[1], &new_run))
-        goto out;
-    cmp = contend_compare(base, new_run, files[0], files[1], &o);
-    code = (int)json_integer_value(json_object_get(cmp, "exit_code"));
+int contend_compare_emit(const json_t *base, const json_t *new_run, const char *base_name,
+                         const char *new_name, const struct contend_compare_opts *o,
+                         const struct contend_compare_out *out)
+{
+    json_t *cmp = contend_compare(base, new_run, base_name, new_name, o);
+    int code = (int)json_integer_value(json_object_get(cmp, "exit_code"));
 
     size_t i, compared = 0;
     json_t *c;
@@ -163,25 +94,88 @@ int contend_cmd_compare(int argc, char **argv)
                     "runs and at least 2 repetitions on each side (--repeat 9)");
         code = CONTEND_EXIT_USAGE;
     }
-    if (!quiet && !(md_path && strcmp(md_path, "-") == 0) &&
-        !(json_path && strcmp(json_path, "-") == 0))
+    if (!out->quiet && !(out->markdown && strcmp(out->markdown, "-") == 0) &&
+        !(out->json && strcmp(out->json, "-") == 0) &&
+        !(out->html && strcmp(out->html, "-") == 0))
         contend_compare_text(cmp, stdout);
-    if (md_path) {
-        int rc = contend_report_write(md_path, contend_compare_markdown, cmp);
-        if (rc) {
-            contend_err("cannot write %s: %s", md_path, strerror(-rc));
+    if (out->markdown && write_one(out->markdown, contend_compare_markdown, cmp))
+        code = CONTEND_EXIT_HARNESS;
+    if (out->json && write_one(out->json, write_json, cmp))
+        code = CONTEND_EXIT_HARNESS;
+    if (out->html) {
+        json_t *page = json_pack("{s:O, s:O, s:O}", "compare", cmp, "base_run", base,
+                                 "new_run", new_run);
+        if (write_one(out->html, write_html, page))
             code = CONTEND_EXIT_HARNESS;
-        }
+        json_decref(page);
     }
-    if (json_path) {
-        int rc = contend_report_write(json_path, write_json, cmp);
-        if (rc) {
-            contend_err("cannot write %s: %s", json_path, strerror(-rc));
-            code = CONTEND_EXIT_HARNESS;
-        }
-    }
-out:
     json_decref(cmp);
+    return code;
+}
+
+int contend_cmd_compare(int argc, char **argv)
+{
+    enum { O_MAX = 256, O_ALPHA, O_MD, O_JSON, O_HTML };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},          {"quiet", no_argument, NULL, 'q'},
+        {"max-slowdown", required_argument, NULL, O_MAX},
+        {"alpha", required_argument, NULL, O_ALPHA}, {"markdown", required_argument, NULL, O_MD},
+        {"json", required_argument, NULL, O_JSON},  {"html", required_argument, NULL, O_HTML},
+        {NULL, 0, NULL, 0},
+    };
+    struct contend_compare_opts o = {.alpha = 0.05, .max_slowdown_pct = 5};
+    struct contend_compare_out out = {0};
+    int opt;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            fputs(compare_usage, stdout);
+            return CONTEND_EXIT_OK;
+        case 'q':
+            out.quiet = true;
+            break;
+        case O_MAX:
+            if (number_arg("--max-slowdown", optarg, 0, 1e6, &o.max_slowdown_pct))
+                return CONTEND_EXIT_USAGE;
+            break;
+        case O_ALPHA:
+            if (number_arg("--alpha", optarg, 1e-12, 0.5, &o.alpha))
+                return CONTEND_EXIT_USAGE;
+            break;
+        case O_MD:
+            out.markdown = optarg;
+            break;
+        case O_JSON:
+            out.json = optarg;
+            break;
+        case O_HTML:
+            out.html = optarg;
+            break;
+        case ':':
+            contend_err("compare: %s needs a file name", argv[optind - 1]);
+            return CONTEND_EXIT_USAGE;
+        default:
+            contend_err("compare: unknown option %s (see contend compare --help)",
+                        argv[optind - 1]);
+            return CONTEND_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        if (argc - optind > 2)
+            contend_err("compare: two files, BASE and NEW ('%s' is a third)", argv[optind + 2]);
+        else
+            fputs(compare_usage, stderr);
+        return CONTEND_EXIT_USAGE;
+    }
+
+    json_t *base = NULL, *new_run = NULL;
+    int code = CONTEND_EXIT_USAGE;
+    if (contend_compare_load(argv[optind], &base) == 0 &&
+        contend_compare_load(argv[optind + 1], &new_run) == 0)
+        code = contend_compare_emit(base, new_run, argv[optind], argv[optind + 1], &o, &out);
     json_decref(base);
     json_decref(new_run);
     return code;

@@ -26,7 +26,7 @@
 
 static const char verify_usage[] =
     "usage: contend verify ledger FILE [--hash-field F] [--prev-field F] [--no-recompute]\n"
-    "                                   [--jobs N]\n"
+    "                                   [--jobs N] [--max-line BYTES]\n"
     "\n"
     "Checks a hash-chained JSONL file (- for standard input): one JSON object per\n"
     "line, each with a hash (lowercase hex SHA-256 of the record's canonical JSON\n"
@@ -38,6 +38,8 @@ static const char verify_usage[] =
     "  --prev-field F   the member holding the previous hash (default: prev_hash)\n"
     "  --no-recompute   trust the hashes; check only how records link\n"
     "  --jobs N         threads that parse and hash (default: the CPUs, at most 4)\n"
+    "  --max-line BYTES a longer line is an invalid-line, read past without being\n"
+    "                   held in memory (default 16M; k, M, G suffixes)\n"
     "\n"
     "Reports torn-line, invalid-line, bad-hash, chain-fork, chain-gap,\n"
     "duplicate-append and writer-order (records with integer `writer` and `op`),\n"
@@ -68,13 +70,14 @@ static void on_violation(void *ctx, const char *kind, uint64_t line, uint64_t of
                kind, reason);
 }
 
-enum { OPT_HASH_FIELD, OPT_PREV_FIELD, OPT_NO_RECOMPUTE, OPT_JOBS };
+enum { OPT_HASH_FIELD, OPT_PREV_FIELD, OPT_NO_RECOMPUTE, OPT_JOBS, OPT_MAX_LINE };
 
 static const struct contend_argdef verify_opts[] = {
     {"hash-field", 0, true, OPT_HASH_FIELD},
     {"prev-field", 0, true, OPT_PREV_FIELD},
     {"no-recompute", 0, false, OPT_NO_RECOMPUTE},
     {"jobs", 'j', true, OPT_JOBS},
+    {"max-line", 0, true, OPT_MAX_LINE},
     {NULL, 0, false, 0},
 };
 
@@ -98,6 +101,13 @@ int contend_cmd_verify(int argc, char **argv)
                                                "got '%s'", p.value);
             o.threads = (unsigned)j;
             break;
+        case OPT_MAX_LINE: {
+            uint64_t m;
+            if (contend_parse_u64(p.value, &m) != 0 || m < 1)
+                return contend_usage_error(&p, "--max-line needs a size in bytes (e.g. 16M)");
+            o.max_line = m;
+            break;
+        }
         case OPT_HASH_FIELD:
         case OPT_PREV_FIELD:
             if (!*p.value)

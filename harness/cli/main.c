@@ -38,6 +38,7 @@ static const struct {
     {"verify", contend_cmd_verify, "check a hash-chained JSONL ledger written by anyone"},
     {"report", contend_cmd_report, "render a run's HTML, Markdown, JUnit or text report"},
     {"compare", contend_cmd_compare, "compare two runs: slower, faster, no change, or noise"},
+    {"ab", contend_cmd_ab, "two builds or settings interleaved in rounds, then compared"},
     {"sweep", contend_cmd_sweep, "run a scenario over a grid of settings: scaling table, plot"},
     {"replay", contend_cmd_replay, "run a case again under the schedule a run recorded"},
     {"shrink", contend_cmd_shrink, "find a smaller case that fails the same way"},

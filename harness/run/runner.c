@@ -43,6 +43,7 @@
 #include "fatal.h"
 #include "registry.h"
 #include "history.h"
+#include "probe.h"
 #include "util.h"
 
 extern char **environ;
@@ -704,15 +705,28 @@ int contend_run_case(const struct contend_case *c, uint32_t rep, const struct co
     r.w = contend_calloc(c->procs, sizeof *r.w);
     r.pids = contend_calloc(c->procs, sizeof *r.pids);
 
-    bool started = false;
-    if (make_dirs(&r, rep) == 0 && prepare(&r) == 0 && ext_prepare(&r) == 0 &&
-        spawn_all(&r) == 0 && barrier(&r) == 0 && !interrupted) {
-        start_clock(&r);
-        started = true;
-        monitor(&r);
+    bool started = false, probed = false;
+    struct contend_probe before, after;
+    if (make_dirs(&r, rep) == 0 && prepare(&r) == 0) {
+        /* Before the workers exist, so the probe measures the machine, not us. */
+        contend_probe_measure(r.case_dir, &before);
+        probed = true;
+        if (ext_prepare(&r) == 0 && spawn_all(&r) == 0 && barrier(&r) == 0 && !interrupted) {
+            start_clock(&r);
+            started = true;
+            monitor(&r);
+        }
     }
     finish_processes(&r);
     ext_finish(&r);
+    if (probed && started && !interrupted) {
+        contend_probe_measure(r.case_dir, &after);
+        out->probed = true;
+        out->probe_cpu[0] = before.cpu_mops;
+        out->probe_cpu[1] = after.cpu_mops;
+        out->probe_fsync[0] = before.fsync_per_s;
+        out->probe_fsync[1] = after.fsync_per_s;
+    }
 
     if (interrupted) {
         out->case_dir = contend_strdup(r.case_dir);

@@ -744,3 +744,574 @@ bool contend_canon_scan_line(const char *line, size_t n, const char *hash_field,
     }
     return true;
 }
+
+/* ---- the canonical form of any line, without a tree ------------------------ */
+
+/*
+ * A line that is not canonical already (keys in insertion order, as Python's
+ * json.dumps(rec) writes them, or with spaces) used to be parsed into a
+ * jansson tree and serialized again: an allocation per value, a hash table
+ * per object.  Here the line is read in place instead.  An object is scanned
+ * once to find its members (the spans of each key and value), the members
+ * are sorted by key, and the canonical bytes are written member by member
+ * into a small buffer that is handed to the sink (SHA-256) whenever it
+ * fills: nothing is built but the member lists, which live in one array
+ * reused from line to line.  Nested objects are handled by the same code
+ * on their span.
+ *
+ * What it must match is json.loads followed by json.dumps(sort_keys=True,
+ * separators=(",", ":")): strings decoded and escaped again (ensure_ascii,
+ * lowercase hex, short forms), a repeated key keeps its last value, floats
+ * through repr (contend_canon_double), integers of any size as their digits
+ * ("-0" is 0), and the literals NaN, Infinity and -Infinity that Python
+ * reads and writes.
+ */
+
+#define STREAM_DEPTH 512
+
+struct smember {
+    size_t key, key_len;  /* the raw key (inside the quotes), offsets in the line */
+    size_t dkey, dkey_len; /* the decoded key, offsets in st->keys (when escaped) */
+    bool escaped;
+    size_t val, val_end;  /* the value's span */
+    size_t order;         /* position in the object: the last of equal keys wins */
+};
+
+static void sink_put(struct contend_canon_stream *st, const void *p, size_t n)
+{
+    const char *s = p;
+    while (n) {
+        size_t room = sizeof st->out - st->nout, k = n < room ? n : room;
+        memcpy(st->out + st->nout, s, k);
+        st->nout += k;
+        s += k;
+        n -= k;
+        if (st->nout == sizeof st->out) {
+            st->put(st->arg, st->out, st->nout);
+            st->nout = 0;
+        }
+    }
+}
+
+static void sink_c(struct contend_canon_stream *st, char c)
+{
+    if (st->nout == sizeof st->out) {
+        st->put(st->arg, st->out, st->nout);
+        st->nout = 0;
+    }
+    st->out[st->nout++] = c;
+}
+
+static int fail_at(struct contend_canon_stream *st, const char *p, const char *what)
+{
+    st->err_col = (size_t)(p - st->line) + 1;
+    st->err = what;
+    return -EINVAL;
+}
+
+static const char *ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* One \uXXXX at p (after the backslash-u): the 16-bit unit, or -1. */
+static long hex4(const char *p, const char *e)
+{
+    if (e - p < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = hexval(p[i]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/*
+ * Walk the string whose opening quote is at p; with `emit`, write it as
+ * Python writes it; with `dec`, append its decoded UTF-8 (surrogates that do
+ * not pair kept as their three-byte form, which sorts by code point too).
+ * Returns the byte after the closing quote, or NULL after fail_at().
+ */
+static const char *do_string(struct contend_canon_stream *st, const char *p, const char *e,
+                             bool emit, struct contend_sbuf *dec)
+{
+    const char *start = p++;
+    if (emit)
+        sink_c(st, '"');
+    while (p < e) {
+        const char *run = p;
+        while (p < e && plain[(unsigned char)*p])
+            p++;
+        if (p > run) {
+            if (emit)
+                sink_put(st, run, (size_t)(p - run));
+            if (dec)
+                contend_sbuf_add(dec, run, (size_t)(p - run));
+        }
+        if (p >= e)
+            break;
+        unsigned char c = (unsigned char)*p;
+        unsigned cp;
+        if (c == '"') {
+            if (emit)
+                sink_c(st, '"');
+            return p + 1;
+        } else if (c == '\\') {
+            if (p + 1 >= e)
+                break;
+            char k = p[1];
+            p += 2;
+            switch (k) {
+            case '"': cp = '"'; break;
+            case '\\': cp = '\\'; break;
+            case '/': cp = '/'; break;
+            case 'b': cp = '\b'; break;
+            case 'f': cp = '\f'; break;
+            case 'n': cp = '\n'; break;
+            case 'r': cp = '\r'; break;
+            case 't': cp = '\t'; break;
+            case 'u': {
+                long u = hex4(p, e);
+                if (u < 0)
+                    return fail_at(st, p - 2, "invalid \\u escape"), NULL;
+                p += 4;
+                cp = (unsigned)u;
+                /* A high surrogate followed by a low one is one code point. */
+                if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+                    long lo = hex4(p + 2, e);
+                    if (lo >= 0xdc00 && lo <= 0xdfff) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (unsigned)(lo - 0xdc00);
+                        p += 6;
+                    }
+                }
+                break;
+            }
+            default:
+                return fail_at(st, p - 2, "invalid escape in a string"), NULL;
+            }
+        } else if (c < 0x20) {
+            return fail_at(st, p, "control character in a string"), NULL;
+        } else {
+            size_t k = utf8_decode((const unsigned char *)p, (size_t)(e - p), &cp);
+            if (k == 0)
+                return fail_at(st, p, "invalid UTF-8 in a string"), NULL;
+            p += k;
+        }
+        if (emit) {
+            char b[12];
+            size_t n = 0;
+            if (cp == '"' || cp == '\\') {
+                b[n++] = '\\';
+                b[n++] = (char)cp;
+            } else if (cp >= 0x20 && cp < 0x7f) {
+                b[n++] = (char)cp;
+            } else if (cp == '\n' || cp == '\r' || cp == '\t' || cp == '\b' || cp == '\f') {
+                b[n++] = '\\';
+                b[n++] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : cp == '\t' ? 't' : cp == '\b' ? 'b' : 'f';
+            } else {
+                unsigned units[2] = {cp, 0};
+                int nu = 1;
+                if (cp > 0xffff) {
+                    units[0] = 0xd800 + ((cp - 0x10000) >> 10);
+                    units[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+                    nu = 2;
+                }
+                for (int i = 0; i < nu; i++) {
+                    b[n++] = '\\';
+                    b[n++] = 'u';
+                    b[n++] = hexdig[(units[i] >> 12) & 15];
+                    b[n++] = hexdig[(units[i] >> 8) & 15];
+                    b[n++] = hexdig[(units[i] >> 4) & 15];
+                    b[n++] = hexdig[units[i] & 15];
+                }
+            }
+            sink_put(st, b, n);
+        }
+        if (dec) {
+            unsigned char u[4];
+            size_t n;
+            if (cp < 0x80) {
+                u[0] = (unsigned char)cp;
+                n = 1;
+            } else if (cp < 0x800) {
+                u[0] = (unsigned char)(0xc0 | (cp >> 6));
+                u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+                n = 2;
+            } else if (cp < 0x10000) {
+                u[0] = (unsigned char)(0xe0 | (cp >> 12));
+                u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+                u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+                n = 3;
+            } else {
+                u[0] = (unsigned char)(0xf0 | (cp >> 18));
+                u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+                u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+                u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+                n = 4;
+            }
+            contend_sbuf_add(dec, u, n);
+        }
+    }
+    return fail_at(st, start, "unterminated string"), NULL;
+}
+
+/* A number at p: its end, whether it is an integer, or NULL. */
+static const char *do_number(struct contend_canon_stream *st, const char *p, const char *e,
+                             bool emit)
+{
+    const char *s = p, *q = p;
+    if (q < e && *q == '-')
+        q++;
+    if (e - q >= 8 && memcmp(q, "Infinity", 8) == 0 && q > s) {
+        if (emit)
+            sink_put(st, "-Infinity", 9);
+        return q + 8;
+    }
+    if (q >= e || !(*q >= '0' && *q <= '9'))
+        return fail_at(st, p, "invalid number"), NULL;
+    if (*q == '0')
+        q++;
+    else
+        q = digits(q, e);
+    const char *int_end = q, *frac = NULL, *frac_end = NULL;
+    bool is_int = true, has_exp = false;
+    if (q < e && *q == '.') {
+        const char *d = digits(q + 1, e);
+        if (d == q + 1)
+            return fail_at(st, p, "invalid number"), NULL;
+        frac = q + 1;
+        frac_end = d;
+        q = d;
+        is_int = false;
+    }
+    if (q < e && (*q == 'e' || *q == 'E')) {
+        const char *d = q + 1;
+        if (d < e && (*d == '+' || *d == '-'))
+            d++;
+        const char *d2 = digits(d, e);
+        if (d2 == d)
+            return fail_at(st, p, "invalid number"), NULL;
+        q = d2;
+        is_int = false;
+        has_exp = true;
+    }
+    if (!emit)
+        return q;
+    if (is_int) {
+        /* Python's int: any size, and -0 is 0. */
+        if (q - s == 2 && s[0] == '-' && s[1] == '0')
+            sink_c(st, '0');
+        else
+            sink_put(st, s, (size_t)(q - s));
+        return q;
+    }
+    /* Most floats arrive as repr() wrote them (the writer was Python):
+     * then they pass through unchanged, without strtod and printf. */
+    if (float_canonical(s, (size_t)(q - s), int_end, frac, frac_end, has_exp)) {
+        sink_put(st, s, (size_t)(q - s));
+        return q;
+    }
+    char tmp[512], buf[CONTEND_CANON_DOUBLE_MAX];
+    double v;
+    if ((size_t)(q - s) < sizeof tmp) {
+        memcpy(tmp, s, (size_t)(q - s));
+        tmp[q - s] = '\0';
+        v = strtod(tmp, NULL);
+    } else {
+        char *big = strndup(s, (size_t)(q - s));
+        if (!big)
+            return fail_at(st, p, "out of memory"), NULL;
+        v = strtod(big, NULL);
+        free(big);
+    }
+    int n = contend_canon_double(v, buf);
+    sink_put(st, buf, (size_t)n);
+    return q;
+}
+
+static const char *do_value(struct contend_canon_stream *st, const char *p, const char *e,
+                            int depth, bool emit, bool top);
+
+static int cmp_members(const void *a, const void *b, void *arg)
+{
+    const struct contend_canon_stream *st = arg;
+    const struct smember *x = a, *y = b;
+    const char *kx = x->escaped ? st->keys.p + x->dkey : st->line + x->key;
+    const char *ky = y->escaped ? st->keys.p + y->dkey : st->line + y->key;
+    size_t nx = x->escaped ? x->dkey_len : x->key_len, ny = y->escaped ? y->dkey_len : y->key_len;
+    int c = memcmp(kx, ky, nx < ny ? nx : ny);
+    if (c == 0)
+        c = (nx > ny) - (nx < ny);
+    if (c == 0)
+        c = (x->order > y->order) - (x->order < y->order);
+    return c;
+}
+
+static bool same_key(const struct contend_canon_stream *st, const struct smember *x,
+                     const struct smember *y)
+{
+    const char *kx = x->escaped ? st->keys.p + x->dkey : st->line + x->key;
+    const char *ky = y->escaped ? st->keys.p + y->dkey : st->line + y->key;
+    size_t nx = x->escaped ? x->dkey_len : x->key_len, ny = y->escaped ? y->dkey_len : y->key_len;
+    return nx == ny && memcmp(kx, ky, nx) == 0;
+}
+
+/* A record has a dozen members or so: insertion sort, in place, beats
+ * qsort_r's merge sort with its scratch buffer; big objects take qsort_r. */
+static void sort_members(struct contend_canon_stream *st, struct smember *m, size_t n)
+{
+    if (n > 24) {
+        qsort_r(m, n, sizeof *m, cmp_members, st);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct smember x = m[i];
+        size_t j = i;
+        while (j > 0 && cmp_members(&m[j - 1], &x, st) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = x;
+    }
+}
+
+static bool key_named(const struct contend_canon_stream *st, const struct smember *m,
+                      const char *name, size_t n)
+{
+    const char *k = m->escaped ? st->keys.p + m->dkey : st->line + m->key;
+    size_t kn = m->escaped ? m->dkey_len : m->key_len;
+    return kn == n && memcmp(k, name, n) == 0;
+}
+
+/* The top-level members the ledger checker needs, noted while the line is
+ * written: the hash and prev strings (decoded), op, writer and seq. */
+static void note_top(struct contend_canon_stream *st, const struct smember *m)
+{
+    const char *v = st->line + m->val, *ve = st->line + m->val_end;
+    struct contend_canon_top *t = &st->top;
+    if (st->hash_field && key_named(st, m, st->hash_field, st->hash_len) && *v == '"') {
+        t->hash.n = 0;
+        if (do_string(st, v, ve, false, &t->hash))
+            t->has_hash = true;
+    } else if (st->prev_field && key_named(st, m, st->prev_field, st->prev_len) && *v == '"') {
+        t->prev.n = 0;
+        if (do_string(st, v, ve, false, &t->prev))
+            t->has_prev = true;
+    } else {
+        static const char *const names[3] = {"op", "writer", "seq"};
+        static const size_t lens[3] = {2, 6, 3};
+        int64_t *dst[3] = {&t->op, &t->writer, &t->seq};
+        bool *has[3] = {&t->has_op, &t->has_writer, &t->has_seq};
+        for (int i = 0; i < 3; i++)
+            if (key_named(st, m, names[i], lens[i]))
+                *has[i] = int_value(v, ve, dst[i]);
+    }
+}
+
+static const char *do_object(struct contend_canon_stream *st, const char *p, const char *e,
+                             int depth, bool emit, bool top)
+{
+    size_t base = st->nm, count = 0;
+    p = ws(p + 1, e);
+    if (p < e && *p == '}') {
+        p++;
+        goto write;
+    }
+    for (;;) {
+        if (p >= e || *p != '"')
+            return fail_at(st, p, "expected a string key"), NULL;
+        if (st->nm == st->cap_m) {
+            st->cap_m = st->cap_m ? st->cap_m * 2 : 64;
+            st->m = contend_realloc(st->m, st->cap_m * sizeof(struct smember));
+        }
+        struct smember *m = (struct smember *)st->m + st->nm;
+        memset(m, 0, sizeof *m);
+        m->key = (size_t)(p + 1 - st->line);
+        const char *k = p;
+        bool esc_key = false;
+        for (const char *q = p + 1; q < e && *q != '"'; q++) {
+            if (*q == '\\') {
+                esc_key = true;
+                break;
+            }
+        }
+        if (esc_key) {
+            size_t at = st->keys.n;
+            p = do_string(st, k, e, false, &st->keys);
+            m = (struct smember *)st->m + st->nm;
+            m->escaped = true;
+            m->dkey = at;
+            m->dkey_len = st->keys.n - at;
+        } else {
+            p = do_string(st, k, e, false, NULL);
+        }
+        if (!p)
+            return NULL;
+        m->key_len = (size_t)(p - 1 - st->line) - m->key;
+        p = ws(p, e);
+        if (p >= e || *p != ':')
+            return fail_at(st, p, "expected ':'"), NULL;
+        p = ws(p + 1, e);
+        m->val = (size_t)(p - st->line);
+        m->order = count;
+        st->nm++;
+        const char *v = do_value(st, p, e, depth + 1, false, false);
+        if (!v)
+            return NULL;
+        m = (struct smember *)st->m + base + count;
+        m->val_end = (size_t)(v - st->line);
+        count++;
+        p = ws(v, e);
+        if (p < e && *p == ',') {
+            p = ws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}') {
+            p++;
+            break;
+        }
+        return fail_at(st, p, "expected ',' or '}'"), NULL;
+    }
+write:
+    if (emit) {
+        struct smember *m = (struct smember *)st->m + base;
+        sort_members(st, m, count);
+        bool first = true;
+        sink_c(st, '{');
+        for (size_t i = 0; i < count; i++) {
+            /* Of equal keys, only the last in the line counts (json.loads). */
+            if (i + 1 < count && same_key(st, &m[i], &m[i + 1]))
+                continue;
+            if (top)
+                note_top(st, &m[i]);
+            if (top && st->skip_key && key_named(st, &m[i], st->skip_key, st->skip_len))
+                continue;
+            if (!first)
+                sink_c(st, ',');
+            first = false;
+            do_string(st, st->line + m[i].key - 1, e, true, NULL);
+            sink_c(st, ':');
+            if (!do_value(st, st->line + m[i].val, st->line + m[i].val_end, depth + 1, true,
+                          false))
+                return NULL;
+            m = (struct smember *)st->m + base; /* nested objects may have moved it */
+        }
+        sink_c(st, '}');
+    }
+    st->nm = base;
+    return p;
+}
+
+static const char *do_array(struct contend_canon_stream *st, const char *p, const char *e,
+                            int depth, bool emit)
+{
+    if (emit)
+        sink_c(st, '[');
+    p = ws(p + 1, e);
+    if (p < e && *p == ']') {
+        if (emit)
+            sink_c(st, ']');
+        return p + 1;
+    }
+    for (bool first = true;; first = false) {
+        if (emit && !first)
+            sink_c(st, ',');
+        p = do_value(st, p, e, depth + 1, emit, false);
+        if (!p)
+            return NULL;
+        p = ws(p, e);
+        if (p < e && *p == ',') {
+            p = ws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == ']') {
+            if (emit)
+                sink_c(st, ']');
+            return p + 1;
+        }
+        return fail_at(st, p, "expected ',' or ']'"), NULL;
+    }
+}
+
+static const char *word(struct contend_canon_stream *st, const char *p, const char *e,
+                        const char *w, bool emit)
+{
+    size_t n = strlen(w);
+    if ((size_t)(e - p) < n || memcmp(p, w, n) != 0)
+        return fail_at(st, p, "invalid literal"), NULL;
+    if (emit)
+        sink_put(st, w, n);
+    return p + n;
+}
+
+static const char *do_value(struct contend_canon_stream *st, const char *p, const char *e,
+                            int depth, bool emit, bool top)
+{
+    if (depth > STREAM_DEPTH)
+        return fail_at(st, p, "nested too deeply"), NULL;
+    if (p >= e)
+        return fail_at(st, p, "expected a value"), NULL;
+    switch (*p) {
+    case '{': return do_object(st, p, e, depth, emit, top);
+    case '[': return do_array(st, p, e, depth, emit);
+    case '"': return do_string(st, p, e, emit, NULL);
+    case 't': return word(st, p, e, "true", emit);
+    case 'f': return word(st, p, e, "false", emit);
+    case 'n': return word(st, p, e, "null", emit);
+    case 'N': return word(st, p, e, "NaN", emit);
+    case 'I': return word(st, p, e, "Infinity", emit);
+    default: return do_number(st, p, e, emit);
+    }
+}
+
+void contend_canon_stream_free(struct contend_canon_stream *st)
+{
+    free(st->m);
+    contend_sbuf_free(&st->keys);
+    contend_sbuf_free(&st->top.hash);
+    contend_sbuf_free(&st->top.prev);
+    st->m = NULL;
+    st->cap_m = st->nm = 0;
+}
+
+int contend_canon_stream_line(struct contend_canon_stream *st, const char *line, size_t n)
+{
+    const char *e = line + n, *p;
+    st->line = line;
+    st->skip_len = st->skip_key ? strlen(st->skip_key) : 0;
+    st->hash_len = st->hash_field ? strlen(st->hash_field) : 0;
+    st->prev_len = st->prev_field ? strlen(st->prev_field) : 0;
+    st->nout = 0;
+    st->nm = 0;
+    st->keys.n = 0;
+    st->err = NULL;
+    st->err_col = 0;
+    st->top.has_hash = st->top.has_prev = false;
+    st->top.has_op = st->top.has_writer = st->top.has_seq = false;
+    p = ws(line, e);
+    if (p < e && *p != '{') {
+        /* Some other JSON value, or not JSON at all: say which. */
+        const char *end = do_value(st, p, e, 0, false, false);
+        if (end && ws(end, e) == e)
+            return fail_at(st, p, "not a JSON object");
+        return end ? fail_at(st, ws(end, e), "extra data after the value") : -EINVAL;
+    }
+    if (p >= e)
+        return fail_at(st, p, "expected a value");
+    /* One pass: the top object's members are all scanned (and so the whole
+     * line checked) before its first canonical byte is written. */
+    const char *end = do_value(st, p, e, 0, true, true);
+    if (!end)
+        return -EINVAL;
+    if (ws(end, e) != e)
+        return fail_at(st, ws(end, e), "extra data after the object");
+    if (st->nout)
+        st->put(st->arg, st->out, st->nout);
+    st->nout = 0;
+    return 0;
+}

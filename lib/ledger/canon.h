@@ -66,4 +66,43 @@ struct contend_canon_scan {
 bool contend_canon_scan_line(const char *line, size_t n, const char *hash_field,
                              const char *prev_field, struct contend_canon_scan *out);
 
+/* ---- the canonical bytes of any JSON object line, streamed --------------
+ *
+ * For lines that are not canonical already: the canonical form (what
+ * contend_canon_dump() writes for the parsed value) is written through
+ * put(arg, bytes, n) in pieces of up to 8 KiB, without building a tree.
+ * Members named skip_key at the top level are left out; the members named
+ * hash_field and prev_field (strings, decoded) and the integer members op,
+ * writer and seq are noted in `top`.  Set put, arg and the three names,
+ * zero the rest; reuse the struct from line to line; free it with
+ * contend_canon_stream_free(). */
+struct contend_canon_top {
+    struct contend_sbuf hash, prev; /* decoded contents, when has_hash / has_prev */
+    bool has_hash, has_prev, has_op, has_writer, has_seq;
+    int64_t op, writer, seq;
+};
+
+struct contend_canon_stream {
+    void (*put)(void *arg, const void *p, size_t n);
+    void *arg;
+    const char *skip_key, *hash_field, *prev_field;
+    struct contend_canon_top top;
+    const char *err; /* why the line was refused, and where (1-based column) */
+    size_t err_col;
+    /* private */
+    const char *line;
+    size_t skip_len, hash_len, prev_len;
+    void *m;
+    size_t nm, cap_m;
+    struct contend_sbuf keys;
+    size_t nout;
+    char out[8192];
+};
+
+/* 0, or -EINVAL when the line is not a JSON object (err, err_col say why).
+ * A line refused for its syntax has written nothing; one refused for data
+ * after the object may have (start the digest afresh for the next line). */
+int contend_canon_stream_line(struct contend_canon_stream *st, const char *line, size_t n);
+void contend_canon_stream_free(struct contend_canon_stream *st);
+
 #endif /* CONTEND_CANON_H */

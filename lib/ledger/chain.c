@@ -69,7 +69,8 @@ struct wslot {
 struct hasher {
     EVP_MD_CTX *ctx;
     const EVP_MD *md;
-    struct contend_sbuf canon; /* the slow path's canonical text */
+    struct contend_canon_stream stream; /* the slow path: canonical bytes into ctx */
+    bool digest_failed;
     uint64_t fast, slow;
 };
 
@@ -163,7 +164,12 @@ static uint64_t fingerprint(const char *s, size_t n)
 static void idx_grow(struct chain *c)
 {
     size_t cap = c->idx_cap ? c->idx_cap * 2 : 1024;
-    struct slot *s = contend_calloc(cap, sizeof *s);
+    /* Zeroed by writing, not by calloc's fresh zero pages: a lookup would
+     * map those read-only, and the insert after it would take a second,
+     * copy-on-write fault with a TLB flush on every CPU (a fifth of
+     * verify's time on a virtual machine). */
+    struct slot *s = contend_realloc(NULL, cap * sizeof *s);
+    memset(s, 0, cap * sizeof *s);
     for (size_t i = 0; i < c->idx_cap; i++) {
         if (!c->idx[i].fp)
             continue;
@@ -299,44 +305,65 @@ static bool check_hash(const char *hf, const char *hash, size_t hash_len, const 
     return false;
 }
 
-/* The slow path: jansson, then the canonical serializer. */
+static void digest_put(void *arg, const void *p, size_t n)
+{
+    struct hasher *h = arg;
+    if (!h->digest_failed && !EVP_DigestUpdate(h->ctx, p, n))
+        h->digest_failed = true;
+}
+
+static void digest_none(void *arg, const void *p, size_t n)
+{
+    (void)arg;
+    (void)p;
+    (void)n;
+}
+
+/* The slow path, for lines that are not canonical already (keys in
+ * insertion order, spaces): their canonical bytes streamed straight into
+ * SHA-256 (canon.c, contend_canon_stream_line), no tree built. */
 static void analyze_slow(const struct chain *c, struct hasher *h, const char *line, size_t len,
                          struct line_info *li, struct problems *pb)
 {
-    json_error_t err;
+    struct contend_canon_stream *st = &h->stream;
+    const struct contend_canon_top *t = &st->top;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
     char hex[65];
-    json_t *v = json_loadb(line, len, JSON_ALLOW_NUL, &err);
-    if (!v) {
-        problem(pb, "invalid-line", "not JSON: %s (column %d)", err.text, err.column);
+
+    st->put = c->o.no_recompute ? digest_none : digest_put;
+    st->arg = h;
+    st->skip_key = st->hash_field = c->hf;
+    st->prev_field = c->pf;
+    h->digest_failed = !c->o.no_recompute && !EVP_DigestInit_ex2(h->ctx, h->md, NULL);
+    if (contend_canon_stream_line(st, line, len) != 0) {
+        if (strcmp(st->err, "not a JSON object") == 0)
+            problem(pb, "invalid-line", "not a JSON object");
+        else
+            problem(pb, "invalid-line", "not JSON: %s (column %zu)", st->err, st->err_col);
         return;
     }
-    json_t *hv = json_object_get(v, c->hf), *pv = json_object_get(v, c->pf), *x;
-    if (!json_is_object(v)) {
-        problem(pb, "invalid-line", "not a JSON object");
-    } else if (!json_is_string(hv) || !json_is_string(pv)) {
-        problem(pb, "invalid-line", "no string member \"%s\"",
-                json_is_string(hv) ? c->pf : c->hf);
-    } else {
-        h->canon.n = 0;
-        if (!c->o.no_recompute && (contend_canon_dump(v, c->hf, &h->canon) != 0 ||
-                                   sha_hex(h, h->canon.p, h->canon.n, NULL, 0, hex) != 0)) {
-            problem(pb, "invalid-line", "cannot serialize the record canonically");
-        } else {
-            li->bad_hash = !c->o.no_recompute &&
-                           !check_hash(c->hf, json_string_value(hv), json_string_length(hv), hex, pb);
-            note_hashes(li, json_string_value(hv), json_string_length(hv), json_string_value(pv),
-                        json_string_length(pv));
-            if ((li->has_op = json_is_integer(x = json_object_get(v, "op"))))
-                li->op = json_integer_value(x);
-            if ((li->has_writer = json_is_integer(x = json_object_get(v, "writer"))))
-                li->writer = json_integer_value(x);
-            if ((li->has_seq = json_is_integer(x = json_object_get(v, "seq"))))
-                li->seq = json_integer_value(x);
-            li->record = true;
-            h->slow++;
-        }
+    if (!t->has_hash || !t->has_prev) {
+        problem(pb, "invalid-line", "no string member \"%s\"", t->has_hash ? c->pf : c->hf);
+        return;
     }
-    json_decref(v);
+    if (!c->o.no_recompute &&
+        (h->digest_failed || !EVP_DigestFinal_ex(h->ctx, d, &dlen) || dlen != 32)) {
+        problem(pb, "invalid-line", "cannot hash the record");
+        return;
+    }
+    if (!c->o.no_recompute)
+        to_hex(d, 32, hex);
+    li->bad_hash = !c->o.no_recompute && !check_hash(c->hf, t->hash.p, t->hash.n, hex, pb);
+    note_hashes(li, t->hash.p, t->hash.n, t->prev.p, t->prev.n);
+    li->has_op = t->has_op;
+    li->has_writer = t->has_writer;
+    li->has_seq = t->has_seq;
+    li->op = t->op;
+    li->writer = t->writer;
+    li->seq = t->seq;
+    li->record = true;
+    h->slow++;
 }
 
 /* Everything about line[0..len) that does not depend on other lines.  Pure
@@ -357,6 +384,9 @@ static void analyze(const struct chain *c, struct hasher *h, const char *line, s
     }
     if (len == 0) {
         problem(pb, "invalid-line", "empty line");
+    } else if (len > c->o.max_line) {
+        problem(pb, "invalid-line", "%zu bytes, longer than the limit of %llu", len,
+                (unsigned long long)c->o.max_line);
     } else if (contend_canon_scan_line(line, len, c->hf, c->pf, &s) && s.hash && s.prev) {
         if (!c->o.no_recompute) {
             if (sha_hex(h, line, (size_t)(s.cut - line), s.cut_end,
@@ -501,6 +531,9 @@ struct batch {
     uint64_t base;       /* file offset of buf[0] */
     struct line_info *li;
     size_t n;            /* lines taken */
+    /* A line beyond max_line read past just before this batch's lines. */
+    bool skipped, skipped_torn;
+    uint64_t skip_off, skip_len;
 };
 
 struct pool {
@@ -595,7 +628,7 @@ static void hasher_free(struct hasher *h, struct contend_chain_stats *st)
     st->fast += h->fast;
     st->slow += h->slow;
     EVP_MD_CTX_free(h->ctx);
-    contend_sbuf_free(&h->canon);
+    contend_canon_stream_free(&h->stream);
 }
 
 static void pool_start(struct pool *p, struct chain *c, unsigned threads)
@@ -649,6 +682,8 @@ static int chain_init(struct chain *c, const struct contend_chain_opts *o,
     memset(c, 0, sizeof *c);
     if (o)
         c->o = *o;
+    if (!c->o.max_line)
+        c->o.max_line = CONTEND_CHAIN_MAX_LINE;
     c->hf = c->o.hash_field && *c->o.hash_field ? c->o.hash_field : "hash";
     c->pf = c->o.prev_field && *c->o.prev_field ? c->o.prev_field : "prev_hash";
     c->sink = sink;
@@ -688,6 +723,19 @@ static void split(struct batch *b)
 /* Link a batch's lines, in file order. */
 static void link_batch(struct chain *c, struct batch *b)
 {
+    if (b->skipped) {
+        uint64_t no = ++c->st->lines;
+        if (b->skipped_torn)
+            violation(c, "torn-line", no, b->skip_off, 0,
+                      "the last line (%llu bytes, beyond the limit of %llu: not read into "
+                      "memory) has no newline: an append that did not finish",
+                      (unsigned long long)b->skip_len, (unsigned long long)c->o.max_line);
+        else
+            violation(c, "invalid-line", no, b->skip_off, 0,
+                      "%llu bytes, longer than the limit of %llu (read past, not held)",
+                      (unsigned long long)b->skip_len, (unsigned long long)c->o.max_line);
+        b->skipped = b->skipped_torn = false;
+    }
     for (size_t i = 0; i < b->n; i++) {
         /* Each record's own index slot is a cache miss (its prev_hash's slot
          * was written one line ago): ask for it a few lines early. */
@@ -733,8 +781,46 @@ int contend_chain_check_buf(const char *buf, size_t len, const struct contend_ch
 /* Start batch b with `carry` (the bytes after the previous batch's last
  * line), then read until the buffer is full or the file ends, and take its
  * lines.  A line longer than the buffer doubles the buffer. */
+/* The line at b->buf[0..have) has passed max_line without a newline: read
+ * on, into the same buffer, until its newline (or the end of the file), and
+ * keep only what follows it.  Memory stays what it was whatever the length:
+ * a stream without newlines (/dev/zero) is read, never held. */
+static int skip_long_line(int fd, struct batch *b, bool *eof, struct contend_chain_stats *st)
+{
+    uint64_t len = b->have;
+    b->skipped = true;
+    b->skip_off = b->base;
+    for (;;) {
+        ssize_t r = read(fd, b->buf, b->cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        st->bytes += (size_t)r;
+        if (r == 0) {
+            *eof = true;
+            b->skipped_torn = true;
+            b->skip_len = len;
+            b->have = b->used = b->n = 0;
+            b->base += len;
+            return 0;
+        }
+        const char *nl = memchr(b->buf, '\n', (size_t)r);
+        if (nl) {
+            size_t head = (size_t)(nl - b->buf), rest = (size_t)r - head - 1;
+            len += head;
+            memmove(b->buf, nl + 1, rest);
+            b->have = rest;
+            b->skip_len = len;
+            b->base += len + 1;
+            return 0;
+        }
+        len += (uint64_t)r;
+    }
+}
+
 static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint64_t base,
-                bool *eof, struct contend_chain_stats *st)
+                bool *eof, uint64_t max_line, struct contend_chain_stats *st)
 {
     if (b->cap < carry_n + READ_BUF / 2) {
         while (b->cap < carry_n + READ_BUF / 2)
@@ -761,6 +847,12 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
         split(b);
         if (b->n > 0 || *eof)
             return 0;
+        if (b->have > max_line) {
+            int rc = skip_long_line(fd, b, eof, st);
+            if (rc || *eof)
+                return rc;
+            continue;
+        }
         b->cap *= 2;
         b->buf = contend_realloc(b->buf, b->cap);
     }
@@ -780,7 +872,7 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
     b[1].li = contend_realloc(NULL, BATCH * sizeof *b[1].li);
     pool_start(&p, &c, rc == 0 ? c.o.threads : 1);
     if (rc == 0)
-        rc = fill(fd, &b[0], NULL, 0, 0, &eof, st);
+        rc = fill(fd, &b[0], NULL, 0, 0, &eof, c.o.max_line, st);
     struct batch *cur = &b[0];
     if (rc == 0)
         post(&p, cur);
@@ -791,7 +883,7 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
         struct batch *next = NULL;
         if (!eof || memchr(carry, '\n', carry_n)) {
             next = (cur == &b[0]) ? &b[1] : &b[0];
-            rc = fill(fd, next, carry, carry_n, cur->base + cur->used, &eof, st);
+            rc = fill(fd, next, carry, carry_n, cur->base + cur->used, &eof, c.o.max_line, st);
             if (rc == 0)
                 post(&p, next);
         }
@@ -878,16 +970,22 @@ int contend_chain_hash_line(const char *line, size_t len, const char *hash_field
     struct contend_chain_stats st;
     struct contend_chain_opts o = {.hash_field = hash_field};
     struct chain c;
-    json_error_t err;
     int rc = chain_init(&c, &o, NULL, &st);
-    json_t *v = rc == 0 ? json_loadb(line, len, JSON_ALLOW_NUL, &err) : NULL;
-    if (rc == 0 && !json_is_object(v))
+    if (rc)
+        return rc;
+    struct contend_canon_stream *s = &c.h.stream;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    s->put = digest_put;
+    s->arg = &c.h;
+    s->skip_key = c.hf;
+    c.h.digest_failed = !EVP_DigestInit_ex2(c.h.ctx, c.h.md, NULL);
+    if (contend_canon_stream_line(s, line, len) != 0)
         rc = -EINVAL;
-    if (rc == 0 && contend_canon_dump(v, c.hf, &c.h.canon) != 0)
-        rc = -EINVAL;
-    if (rc == 0)
-        rc = sha_hex(&c.h, c.h.canon.p, c.h.canon.n, NULL, 0, hex);
-    json_decref(v);
+    else if (c.h.digest_failed || !EVP_DigestFinal_ex(c.h.ctx, d, &dlen) || dlen != 32)
+        rc = -EIO;
+    else
+        to_hex(d, 32, hex);
     chain_free(&c);
     return rc;
 }

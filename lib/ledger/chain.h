@@ -34,7 +34,11 @@ struct contend_chain_opts {
     bool dup_by_hash;       /* report a repeated hash as duplicate-append */
     uint64_t max_index;     /* index at most this many records; 0 = no limit */
     unsigned threads;       /* threads that analyse lines (hash, parse); 0 or 1 = this one */
+    uint64_t max_line;      /* a longer line is an invalid-line, read past without being
+                               held (bounded memory); 0 = CONTEND_CHAIN_MAX_LINE */
 };
+
+#define CONTEND_CHAIN_MAX_LINE (16u << 20)
 
 /* A line that parsed as a record (its hash may still be bad). */
 struct contend_chain_rec {

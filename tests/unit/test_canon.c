@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "canon.h"
@@ -214,6 +216,177 @@ static void test_scan_agrees_with_dump(void **state)
     }
 }
 
+
+/* ---- the streamed canonical form (non-canonical lines) -------------------- */
+
+/* Written from Python 3: json.dumps(json.loads(in) minus its "hash" member,
+ * sort_keys=True, separators=(",", ":")). */
+static const char *const stream_cases[][2] = {
+    {"{\"b\": 1, \"a\": [1, 2.50, \"x\\u00e9\"], \"c\": {\"z\": null, \"y\": true}}",
+     "{\"a\":[1,2.5,\"x\\u00e9\"],\"b\":1,\"c\":{\"y\":true,\"z\":null}}"},
+    {"{\"big\": 123456789012345678901234567890, \"neg\": -98765432109876543210987654321, \"z\": -0, \"f\": -0.0}",
+     "{\"big\":123456789012345678901234567890,\"f\":-0.0,\"neg\":-98765432109876543210987654321,\"z\":0}"},
+    {"{\"s\": \"tab\\there \\\"q\\\" back\\\\slash \\/ \\u0001 \\u007f \\u00ff \\u20ac \\ud83d\\ude00 \\ud800 lone\", \"raw\": \"\xc3""\xa9""\xe2""\x82""\xac""\xf0""\x9f""\x98""\x80""\"}",
+     "{\"raw\":\"\\u00e9\\u20ac\\ud83d\\ude00\",\"s\":\"tab\\there \\\"q\\\" back\\\\slash / \\u0001 \\u007f \\u00ff \\u20ac \\ud83d\\ude00 \\ud800 lone\"}"},
+    {"{\"floats\": [1e16, 1e-5, 0.0001, 123.456e10, 1E400, -1e400, 5e-324, 0.1, 100.0, 1.5e300]}",
+     "{\"floats\":[1e+16,1e-05,0.0001,1234560000000.0,Infinity,-Infinity,5e-324,0.1,100.0,1.5e+300]}"},
+    {"{\"nan\": NaN, \"inf\": Infinity, \"ninf\": -Infinity}",
+     "{\"inf\":Infinity,\"nan\":NaN,\"ninf\":-Infinity}"},
+    {"{\"dup\": 1, \"a\": 2, \"dup\": 3}",
+     "{\"a\":2,\"dup\":3}"},
+    {"{\"\\u00e9\": 1, \"z\": 2, \"\\u0041\": 3, \"\xc3""\xa9""2\": 4, \"\xf0""\x9f""\x98""\x80""\": 5, \"\\uffff\": 6}",
+     "{\"A\":3,\"z\":2,\"\\u00e9\":1,\"\\u00e92\":4,\"\\uffff\":6,\"\\ud83d\\ude00\":5}"},
+    {"{\"n\": {\"d\": {\"c\": {\"b\": [ {\"y\":1,\"x\":2}, [], {} ]}}}, \"e\": [], \"o\": {}}",
+     "{\"e\":[],\"n\":{\"d\":{\"c\":{\"b\":[{\"x\":2,\"y\":1},[],{}]}}},\"o\":{}}"},
+    {"  { \"sp\" :  1 ,\"a\":\"b\"  }  ",
+     "{\"a\":\"b\",\"sp\":1}"},
+    {"{\"hash\":\"abc\",\"x\":[{\"b\":1,\"a\":2}],\"prev_hash\":\"00\",\"op\":7,\"writer\":-2,\"seq\":18446744073709551616}",
+     "{\"op\":7,\"prev_hash\":\"00\",\"seq\":18446744073709551616,\"writer\":-2,\"x\":[{\"a\":2,\"b\":1}]}"},
+    {"{\"k\\u0000ey\": \"v\\u0000\", \"k\": 1}",
+     "{\"k\":1,\"k\\u0000ey\":\"v\\u0000\"}"},
+    {"{\"deep\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+     "{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"},
+};
+
+/* Lines json.loads refuses, or that are not objects. */
+static const char *const stream_bad[] = {
+    "{\"a\": 1} x",
+    "[1, 2]",
+    "{\"a\": tru}",
+    "{\"a\": \"\\x\"}",
+    "{\"a\": 01}",
+    "{\"a\": 1,}",
+    "{\"a\" 1}",
+    "{\"a\": \"\\ud83d\\u\"}",
+    "{\"a\": -}",
+    "{\"a\": 1.}",
+    "{\"a\": .5}",
+    "{\"a\": 1e}",
+    "{\"a\": \"x\x01""\"}",
+    "{\"a\": \"\xff\"}", /* not UTF-8 */
+    "{\"a\": [1 2]}",
+    "{\"a\": \"unterminated}",
+    "",
+};
+
+struct collect {
+    struct contend_sbuf b;
+    size_t calls;
+};
+
+static void collect_put(void *arg, const void *p, size_t n)
+{
+    struct collect *c = arg;
+    contend_sbuf_add(&c->b, p, n);
+    c->calls++;
+}
+
+static void add(struct contend_sbuf *b, const char *s)
+{
+    contend_sbuf_add(b, s, strlen(s));
+}
+
+static int stream(struct contend_canon_stream *st, struct collect *c, const char *line, size_t n)
+{
+    c->b.n = 0;
+    c->calls = 0;
+    st->put = collect_put;
+    st->arg = c;
+    st->skip_key = st->hash_field = "hash";
+    st->prev_field = "prev_hash";
+    int rc = contend_canon_stream_line(st, line, n);
+    contend_sbuf_add(&c->b, "", 1);
+    c->b.n--;
+    return rc;
+}
+
+static void test_stream_matches_python(void **state)
+{
+    (void)state;
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    for (size_t i = 0; i < sizeof stream_cases / sizeof stream_cases[0]; i++) {
+        int rc = stream(st, &c, stream_cases[i][0], strlen(stream_cases[i][0]));
+        if (rc != 0)
+            fail_msg("case %zu refused: %s at %zu", i, st->err, st->err_col);
+        assert_string_equal(c.b.p, stream_cases[i][1]);
+    }
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
+static void test_stream_notes_the_record_fields(void **state)
+{
+    (void)state;
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    const char *line = "{\"seq\": 3, \"prev_hash\": \"0\\u0030\", \"op\": -7, "
+                       "\"hash\": \"abc\", \"writer\": 99999999999999999999}";
+    assert_int_equal(stream(st, &c, line, strlen(line)), 0);
+    assert_true(st->top.has_hash && st->top.has_prev);
+    assert_int_equal(st->top.hash.n, 3);
+    assert_memory_equal(st->top.hash.p, "abc", 3);
+    assert_int_equal(st->top.prev.n, 2);
+    assert_memory_equal(st->top.prev.p, "00", 2);
+    assert_true(st->top.has_op && st->top.op == -7);
+    assert_true(st->top.has_seq && st->top.seq == 3);
+    assert_false(st->top.has_writer); /* beyond int64: hashed, but no writer order */
+    assert_string_equal(c.b.p, "{\"op\":-7,\"prev_hash\":\"00\",\"seq\":3,"
+                               "\"writer\":99999999999999999999}");
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
+static void test_stream_refuses_what_python_refuses(void **state)
+{
+    (void)state;
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    for (size_t i = 0; i < sizeof stream_bad / sizeof stream_bad[0]; i++) {
+        if (stream(st, &c, stream_bad[i], strlen(stream_bad[i])) != -EINVAL)
+            fail_msg("bad case %zu accepted: %s", i, stream_bad[i]);
+        assert_non_null(st->err);
+    }
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
+/* A line far longer than the 8 KiB buffer, with escapes and a deep nest:
+ * streamed in pieces, the same bytes as the tree serializer's. */
+static void test_stream_agrees_with_dump_on_long_lines(void **state)
+{
+    (void)state;
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    struct contend_sbuf line = {0}, want = {0};
+    add(&line, "{\"z\": \"");
+    for (int i = 0; i < 5000; i++)
+        add(&line, "ab\\u00e9\\n\xe2\x82\xac");
+    add(&line, "\", \"a\": [");
+    for (int i = 0; i < 200; i++)
+        add(&line, "{\"y\": 1.50, \"x\": [");
+    for (int i = 0; i < 200; i++)
+        add(&line, "]}");
+    add(&line, "]}");
+    json_error_t err;
+    json_t *v = json_loadb(line.p, line.n, 0, &err);
+    assert_non_null(v);
+    assert_int_equal(contend_canon_dump(v, "hash", &want), 0);
+    json_decref(v);
+    assert_int_equal(stream(st, &c, line.p, line.n), 0);
+    assert_true(c.calls > 1);
+    assert_int_equal(c.b.n, want.n);
+    assert_memory_equal(c.b.p, want.p, want.n);
+    contend_sbuf_free(&line);
+    contend_sbuf_free(&want);
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +397,10 @@ int main(void)
         cmocka_unit_test(test_scan_accepts_canonical),
         cmocka_unit_test(test_scan_rejects_what_python_would_rewrite),
         cmocka_unit_test(test_scan_agrees_with_dump),
+        cmocka_unit_test(test_stream_matches_python),
+        cmocka_unit_test(test_stream_notes_the_record_fields),
+        cmocka_unit_test(test_stream_refuses_what_python_refuses),
+        cmocka_unit_test(test_stream_agrees_with_dump_on_long_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

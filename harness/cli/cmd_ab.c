@@ -1,0 +1,299 @@
+/*
+ * cmd_ab.c - `contend ab`: is B slower than A, measured on this machine now?
+ *
+ * Two runs measured one after the other differ by whatever the machine did
+ * in between (another job started, the disk got busy).  So ab measures the
+ * two sides interleaved, in rounds: A B, B A, A B, ... (the order swapped
+ * every round, so neither side always runs first, after the other warmed
+ * the caches).  A drift of the machine then falls on both sides alike, and
+ * what is left between them is the change.  Each side of a round is one
+ * `contend run` (of its binary, with its settings) into DIR/SIDE-ROUND.json;
+ * at the end the rounds of each side are pooled and compared exactly as
+ * `contend compare` does (reports/compare.c), with the same exit codes.
+ *
+ * The two sides are two builds (--a BIN --b BIN, each a contend executable)
+ * or two settings of one scenario (--a-set K=V --b-set K=V), or both.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "compare.h"
+#include "report.h"
+#include "util.h"
+
+static const char ab_usage[] =
+    "usage: contend ab SCENARIO.ini [--a BIN] [--b BIN] [--a-set K=V]... [--b-set K=V]...\n"
+    "                  [--set K=V]... [--case NAME] [--rounds N] [--repeat R] [--dir DIR]\n"
+    "                  [--max-slowdown PCT] [--alpha A] [--json F] [--markdown F]\n"
+    "                  [--html F] [--quiet]\n"
+    "\n"
+    "Runs the scenario as A and as B, interleaved (A B, B A, A B, ...), for N\n"
+    "rounds, then compares B against A as `contend compare` does.  A and B are\n"
+    "two builds (--a / --b: contend executables; default this one) or two\n"
+    "settings (--a-set / --b-set, like run's --set), or both.\n"
+    "\n"
+    "  --a BIN, --b BIN    the contend executable of each side\n"
+    "  --a-set, --b-set    a scenario setting of one side (repeatable)\n"
+    "  --set K=V           a setting of both sides (repeatable)\n"
+    "  --case NAME         only this case\n"
+    "  --rounds N          rounds (default 9): each side gets N x R repetitions\n"
+    "  --repeat R          repetitions of each side per round (default 1)\n"
+    "  --dir DIR           where the rounds' run.json files go (default: a new\n"
+    "                      directory under $TMPDIR)\n"
+    "  --max-slowdown PCT, --alpha A, --json F, --markdown F, --html F, --quiet\n"
+    "                      as for contend compare\n"
+    "\n"
+    "Exit: 0 B is not slower, 3 B is slower, 2 bad usage, 4 a run could not run.\n";
+
+struct ab_args {
+    const char *scenario, *bin[2], *only_case, *dir;
+    const char **sets[3]; /* A's, B's, both */
+    size_t nsets[3];
+    unsigned long rounds, repeat;
+};
+
+static void add_set(struct ab_args *a, int side, const char *kv)
+{
+    a->sets[side] = contend_realloc(a->sets[side], (a->nsets[side] + 1) * sizeof *a->sets[side]);
+    a->sets[side][a->nsets[side]++] = kv;
+}
+
+/* One side of one round: `BIN run SCENARIO --set ... --json OUT`, its
+ * output in OUT with .txt for .json.  Returns the child's exit code, or
+ * CONTEND_EXIT_HARNESS when it could not be started. */
+static int run_side(const struct ab_args *a, int side, unsigned long round, const char *json)
+{
+    size_t cap = 16 + 2 * (a->nsets[side] + a->nsets[2]), n = 0;
+    char **argv = contend_calloc(cap, sizeof *argv);
+    char *seed = contend_asprintf("seed=%lu", round);
+    char *repeat = contend_asprintf("repeat=%lu", a->repeat);
+    argv[n++] = (char *)a->bin[side];
+    argv[n++] = "run";
+    argv[n++] = (char *)a->scenario;
+    if (a->only_case) {
+        argv[n++] = "--case";
+        argv[n++] = (char *)a->only_case;
+    }
+    for (int k = 2;; k = side) {
+        for (size_t i = 0; i < a->nsets[k]; i++) {
+            argv[n++] = "--set";
+            argv[n++] = (char *)a->sets[k][i];
+        }
+        if (k == side)
+            break;
+    }
+    argv[n++] = "--set";
+    argv[n++] = seed;
+    argv[n++] = "--set";
+    argv[n++] = repeat;
+    argv[n++] = "--json";
+    argv[n++] = (char *)json;
+    argv[n++] = "--quiet";
+    argv[n] = NULL;
+
+    char *log = contend_asprintf("%.*s.txt", (int)(strlen(json) - 5), json);
+    int rc = CONTEND_EXIT_HARNESS;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(CONTEND_EXIT_HARNESS);
+    }
+    if (pid > 0) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    if (rc != 0 && rc != 1 && rc != 3)
+        contend_err("ab: %s %s exited %d (see %s)", side ? "B" : "A", a->bin[side], rc, log);
+    free(log);
+    free(seed);
+    free(repeat);
+    free(argv);
+    return rc;
+}
+
+/* "DIR/a-1.json,DIR/a-2.json,...": the rounds of one side, for pooling. */
+static char *side_files(const char *dir, char side, unsigned long rounds)
+{
+    char *list = contend_strdup("");
+    for (unsigned long r = 1; r <= rounds; r++) {
+        char *next = contend_asprintf("%s%s%s/%c-%lu.json", list, r > 1 ? "," : "", dir, side, r);
+        free(list);
+        list = next;
+    }
+    return list;
+}
+
+static int parse_count(const char *flag, const char *val, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(val, &end, 10);
+    if (errno || *end || end == val || v < 1 || v > 10000) {
+        contend_err("ab: %s expects a count from 1 to 10000, got '%s'", flag, val);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_number(const char *flag, const char *val, double lo, double hi, double *out)
+{
+    if (contend_parse_double(val, out) != 0 || !(*out >= lo && *out <= hi)) {
+        contend_err("ab: %s expects a number in [%g, %g], got '%s'", flag, lo, hi, val);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static bool has_eq(const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    return eq && eq != kv;
+}
+
+int contend_cmd_ab(int argc, char **argv)
+{
+    enum { O_A = 256, O_B, O_ASET, O_BSET, O_SET, O_CASE, O_ROUNDS, O_REPEAT, O_DIR, O_MAX,
+           O_ALPHA, O_JSON, O_MD, O_HTML, O_QUIET, O_HELP };
+    static const struct option opts[] = {
+        {"a", required_argument, NULL, O_A},          {"b", required_argument, NULL, O_B},
+        {"a-set", required_argument, NULL, O_ASET},   {"b-set", required_argument, NULL, O_BSET},
+        {"set", required_argument, NULL, O_SET},      {"case", required_argument, NULL, O_CASE},
+        {"rounds", required_argument, NULL, O_ROUNDS}, {"repeat", required_argument, NULL, O_REPEAT},
+        {"dir", required_argument, NULL, O_DIR},      {"max-slowdown", required_argument, NULL, O_MAX},
+        {"alpha", required_argument, NULL, O_ALPHA},  {"json", required_argument, NULL, O_JSON},
+        {"markdown", required_argument, NULL, O_MD},  {"html", required_argument, NULL, O_HTML},
+        {"quiet", no_argument, NULL, O_QUIET},        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct ab_args a = {.rounds = 9, .repeat = 1};
+    struct contend_compare_opts co = {.alpha = 0.05, .max_slowdown_pct = 5};
+    struct contend_compare_out out = {0};
+    static char self[PATH_MAX];
+    char *made_dir = NULL, *fa = NULL, *fb = NULL;
+    json_t *base = NULL, *new_run = NULL;
+    int code = CONTEND_EXIT_USAGE, opt;
+    bool quiet = false;
+
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        contend_err("ab: cannot find my own executable: %s", strerror(errno));
+        return CONTEND_EXIT_HARNESS;
+    }
+    self[len] = '\0';
+    a.bin[0] = a.bin[1] = self;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (opt) {
+        case O_A: a.bin[0] = optarg; break;
+        case O_B: a.bin[1] = optarg; break;
+        case O_ASET: case O_BSET: case O_SET:
+            if (!has_eq(optarg)) {
+                contend_err("ab: %s expects KEY=VALUE, got '%s'", argv[optind - 2], optarg);
+                goto out;
+            }
+            add_set(&a, opt == O_ASET ? 0 : opt == O_BSET ? 1 : 2, optarg);
+            break;
+        case O_CASE: a.only_case = optarg; break;
+        case O_ROUNDS: if (parse_count("--rounds", optarg, &a.rounds)) goto out; break;
+        case O_REPEAT: if (parse_count("--repeat", optarg, &a.repeat)) goto out; break;
+        case O_DIR: a.dir = optarg; break;
+        case O_MAX: if (parse_number("--max-slowdown", optarg, 0, 1e6, &co.max_slowdown_pct)) goto out; break;
+        case O_ALPHA: if (parse_number("--alpha", optarg, 1e-12, 0.5, &co.alpha)) goto out; break;
+        case O_JSON: out.json = optarg; break;
+        case O_MD: out.markdown = optarg; break;
+        case O_HTML: out.html = optarg; break;
+        case O_QUIET: quiet = true; break;
+        case O_HELP: fputs(ab_usage, stdout); code = CONTEND_EXIT_OK; goto out;
+        case ':':
+            contend_err("ab: %s needs a value", argv[optind - 1]);
+            goto out;
+        default:
+            contend_err("ab: unknown option %s (see contend ab --help)", argv[optind - 1]);
+            goto out;
+        }
+    }
+    if (optind + 1 != argc) {
+        fputs(ab_usage, stderr);
+        goto out;
+    }
+    a.scenario = argv[optind];
+    if (access(a.scenario, R_OK) != 0) {
+        contend_err("ab: cannot read %s: %s", a.scenario, strerror(errno));
+        goto out;
+    }
+    for (int s = 0; s < 2; s++) {
+        if (access(a.bin[s], X_OK) != 0) {
+            contend_err("ab: --%c %s is not an executable: %s", 'a' + s, a.bin[s], strerror(errno));
+            goto out;
+        }
+    }
+    if (!a.dir) {
+        const char *tmp = getenv("TMPDIR");
+        made_dir = contend_asprintf("%s/contend-ab.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(made_dir)) {
+            contend_err("ab: cannot create %s: %s", made_dir, strerror(errno));
+            code = CONTEND_EXIT_HARNESS;
+            goto out;
+        }
+        a.dir = made_dir;
+    } else if (contend_mkdir_p(a.dir, 0755) != 0) {
+        contend_err("ab: cannot create %s", a.dir);
+        code = CONTEND_EXIT_HARNESS;
+        goto out;
+    }
+
+    for (unsigned long r = 1; r <= a.rounds; r++) {
+        /* A B in odd rounds, B A in even ones. */
+        for (int k = 0; k < 2; k++) {
+            int side = (int)((r + 1) % 2) ^ k;
+            char *json = contend_asprintf("%s/%c-%lu.json", a.dir, 'a' + side, r);
+            if (!quiet)
+                fprintf(stderr, "ab: round %lu/%lu: %c\n", r, a.rounds, 'A' + side);
+            int rc = run_side(&a, side, r, json);
+            free(json);
+            if (rc != 0 && rc != 1 && rc != 3) {
+                code = rc == CONTEND_EXIT_USAGE ? CONTEND_EXIT_USAGE : CONTEND_EXIT_HARNESS;
+                goto out;
+            }
+        }
+    }
+    fa = side_files(a.dir, 'a', a.rounds);
+    fb = side_files(a.dir, 'b', a.rounds);
+    if (contend_compare_load(fa, &base) || contend_compare_load(fb, &new_run)) {
+        code = CONTEND_EXIT_HARNESS;
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "ab: %lu rounds in %s\n", a.rounds, a.dir);
+    out.quiet = quiet;
+    code = contend_compare_emit(base, new_run, "A", "B", &co, &out);
+out:
+    json_decref(base);
+    json_decref(new_run);
+    free(fa);
+    free(fb);
+    free(made_dir);
+    for (int s = 0; s < 3; s++)
+        free(a.sets[s]);
+    return code;
+}
