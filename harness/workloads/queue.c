@@ -38,9 +38,9 @@
  *                    waiting or held in the store; or more takes returned J
  *                    than the queue's promise allows: one, or for an
  *                    at-least-once target (CONTEND_VARIANT_AT_LEAST_ONCE) one
- *                    plus one per take whose consumer never acknowledged it
- *                    (it died, or its ack failed or is unknown), since
- *                    such a job comes back.  Those redeliveries are counted
+ *                    plus one per take whose consumer died holding the job
+ *                    (its next op is not the job's ack, or the ack was cut
+ *                    short), since such a job comes back.  Those redeliveries are counted
  *                    (stat queue_redelivered).
  *   out-of-order     for targets promising FIFO (CONTEND_VARIANT_FIFO): J1 and
  *                    J2 of one producer, J1 enqueued (acknowledged) before J2,
@@ -275,22 +275,26 @@ struct group {
     const struct ref *enq_ok, *enq_any; /* an acknowledged enqueue; any not failed */
     const struct ref *ack_ok, *ack_maybe; /* an acknowledged ack; one that may have happened */
     const struct ref *take[2];          /* the first two takes (by invocation) */
-    uint64_t takes, released;           /* takes; of them, never acknowledged by their taker */
+    uint64_t takes, released;           /* takes; of them, whose consumer died holding it */
     uint64_t in_queue, done;            /* state entries: waiting or held; done */
     const struct ref *bad_payload;
     const struct ref *after_ack;        /* a take that began after an ack completed */
 };
 
-/* Did the consumer that took the job acknowledge it?  Its ack is its very
- * next op (gen() makes it so); a restarted worker's next op is something
- * else, and an ack that failed or was cut short leaves the job unfinished. */
-static bool acked_by(const struct scan *s, const struct ref *take)
+/* Did the consumer that took the job die holding it?  Its ack is its very
+ * next op (gen() makes it so): a restarted worker's next op is something
+ * else, and an ack cut short (indeterminate) is a death as well.  An ack
+ * that certainly failed leaves a live consumer holding the job: no
+ * redelivery is due. */
+static bool released(const struct scan *s, const struct ref *take)
 {
     const struct contend_writer_hist *h = &s->chk->w[take->w];
     if (take->idx + 1 >= h->n)
-        return false;
+        return true;
     const struct contend_record *r = &h->rec[take->idx + 1];
-    return r->kind == CONTEND_OP_ACK && r->key == take->job && r->status == CONTEND_OK;
+    if (r->kind != CONTEND_OP_ACK || r->key != take->job)
+        return true;
+    return r->status != CONTEND_OK && r->status != CONTEND_FAIL;
 }
 
 static void summarize(const struct scan *s, struct group *g)
@@ -326,7 +330,7 @@ static void summarize(const struct scan *s, struct group *g)
             continue;
         const struct contend_record *rec = rec_of(s, r);
         g->takes++;
-        if (!acked_by(s, r))
+        if (released(s, r))
             g->released++;
         if (rec->value2 == 2 && !g->bad_payload)
             g->bad_payload = r;
@@ -398,8 +402,8 @@ static void judge_double(struct scan *s, const struct group *g, uint64_t job, bo
              contend_asprintf("job j%llu was delivered %llu times (%s allowed): %s and %s both "
                               "got it",
                               (unsigned long long)job, (unsigned long long)g->takes,
-                              at_least_once ? "one plus one per consumer that never "
-                                              "acknowledged it"
+                              at_least_once ? "one plus one per consumer that died "
+                                              "holding it"
                                             : "once",
                               wstr(s, g->take[0], a, sizeof a), wstr(s, g->take[1], b, sizeof b)));
         return;
