@@ -384,7 +384,8 @@ static void judge_lost(struct scan *s, const struct group *g, uint64_t job)
     if (g->takes)
         note(&s->lost, s, g->enq_ok, g->take[0],
              contend_asprintf("job j%llu was taken by %s, never acknowledged, and is no longer "
-                              "in the queue: its consumer's death lost it",
+                              "in the store: its consumer died holding it, or a power cut "
+                              "took it",
                               (unsigned long long)job, wstr(s, g->take[0], a, sizeof a)));
     else
         note(&s->lost, s, g->enq_ok, NULL,
@@ -514,6 +515,87 @@ static void check_order(struct scan *s)
     }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Completion times of the acknowledged ops of `kind` (takes: those that
+ * returned a job), sorted; *n of them. */
+static uint64_t *done_times(const struct contend_check *chk, unsigned kind, size_t *n)
+{
+    size_t cap = 0;
+    for (size_t w = 0; w < chk->nw; w++)
+        cap += chk->w[w].n;
+    uint64_t *t = contend_calloc(cap ? cap : 1, sizeof *t);
+    *n = 0;
+    for (size_t w = 0; w < chk->nw; w++)
+        for (uint64_t i = 0; i < chk->w[w].n; i++) {
+            const struct contend_record *r = &chk->w[w].rec[i];
+            if (r->kind == kind && r->status == CONTEND_OK &&
+                (kind != CONTEND_OP_DEQUEUE || r->value >= 0))
+                t[(*n)++] = r->t_complete;
+        }
+    qsort(t, *n, sizeof *t, cmp_u64);
+    return t;
+}
+
+/* How many of the sorted times t[0..n) are before `at`. */
+static size_t before(const uint64_t *t, size_t n, uint64_t at)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t[mid] < at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The cost of a take against the backlog it faced (jobs enqueued and not
+ * yet taken when it began), fitted as cost ~ backlog^exponent (growth.h):
+ * a queue that scans its backlog on every take shows an exponent near 1,
+ * an indexed one near 0.  Reported as stats, never judged. */
+static void take_growth(struct contend_check *chk)
+{
+    size_t ne, nt, ns = 0;
+    uint64_t *enq = done_times(chk, CONTEND_OP_ENQUEUE, &ne);
+    uint64_t *took = done_times(chk, CONTEND_OP_DEQUEUE, &nt);
+    size_t cap = 0;
+    for (size_t w = 0; w < chk->nw; w++)
+        cap += chk->w[w].n;
+    struct contend_growth_sample *smp = contend_calloc(cap ? cap : 1, sizeof *smp);
+    uint64_t most = 0;
+    for (size_t w = 0; w < chk->nw; w++)
+        for (uint64_t i = 0; i < chk->w[w].n; i++) {
+            const struct contend_record *r = &chk->w[w].rec[i];
+            if (r->kind != CONTEND_OP_DEQUEUE || r->status != CONTEND_OK)
+                continue;
+            size_t e = before(enq, ne, r->t_invoke), t = before(took, nt, r->t_invoke);
+            uint64_t backlog = e > t ? e - t : 0;
+            most = backlog > most ? backlog : most;
+            smp[ns++] = (struct contend_growth_sample){
+                .size = backlog, .cost_ns = r->t_complete - r->t_invoke};
+        }
+    struct contend_growth g;
+    memset(&g, 0, sizeof g);
+    if (ns > 0)
+        contend_growth_fit(smp, ns, &g);
+    contend_rep_add_stat(chk->rep, "queue_backlog_max", (double)most);
+    if (g.valid) {
+        contend_rep_add_stat(chk->rep, "queue_take_growth", g.exponent);
+        contend_rep_add_stat(chk->rep, "queue_take_us_at_max",
+                             g.npoints ? g.cost_us[g.npoints - 1] : 0);
+        contend_rep_add_stat(chk->rep, "queue_take_us_at_min", g.npoints ? g.cost_us[0] : 0);
+    }
+    free(smp);
+    free(enq);
+    free(took);
+}
+
 static void report(struct scan *s, struct finding *f, const char *kind, const char *what)
 {
     if (!f->jobs)
@@ -521,6 +603,17 @@ static void report(struct scan *s, struct finding *f, const char *kind, const ch
     contend_check_report(s->chk, kind, f->jobs, f->w, f->nw, "%llu job(s) %s; %s",
                          (unsigned long long)f->jobs, what, f->why);
     free(f->why);
+}
+
+/* Jobs finished: acknowledged acks (jobs/s = this over the run's time). */
+static uint64_t acked(const struct contend_check *chk)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < chk->nw; w++)
+        for (uint64_t i = 0; i < chk->w[w].n; i++)
+            n += chk->w[w].rec[i].kind == CONTEND_OP_ACK &&
+                 chk->w[w].rec[i].status == CONTEND_OK;
+    return n;
 }
 
 static int queue_check(struct contend_check *chk)
@@ -554,6 +647,8 @@ static int queue_check(struct contend_check *chk)
     report(&s, &s.phantom, "phantom-job", "were delivered or stored but never enqueued");
     report(&s, &s.order, "out-of-order", "were taken before an earlier job of their producer");
     contend_rep_add_stat(chk->rep, "queue_redelivered", (double)s.redelivered);
+    contend_rep_add_stat(chk->rep, "queue_acked", (double)acked(chk));
+    take_growth(chk);
     free(s.jobs);
     free(s.refs);
     return 0;
