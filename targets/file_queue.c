@@ -17,7 +17,9 @@
  *                          fsync both directories.  Ack: rename into outbox/,
  *                          fsync both.  recover() (a worker starting again)
  *                          moves the jobs its dead predecessor held back to
- *                          inbox/: at-least-once, each job comes back once.
+ *                          inbox/ (by way of a hidden name, see
+ *                          recover_worker): at-least-once, each job comes
+ *                          back once.
  *   scan-read-delete       list, read the file, delete it, process from
  *                          memory; a delete that finds the file gone is
  *                          ignored (os.remove in try/except).  Two workers
@@ -33,7 +35,8 @@
  *                          and acks (never promised durable).
  *
  * Files: inbox/<id>.json, queue/w<worker>/<id>.json, outbox/<id>.json, and
- * inbox/.w<worker>.<id>.json while an enqueue is between write and rename
+ * inbox/.w<worker>.<id>.json while an enqueue is between write and rename,
+ * inbox/.r<worker>.<id>.json while recovery brings a job back
  * (no job name: the listing skips it); <id> is
  * the job id in 20 decimal digits, so that the name order is each
  * producer's order.  A job file holds {"id": <id>, "payload": "<payload>"}.
@@ -406,45 +409,80 @@ static int fq_setup(const struct contend_env *env)
     return rc;
 }
 
+/* The job name inside a hidden name ".r<worker>.<name>" (a job on its way
+ * back to inbox/, see recover_worker), or NULL. */
+static const char *returning(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0 || id_of(name + n) < 0)
+        return NULL;
+    return name + n;
+}
+
+/* Bring inbox/.r<worker>.<name> to inbox/<name>: a rename inside inbox/,
+ * durable with inbox/'s fsync, whoever makes it. */
+static int publish(struct fq *q, const char *hidden, const char *name)
+{
+    char src[PATH_MAX + 300], dst[PATH_MAX + 300];
+    snprintf(src, sizeof src, "%s/%s", q->inbox, hidden);
+    snprintf(dst, sizeof dst, "%s/%s", q->inbox, name);
+    if (rename(src, dst) != 0)
+        return -errno;
+    return sync_dir(q, q->inbox);
+}
+
 /* A worker starting again: remove its predecessor's temp files (enqueues
  * that never reached inbox/) and, for the variants that keep held jobs in
- * queue/w<worker>/, move them back to inbox/, where they are taken again. */
-static int recover_worker(const struct contend_env *env, struct fq *q)
+ * queue/w<worker>/, move them back to inbox/, where they are taken again.
+ *
+ * A job goes back in two steps: rename into inbox/ under a hidden name,
+ * fsync both directories, then rename to its job name inside inbox/ and
+ * fsync inbox/.  Moved straight to its name, a live worker could take it
+ * (and fsync inbox/ and its own directory) before this move was durable
+ * (queue/w<worker>/ not yet fsynced): a power cut then keeps the take and
+ * loses the move it depends on. */
+static int recover_worker(struct fq *q)
 {
-    char src[PATH_MAX + 300], dst[PATH_MAX + 300], prefix[32];
+    char src[PATH_MAX + 300], dst[PATH_MAX + 300], tmp[32], back[32];
     DIR *d;
     struct dirent *e;
     int rc = 0;
 
-    snprintf(prefix, sizeof prefix, ".w%u.", q->worker);
-    if ((d = opendir(q->inbox)) != NULL) {
-        while ((e = readdir(d)) != NULL)
-            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-                snprintf(src, sizeof src, "%s/%s", q->inbox, e->d_name);
-                unlink(src);
-            }
-        closedir(d);
+    snprintf(tmp, sizeof tmp, ".w%u.", q->worker);
+    snprintf(back, sizeof back, ".r%u.", q->worker);
+    if ((d = opendir(q->inbox)) == NULL)
+        return -errno;
+    while ((e = readdir(d)) != NULL && rc == 0) {
+        const char *name = returning(e->d_name, back);
+        if (name) {
+            rc = publish(q, e->d_name, name); /* a recovery cut short */
+        } else if (strncmp(e->d_name, tmp, strlen(tmp)) == 0) {
+            snprintf(src, sizeof src, "%s/%s", q->inbox, e->d_name);
+            unlink(src);
+        }
     }
-    if (q->v == V_SCAN_READ_DELETE || q->v == V_DELETE_BEFORE_PROCESS)
-        return 0; /* what they held died with them */
+    closedir(d);
+    if (rc || q->v == V_SCAN_READ_DELETE || q->v == V_DELETE_BEFORE_PROCESS)
+        return rc; /* what those held died with them */
     if ((d = opendir(q->mine)) == NULL)
         return errno == ENOENT ? 0 : -errno;
     while ((e = readdir(d)) != NULL && rc == 0) {
         if (id_of(e->d_name) < 0)
             continue;
+        char hidden[NAME_LEN + 32];
+        snprintf(hidden, sizeof hidden, "%s%s", back, e->d_name);
         snprintf(src, sizeof src, "%s/%s", q->mine, e->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", q->inbox, e->d_name);
-        /* Each move durable before the next: a live worker may take the
-         * job (and fsync inbox/) as soon as it is back. */
+        snprintf(dst, sizeof dst, "%s/%s", q->inbox, hidden);
         if (rename(src, dst) != 0)
             rc = -errno;
         if (rc == 0)
             rc = sync_dir(q, q->mine);
         if (rc == 0)
             rc = sync_dir(q, q->inbox);
+        if (rc == 0)
+            rc = publish(q, hidden, e->d_name);
     }
     closedir(d);
-    (void)env;
     return rc;
 }
 
@@ -456,7 +494,7 @@ static int fq_recover(const struct contend_env *env)
     q.sync = q.v != V_NOFSYNC;
     q.worker = env->worker == UINT32_MAX ? 0 : env->worker;
     paths(env, q.worker, &q);
-    return recover_worker(env, &q);
+    return recover_worker(&q);
 }
 
 /* Report every job file of `dir` as (id, where). */
@@ -468,6 +506,11 @@ static int list_dir(const char *dir, int64_t where, const struct contend_sink *s
         return errno == ENOENT ? 0 : -errno;
     while ((e = readdir(d)) != NULL) {
         int64_t id = id_of(e->d_name);
+        /* inbox/.r<worker>.<name>: on its way back from a dead worker. */
+        if (id < 0 && where == CONTEND_QUEUE_READY && strncmp(e->d_name, ".r", 2) == 0) {
+            const char *dot = strchr(e->d_name + 2, '.');
+            id = dot ? id_of(dot + 1) : -1;
+        }
         if (id >= 0)
             sink->value(sink->ctx, (uint64_t)id, where);
     }
