@@ -141,15 +141,24 @@ def ack(job):
 
 
 def recover():
-    prefix = ".w%d." % WORKER
+    # A job goes back under a hidden name first, made durable in both
+    # directories, and only then gets its name: no live worker can take it
+    # (and fsync inbox/) before the move out of queue/wN/ is durable.
+    tmp, back = ".w%d." % WORKER, ".r%d." % WORKER
     for name in os.listdir(INBOX):
-        if name.startswith(prefix):
+        if name.startswith(tmp):
             os.remove(os.path.join(INBOX, name))  # an enqueue that never got in
+        elif name.startswith(back):
+            os.rename(os.path.join(INBOX, name), os.path.join(INBOX, name[len(back):]))
+            sync_dir(INBOX)
     if VARIANT in ("rename-claim", "nofsync") and os.path.isdir(mine()):
         for name in os.listdir(mine()):
             if job_of(name) is not None:
-                os.rename(os.path.join(mine(), name), os.path.join(INBOX, name))
+                hidden = os.path.join(INBOX, back + name)
+                os.rename(os.path.join(mine(), name), hidden)
                 sync_dir(mine())
+                sync_dir(INBOX)
+                os.rename(hidden, os.path.join(INBOX, name))
                 sync_dir(INBOX)
 
 
@@ -157,6 +166,9 @@ def state():
     rows = []
     for where, d in ((-1, INBOX), (-2, OUTBOX)):
         rows += [(job_of(n), where) for n in os.listdir(d) if job_of(n) is not None]
+    # .r<worker>.<name>: on its way back from a dead worker, still queued.
+    rows += [(job_of(n.split(".", 2)[2]), -1) for n in os.listdir(INBOX)
+             if n.startswith(".r") and n.count(".") >= 3 and job_of(n.split(".", 2)[2]) is not None]
     for w in range(PROCS):
         if os.path.isdir(mine(w)):
             rows += [(job_of(n), w) for n in os.listdir(mine(w)) if job_of(n) is not None]
