@@ -442,7 +442,6 @@ static void keep_job(struct scan *s, const struct group *g, uint64_t job)
     struct job *j = &s->jobs[s->njobs++];
     memset(j, 0, sizeof *j);
     j->id = job;
-    j->waiting = false;
     for (size_t i = 0; i < g->n; i++)
         if (g->r[i].type == R_STATE && s->chk->state[g->r[i].idx].value == CONTEND_QUEUE_READY)
             j->waiting = true;
@@ -496,8 +495,7 @@ static void check_order(struct scan *s)
                                           wstr(s, &j->first, b, sizeof b),
                                           (unsigned long long)late->id,
                                           wstr(s, &late->first, c, sizeof c)));
-                }
-                else
+                } else {
                     note(&s->order, s, &j->first, NULL,
                          contend_asprintf("job j%llu was taken by %s while j%llu, enqueued "
                                           "earlier by the same producer, stayed in the queue "
@@ -505,6 +503,7 @@ static void check_order(struct scan *s)
                                           (unsigned long long)j->id,
                                           wstr(s, &j->first, b, sizeof b),
                                           (unsigned long long)late->id));
+                }
             }
             uint64_t t = j->taken ? j->ft_invoke : (j->waiting ? UINT64_MAX : 0);
             if (t > late_t || !late) {
