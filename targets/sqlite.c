@@ -66,12 +66,24 @@
  *     accounts(id INTEGER PRIMARY KEY, balance INTEGER)  bank: rows 0..keys-1
  *     claims(id INTEGER PRIMARY KEY, owner INTEGER)      claim: owner = op id
  *     ledger(seq, writer, op, ts, payload, prev_hash, hash)   ledger, by rowid
+ *     jobs(id, priority, status, owner, payload, created_at)  queue (below)
  * read_state() runs PRAGMA integrity_check (anything but "ok" is an
  * `integrity` violation) and reports the workload's table as (key, value):
  * counter k -> v, account id -> balance, claimed id -> owner op id; the
  * ledger it exports instead, row by row in rowid order, to store/ledger.jsonl
  * in the record format of README.md's "The audit ledger", where the ledger
  * checker reads it.
+ *
+ * The queue (the field report's fix for its file queue) is the table
+ *     jobs(id PRIMARY KEY, priority, status, owner, payload, created_at)
+ * with status 'queued', 'taken' (owner = the consumer's writer index) or
+ * 'done'.  A take is UPDATE ... SET status = 'taken', owner = ? WHERE id =
+ * (SELECT ... ORDER BY priority, id LIMIT 1) RETURNING id, payload inside the
+ * variant's transaction; autocommit-rmw SELECTs the next job and UPDATEs it
+ * in two statements, so two consumers take the same job (double-delivery).
+ * An ack sets 'done' only while this consumer holds the job.  recover()
+ * puts the jobs of the restarting worker's dead consumers back to 'queued'
+ * (at-least-once).  read_state() reports every job as ready, done or held.
  *
  * The ledger is the jsonl-ledger's chain kept as rows: an append reads the
  * last row's seq and hash, then inserts a row whose prev_hash is that hash
@@ -154,28 +166,33 @@ enum variant {
     V_COUNT
 };
 
+/* What every variant promises the queue workload: jobs come out by
+ * (priority, id), and recover() hands a dead consumer's jobs out again. */
+#define SQ_QUEUE (CONTEND_VARIANT_AT_LEAST_ONCE | CONTEND_VARIANT_FIFO)
+
 static const struct contend_variant sq_variants[] = {
     [V_WAL_IMMEDIATE] = {"wal-immediate", "WAL, BEGIN IMMEDIATE per op, a connection per thread",
-                         CONTEND_VARIANT_MONOTONIC, NULL},
+                         CONTEND_VARIANT_MONOTONIC | SQ_QUEUE, NULL},
     [V_WAL_DEFERRED] = {"wal-deferred",
                         "WAL, deferred BEGIN: SQLITE_BUSY on the lock upgrade fails the op",
-                        CONTEND_VARIANT_MONOTONIC, NULL},
+                        CONTEND_VARIANT_MONOTONIC | SQ_QUEUE, NULL},
     [V_AUTOCOMMIT_RMW] = {"autocommit-rmw", "SELECT, compute in C, UPDATE, each autocommit",
-                          CONTEND_VARIANT_BROKEN,
-                          "lost-update, wrong-total, double-claim, chain-fork"},
+                          CONTEND_VARIANT_BROKEN | SQ_QUEUE,
+                          "lost-update, wrong-total, double-claim, chain-fork, double-delivery"},
     /* Durable or not by `synchronous`: sq_durable() says, not a flag. */
     [V_ROLLBACK_IMMEDIATE] = {"rollback-immediate",
                               "journal_mode=DELETE, synchronous=FULL, BEGIN IMMEDIATE",
-                              CONTEND_VARIANT_MONOTONIC, NULL},
+                              CONTEND_VARIANT_MONOTONIC | SQ_QUEUE, NULL},
     [V_SHARED_NOMUTEX] = {"shared-conn-nomutex",
                           "threads share one SQLITE_OPEN_NOMUTEX connection, no lock",
-                          CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER,
+                          CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER | SQ_QUEUE,
                           "double-claim, lost-claim (threads > 1)"},
     [V_SHARED_MUTEX] = {"shared-conn-mutex", "threads share one connection under a mutex",
-                        CONTEND_VARIANT_MONOTONIC | CONTEND_VARIANT_OPEN_PER_WORKER, NULL},
+                        CONTEND_VARIANT_MONOTONIC | CONTEND_VARIANT_OPEN_PER_WORKER | SQ_QUEUE,
+                        NULL},
     [V_SHARED_SERIALIZED] = {"shared-conn-serialized",
                              "threads share one SQLITE_OPEN_FULLMUTEX connection, no lock",
-                             CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER,
+                             CONTEND_VARIANT_BROKEN | CONTEND_VARIANT_OPEN_PER_WORKER | SQ_QUEUE,
                              "double-claim, lost-claim (threads > 1)"},
     [V_COUNT] = {NULL, NULL, 0, NULL},
 };
@@ -202,7 +219,7 @@ static const struct variant_cfg sq_cfg[V_COUNT] = {
     [V_SHARED_SERIALIZED] = {"wal", "normal", TX_IMMEDIATE, false, true},
 };
 
-static const char *const sq_workloads[] = {"counter", "bank", "claim", "ledger", NULL};
+static const char *const sq_workloads[] = {"counter", "bank", "claim", "ledger", "queue", NULL};
 
 static const struct contend_option sq_options[] = {
     {"journal_mode", "", "delete|truncate|persist|memory|wal|off|DELETE|TRUNCATE|PERSIST|MEMORY|WAL|OFF",
@@ -235,6 +252,11 @@ enum stmt {
     ST_CLAIM_INS,
     ST_LEDGER_LAST,
     ST_LEDGER_INS,
+    ST_JOB_ADD,
+    ST_JOB_TAKE,
+    ST_JOB_NEXT,
+    ST_JOB_MARK,
+    ST_JOB_ACK,
     ST_COUNT
 };
 
@@ -255,6 +277,17 @@ static const char *const sq_sql[ST_COUNT] = {
     [ST_LEDGER_LAST] = "SELECT seq, hash FROM ledger ORDER BY rowid DESC LIMIT 1",
     [ST_LEDGER_INS] = "INSERT INTO ledger(seq, writer, op, ts, payload, prev_hash, hash) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_JOB_ADD] = "INSERT INTO jobs(id, priority, status, payload, created_at) "
+                   "VALUES (?1, 0, 'queued', ?2, julianday('now'))",
+    /* The report's fix: choose and take in one statement. */
+    [ST_JOB_TAKE] = "UPDATE jobs SET status = 'taken', owner = ?1 WHERE id = "
+                    "(SELECT id FROM jobs WHERE status = 'queued' ORDER BY priority, id LIMIT 1) "
+                    "RETURNING id, payload",
+    [ST_JOB_NEXT] = "SELECT id, payload FROM jobs WHERE status = 'queued' "
+                    "ORDER BY priority, id LIMIT 1",
+    [ST_JOB_MARK] = "UPDATE jobs SET status = 'taken', owner = ?2 WHERE id = ?1",
+    [ST_JOB_ACK] = "UPDATE jobs SET status = 'done' WHERE id = ?1 AND owner = ?2 "
+                   "AND status = 'taken'",
 };
 
 static const char sq_schema[] =
@@ -264,6 +297,13 @@ static const char sq_schema[] =
     "CREATE TABLE IF NOT EXISTS ledger(seq INTEGER NOT NULL, writer INTEGER NOT NULL, "
     "op INTEGER NOT NULL, ts REAL NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, "
     "hash TEXT NOT NULL);";
+
+/* Only for the queue workload, so that the other workloads' files keep their
+ * page layout (tests/unit/test_sqlite.c damages chosen pages). */
+static const char sq_queue_schema[] =
+    "CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY, priority INTEGER NOT NULL, "
+    "status TEXT NOT NULL, owner INTEGER, payload TEXT NOT NULL, created_at REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS jobs_ready ON jobs(status, priority, id);";
 
 #define HASH_HEX 64 /* lowercase hex SHA-256 */
 #define LEDGER_FILE "ledger.jsonl"
@@ -802,8 +842,110 @@ static int append_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote
     return CONTEND_OK;
 }
 
+/* ---- the job queue ---------------------------------------------------------- */
+
+/* Run a job statement: ?1 = a1, ?2 = the payload (text) or a2 (integer);
+ * the first row's (id, payload) go to op->value and op->buf.  Like run(),
+ * stepped to the end so that an autocommit RETURNING commits. */
+static int job_run(struct sq *s, enum stmt i, int64_t a1, int64_t a2, bool text,
+                   struct contend_op *op, bool *found)
+{
+    sqlite3_stmt *st = s->st[i];
+    sqlite3_mutex *m = stmt_lock(s);
+    int np = sqlite3_bind_parameter_count(st), rc = SQLITE_OK;
+    bool row = false;
+
+    if (np > 0)
+        rc = sqlite3_bind_int64(st, 1, a1);
+    if (rc == SQLITE_OK && np > 1)
+        rc = text ? sqlite3_bind_text(st, 2, op->buf, (int)op->buf_len, SQLITE_STATIC)
+                  : sqlite3_bind_int64(st, 2, a2);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!row && sqlite3_column_count(st) >= 2) {
+            const void *p = sqlite3_column_text(st, 1);
+            int n = sqlite3_column_bytes(st, 1);
+            op->value = sqlite3_column_int64(st, 0);
+            op->buf_len = p && n > 0 && (uint32_t)n <= op->buf_cap ? (uint32_t)n : 0;
+            if (op->buf_len)
+                memcpy(op->buf, p, op->buf_len);
+        }
+        row = true;
+        rc = SQLITE_OK;
+    }
+    sqlite3_clear_bindings(st);
+    sqlite3_reset(st);
+    sqlite3_mutex_leave(m);
+    if (found)
+        *found = row;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int enqueue_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
+{
+    if ((*rc = job_run(s, ST_JOB_ADD, (int64_t)op->key, 0, true, op, NULL)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    *wrote = true;
+    return CONTEND_OK;
+}
+
+/* Done right: one UPDATE ... RETURNING chooses the job and takes it. */
+static int take_update_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
+{
+    bool found;
+    op->value = -1;
+    op->buf_len = 0;
+    if ((*rc = job_run(s, ST_JOB_TAKE, op->writer, 0, false, op, &found)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    *wrote = found;
+    if (!found)
+        op->value = -1;
+    return CONTEND_OK;
+}
+
+/* SELECT the next job, then UPDATE it as taken: in autocommit two
+ * consumers select the same job and both take it. */
+static int take_select_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
+{
+    bool found;
+    op->value = -1;
+    op->buf_len = 0;
+    if ((*rc = job_run(s, ST_JOB_NEXT, 0, 0, false, op, &found)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    if (!found) {
+        op->value = -1;
+        return CONTEND_OK;
+    }
+    contend_point("sqlite:select-then-take");
+    uint32_t len = op->buf_len; /* the statement below returns no row */
+    if ((*rc = job_run(s, ST_JOB_MARK, op->value, op->writer, false, op, NULL)) != SQLITE_OK)
+        return CONTEND_FAIL;
+    op->buf_len = len;
+    *wrote = true;
+    return CONTEND_OK;
+}
+
+/* An ack changes the job only while this consumer holds it. */
+static int ack_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
+{
+    if ((*rc = job_run(s, ST_JOB_ACK, (int64_t)op->key, op->writer, false, op, NULL)) !=
+        SQLITE_OK)
+        return CONTEND_FAIL;
+    if (sqlite3_changes(s->db) == 0) {
+        *rc = SQLITE_NOTFOUND;
+        return CONTEND_FAIL;
+    }
+    *wrote = true;
+    return CONTEND_OK;
+}
+
 static int dispatch(struct sq *s, struct contend_op *op)
 {
+    bool queue_op = op->kind == CONTEND_OP_ENQUEUE || op->kind == CONTEND_OP_DEQUEUE ||
+                    op->kind == CONTEND_OP_ACK;
+    if (queue_op && !s->st[ST_JOB_ADD]) {
+        op->err = ENOTSUP; /* opened for another workload */
+        return CONTEND_FAIL;
+    }
     switch (op->kind) {
     case CONTEND_OP_INCR:
         return with_retry(s, op, incr_body);
@@ -814,6 +956,12 @@ static int dispatch(struct sq *s, struct contend_op *op)
                                                             : claim_select_body);
     case CONTEND_OP_APPEND:
         return with_retry(s, op, append_body);
+    case CONTEND_OP_ENQUEUE:
+        return with_retry(s, op, enqueue_body);
+    case CONTEND_OP_DEQUEUE:
+        return with_retry(s, op, s->cfg->tx == TX_NONE ? take_select_body : take_update_body);
+    case CONTEND_OP_ACK:
+        return with_retry(s, op, ack_body);
     default:
         break;
     }
@@ -882,7 +1030,11 @@ static int sq_open(const struct contend_env *env, void **handle)
     }
     if ((rc = configure(s->db, env, s->cfg)) != 0)
         goto fail;
+    bool queue = strcmp(env->workload, "queue") == 0;
     for (int i = 0; i < ST_COUNT; i++) {
+        bool job_stmt = i >= ST_JOB_ADD && i <= ST_JOB_ACK;
+        if (job_stmt && !queue)
+            continue; /* no jobs table: queue ops are not supported */
         if (sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK) {
             rc = -errno_of(sqlite3_errcode(s->db));
@@ -935,6 +1087,8 @@ static int sq_setup(const struct contend_env *env)
     rc = exec_sql(db, "BEGIN");
     if (rc == SQLITE_OK)
         rc = exec_sql(db, sq_schema);
+    if (rc == SQLITE_OK && strcmp(env->workload, "queue") == 0)
+        rc = exec_sql(db, sq_queue_schema);
     if (rc == SQLITE_OK && counter)
         rc = fill(db, "INSERT INTO counters(k, v) VALUES (?1, ?2)", env->keys, 0);
     if (rc == SQLITE_OK && bank)
@@ -957,6 +1111,8 @@ static const char *table_of(const char *workload)
         return "claims";
     if (strcmp(workload, "ledger") == 0)
         return "ledger";
+    if (strcmp(workload, "queue") == 0)
+        return "jobs";
     return "counters";
 }
 
@@ -967,7 +1123,7 @@ static const char *table_of(const char *workload)
  * start on. */
 static int sq_recover(const struct contend_env *env)
 {
-    char path[PATH_MAX], sql[64];
+    char path[PATH_MAX], sql[192];
     sqlite3 *db = NULL;
     int rc;
 
@@ -978,7 +1134,19 @@ static int sq_recover(const struct contend_env *env)
     }
     if ((rc = configure(db, env, &sq_cfg[env->variant_index])) != 0)
         goto out;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table_of(env->workload));
+    if (strcmp(env->workload, "queue") == 0) {
+        /* The consumers of this worker died: their jobs go back to the queue
+         * (at-least-once).  After a power cut the recovery worker runs as
+         * worker 0; the others release theirs as they restart. */
+        uint32_t w = env->worker == UINT32_MAX ? 0 : env->worker;
+        snprintf(sql, sizeof sql,
+                 "UPDATE jobs SET status = 'queued', owner = NULL WHERE status = 'taken' "
+                 "AND owner BETWEEN %llu AND %llu",
+                 (unsigned long long)w * env->threads,
+                 (unsigned long long)w * env->threads + env->threads - 1);
+    } else {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table_of(env->workload));
+    }
     rc = exec_sql(db, sql);
     rc = rc == SQLITE_OK ? 0 : -errno_of(rc);
 out:
@@ -1234,6 +1402,9 @@ static int report_rows(sqlite3 *db, const struct contend_env *env, const struct 
         sql = "SELECT id, balance FROM accounts";
     else if (strcmp(env->workload, "claim") == 0)
         sql = "SELECT id, owner FROM claims";
+    else if (strcmp(env->workload, "queue") == 0)
+        sql = "SELECT id, CASE status WHEN 'queued' THEN -1 WHEN 'done' THEN -2 "
+              "ELSE coalesce(owner, -3) END FROM jobs";
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         sink->value(sink->ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));

@@ -87,9 +87,10 @@ enum contend_op_kind {
                               * value = 1 won, 0 lost */
     CONTEND_OP_PUT = 7,      /* cache: put key -> buf */
     CONTEND_OP_GET = 8,      /* cache: get key -> buf; value = 1 hit, 0 miss */
-    CONTEND_OP_ENQUEUE = 9,  /* queue: produce message id key */
-    CONTEND_OP_DEQUEUE = 10, /* queue: consume; value = message id, -1 if empty */
-    CONTEND_OP_ACK = 11,     /* queue: acknowledge message key */
+    CONTEND_OP_ENQUEUE = 9,  /* queue: enqueue job id key with the payload in buf */
+    CONTEND_OP_DEQUEUE = 10, /* queue: take a job; value = its id, -1 if the queue was
+                              * empty; its payload in buf when the target returns it */
+    CONTEND_OP_ACK = 11,     /* queue: job key is done (processed by this writer) */
     CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
     CONTEND_OP_KIND_MAX = 32
 };
@@ -128,6 +129,17 @@ enum contend_cache_state_key {
     CONTEND_CACHE_MISSES = 3,     /* gets it answered with nothing */
     CONTEND_CACHE_HIGH_WATER = 4, /* most entries any cache ever held */
     CONTEND_CACHE_RESIDENT = 16,  /* + i: entries cache i holds at the end */
+};
+
+/* What a queue target reports from read_state(), through sink->value(): one
+ * pair per job still in the store, key = the job id, value = where it is:
+ * CONTEND_QUEUE_READY (waiting to be taken), CONTEND_QUEUE_DONE (acknowledged
+ * and kept, e.g. in outbox/), or a value >= 0: held (taken, not acknowledged)
+ * by that owner (a worker or writer index, the target's choice).  A job in
+ * two places is reported twice. */
+enum contend_queue_state {
+    CONTEND_QUEUE_READY = -1,
+    CONTEND_QUEUE_DONE = -2,
 };
 
 /* One operation, as the worker hands it to apply().  The worker owns the
@@ -192,6 +204,12 @@ struct contend_option {
 #define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
 #define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut (see durable) */
+/* queue: the target promises at-least-once delivery: a job held by a consumer
+ * that died is delivered again (recovery, a lease), which the checker then
+ * allows and counts instead of calling it a double delivery. */
+#define CONTEND_VARIANT_AT_LEAST_ONCE 0x10u
+/* queue: the target promises FIFO order per producer (out-of-order). */
+#define CONTEND_VARIANT_FIFO 0x20u
 /* open() once per worker process even when the target opens per thread: the
  * worker's threads share one handle (the shared-connection variants). */
 #define CONTEND_VARIANT_OPEN_PER_WORKER 0x100u

@@ -151,6 +151,10 @@ const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, ch
                  (long long)(int64_t)r->value2);
     else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_CLAIM)
         snprintf(result, sizeof result, " = %s", r->value ? "won" : "lost");
+    else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_DEQUEUE && r->value >= 0)
+        snprintf(result, sizeof result, " = j%lld", (long long)r->value);
+    else if (r->status == CONTEND_OK && r->kind == CONTEND_OP_DEQUEUE)
+        snprintf(result, sizeof result, " = empty");
     else if (r->status == CONTEND_OK)
         result[0] = '\0';
     else
@@ -161,6 +165,11 @@ const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, ch
                  (unsigned long long)r->key, (unsigned long long)r->key2, (long long)r->arg);
     else if (r->kind == CONTEND_OP_READ_ALL)
         snprintf(what, sizeof what, "%s", contend_op_kind_name(r->kind));
+    else if (r->kind == CONTEND_OP_DEQUEUE)
+        snprintf(what, sizeof what, "take");
+    else if (r->kind == CONTEND_OP_ENQUEUE || r->kind == CONTEND_OP_ACK)
+        snprintf(what, sizeof what, "%s j%llu", contend_op_kind_name(r->kind),
+                 (unsigned long long)r->key);
     else
         snprintf(what, sizeof what, "%s k%llu", contend_op_kind_name(r->kind),
                  (unsigned long long)r->key);

@@ -278,6 +278,11 @@ static void undo_name(struct undo *u, const struct contend_ulog_entry *e)
         relink(u, e->dev, e->ino, a);
         break;
     case CONTEND_ULOG_RENAME:
+        /* In flight at the cut: logged, but the process was stopped before
+         * the call moved anything (the source is still there, the same
+         * file).  Nothing to undo. */
+        if (!name_is(b, e->ino) && e->ino != 0 && name_is(a, e->ino))
+            break;
         if (!name_is(b, e->ino)) {
             undo_error(u, "renamed %s is gone or replaced", b);
             break;
