@@ -79,6 +79,7 @@ enum contend_op_kind {
     CONTEND_OP_DEQUEUE = 10, /* queue: consume; value = message id, -1 if empty */
     CONTEND_OP_ACK = 11,     /* queue: acknowledge message key */
     CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
+    CONTEND_OP_LOG_APPEND = 13, /* log: append one line for op id (buf = payload) */
     CONTEND_OP_KIND_MAX = 32
 };
 
@@ -93,6 +94,14 @@ enum contend_cache_state_key {
     CONTEND_CACHE_MISSES = 3,     /* gets it answered with nothing */
     CONTEND_CACHE_HIGH_WATER = 4, /* most entries any cache ever held */
     CONTEND_CACHE_RESIDENT = 16,  /* + i: entries cache i holds at the end */
+};
+
+/* What a log target reports from read_state() through sink->value(), so
+ * that the log workload's checker knows what the target promises to keep.
+ * A target that reports nothing keeps every line in one file or in backups
+ * without limit. */
+enum contend_log_state_key {
+    CONTEND_LOG_BACKUPS = 0, /* rotated files kept at most (app.log.1 .. app.log.N) */
 };
 
 /* One operation, as the worker hands it to apply().  The worker owns the
