@@ -48,11 +48,14 @@
  * written before the first line of the oldest file that is left.  Without
  * the target's help the checker cannot see that point exactly, so it
  * excuses a missing acknowledged line X only when the log is at its limit
- * (app.log.N exists, N the reported backups) and X certainly came before
- * the oldest kept file: X is earlier in its writer's sequence than every
- * line of that writer still in the log (rotation keeps each writer's lines
- * in order), or X was acknowledged before the first op of the oldest file
- * was invoked.  The count is log_lines_rotated_away.  Anything else missing
+ * (app.log.N exists, N the reported backups) and X may have been written
+ * before every line of the oldest kept file, which takes both: X was
+ * invoked before every acknowledged line of the oldest kept file was
+ * acknowledged (a line written after any of them would be in a kept file),
+ * and, when X's writer still has lines in the log, X is earlier in its
+ * sequence than all of them (a log that keeps its promise keeps each
+ * writer's lines in order, so a deleted line of a writer precedes its kept
+ * ones).  The count is log_lines_rotated_away.  Anything else missing
  * is missing-line.  Scenarios that hunt for losses give the log enough
  * backups that nothing needs to be deleted, so no loss can hide there.
  *
@@ -432,13 +435,14 @@ static void check_missing(struct lstate *s, int64_t backups)
 {
     const struct contend_check *chk = s->chk;
     bool at_limit = backups > 0 && s->nfiles > 0 && s->files[0].index >= (unsigned)backups;
-    uint64_t oldest_invoke = UINT64_MAX, gone = 0;
+    uint64_t oldest_done = UINT64_MAX, gone = 0;
     if (at_limit) {
-        for (uint64_t p = 1; p <= s->files[0].lines; p++) {
+        for (uint64_t p = s->files[0].first_pos; p < s->files[0].first_pos + s->files[0].lines;
+             p++) {
             uint64_t id = s->order[p - 1];
             const struct contend_record *r = &chk->w[id >> 32].rec[id & 0xffffffffu];
-            if (r->t_invoke < oldest_invoke)
-                oldest_invoke = r->t_invoke;
+            if (r->status == CONTEND_OK && r->t_complete && r->t_complete < oldest_done)
+                oldest_done = r->t_complete;
         }
     }
     char a[256];
@@ -451,8 +455,8 @@ static void check_missing(struct lstate *s, int64_t backups)
             const struct contend_record *r = &chk->w[w].rec[i];
             if (r->kind != CONTEND_OP_LOG_APPEND || r->status != CONTEND_OK || s->pos[w][i])
                 continue;
-            if (at_limit && ((first_kept != UINT64_MAX && i < first_kept) ||
-                             r->t_complete < oldest_invoke)) {
+            if (at_limit && (first_kept == UINT64_MAX || i < first_kept) &&
+                r->t_invoke < oldest_done) {
                 gone++;
                 continue;
             }
