@@ -19,8 +19,8 @@
  * events.log (at most `snapshot_every` lines, so an op costs O(snapshot_every)),
  * decides (a transfer that would overdraw is declined and logs nothing),
  * appends its event in one write() and fdatasyncs it before it is
- * acknowledged.  When events.log holds `snapshot_every` events, the op also
- * takes a snapshot and compacts: write snapshot.tmp, fsync it, rename it to
+ * acknowledged.  When events.log holds `snapshot_every` events, the next op
+ * first takes a snapshot and compacts: write snapshot.tmp, fsync it, rename it to
  * snapshot, fsync the directory, and only then truncate events.log (and
  * fsync it).  A crash anywhere in between is harmless: events whose SEQ is
  * at most the snapshot's S are skipped at replay, whether or not the
@@ -47,9 +47,15 @@
  *                         loses every event since the last snapshot:
  *                         lost-update (counter), wrong-balance (bank).
  *
- * The only perturbation point is inside compaction, between its two halves,
- * so that `fault_at = point` puts kills exactly there (every op runs under
- * the lock; there is no other window to widen).
+ * Compaction is done by the op that finds events.log full, before its own
+ * event, so every event it covers is already acknowledged.  There are two
+ * perturbation points: inside compaction, between its two halves, and
+ * before the op's own event ("op").  A compacting op reaches the first one
+ * first, every op reaches the second, so `fault_at = point` puts every kill
+ * either exactly in the compaction window or before the op wrote anything:
+ * no kill leaves an indeterminate op that took effect, which would widen
+ * the counter's bounds and hide the loss (every op runs under the lock;
+ * there is no other window to widen).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -275,9 +281,6 @@ static int log_event(struct evlog *l, struct contend_op *op, const char *fmt_tai
     line[n - 1] = '\0';
     apply_event(l, line); /* the state the snapshot below must hold; last_seq + 1 */
     l->lines++;
-    if (l->lines >= l->every && (rc = compact(l)) != 0) {
-        op->err = -rc; /* the event is durable; a failed snapshot loses nothing */
-    }
     return CONTEND_OK;
 }
 
@@ -336,11 +339,16 @@ static int ev_apply(void *handle, struct contend_op *op)
     }
     off_t cut = contend_cut_torn_tail(l->ev_fd);
     int rc = cut < 0 ? (int)cut : load(l);
+    /* A full events.log is compacted first, by whichever op finds it full:
+     * every event it covers belongs to an op that is already acknowledged. */
+    if (rc == 0 && l->lines >= l->every)
+        rc = compact(l);
     int status;
     if (rc) {
         op->err = -rc;
         status = CONTEND_FAIL;
     } else {
+        contend_point("op");
         status = do_op(l, op);
     }
     flock(l->lock_fd, LOCK_UN);

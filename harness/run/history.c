@@ -98,7 +98,7 @@ const char *contend_op_kind_name(unsigned kind)
         [CONTEND_OP_CLAIM] = "claim",     [CONTEND_OP_PUT] = "put",
         [CONTEND_OP_GET] = "get",         [CONTEND_OP_ENQUEUE] = "enqueue",
         [CONTEND_OP_DEQUEUE] = "dequeue", [CONTEND_OP_ACK] = "ack",
-        [CONTEND_OP_SIZE] = "size",
+        [CONTEND_OP_SIZE] = "size",       [CONTEND_OP_LOG_APPEND] = "log",
     };
     if (kind < sizeof names / sizeof names[0] && names[kind])
         return names[kind];
