@@ -20,6 +20,7 @@ foreach(spec flock-rotate:pass flock-rotate-3-backups:pass flock-rotate-kill:pas
 endforeach()
 
 foreach(spec counter-snapshot-kill:pass counter-snapshot-powercut:pass bank-snapshot-kill:pass
+             counter-snapshot-io:pass
              counter-without-offset:found.phantom-update counter-nofsync:found.lost-durable
              bank-nofsync:found.lost-durable counter-truncate-first:found.lost-update)
   string(REPLACE ":" ";" parts ${spec})
