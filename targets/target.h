@@ -92,6 +92,7 @@ enum contend_op_kind {
                               * empty; its payload in buf when the target returns it */
     CONTEND_OP_ACK = 11,     /* queue: job key is done (processed by this writer) */
     CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
+    CONTEND_OP_LOG_APPEND = 13, /* log: append one line for op id (buf = payload) */
     CONTEND_OP_KIND_MAX = 32
 };
 
@@ -114,6 +115,7 @@ static inline const char *contend_op_kind_name(unsigned kind)
     case CONTEND_OP_DEQUEUE: return "dequeue";
     case CONTEND_OP_ACK: return "ack";
     case CONTEND_OP_SIZE: return "size";
+    case CONTEND_OP_LOG_APPEND: return "log";
     default: return "op";
     }
 }
@@ -140,6 +142,14 @@ enum contend_cache_state_key {
 enum contend_queue_state {
     CONTEND_QUEUE_READY = -1,
     CONTEND_QUEUE_DONE = -2,
+};
+
+/* What a log target reports from read_state() through sink->value(), so
+ * that the log workload's checker knows what the target promises to keep.
+ * A target that reports nothing keeps every line in one file or in backups
+ * without limit. */
+enum contend_log_state_key {
+    CONTEND_LOG_BACKUPS = 0, /* rotated files kept at most (app.log.1 .. app.log.N) */
 };
 
 /* One operation, as the worker hands it to apply().  The worker owns the

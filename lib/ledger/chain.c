@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "canon.h"
+#include "jsonl.h"
 #include "util.h"
 
 #define READ_BUF (4u << 20)
@@ -377,13 +378,12 @@ static void analyze(const struct chain *c, struct hasher *h, const char *line, s
     li->record = false;
     li->bad_hash = false;
     pb->n = 0;
-    if (len > 0 && line[len - 1] == '\r') {
-        len--;
-        if (len > 0)
-            problem(pb, "invalid-line", "CRLF line ending: records end with \\n alone");
-    }
+    /* The framing rules are jsonl.c's, shared with the log checker. */
+    const char *bad_frame = contend_jsonl_frame(line, &len);
+    if (bad_frame)
+        problem(pb, "invalid-line", "%s", bad_frame);
     if (len == 0) {
-        problem(pb, "invalid-line", "empty line");
+        /* an empty line: reported above */
     } else if (len > c->o.max_line) {
         problem(pb, "invalid-line", "%zu bytes, longer than the limit of %llu", len,
                 (unsigned long long)c->o.max_line);
@@ -509,8 +509,8 @@ static void finish_line(struct chain *c, const char *buf, struct line_info *li, 
 static void torn_line(struct chain *c, size_t len, uint64_t off)
 {
     uint64_t no = ++c->st->lines;
-    violation(c, "torn-line", no, off, 0,
-              "the last line (%zu bytes) has no newline: an append that did not finish", len);
+    char why[128];
+    violation(c, "torn-line", no, off, 0, "%s", contend_jsonl_torn_reason(len, why, sizeof why));
 }
 
 /* ---- batches and threads ----------------------------------------------------- */
