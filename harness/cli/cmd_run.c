@@ -353,6 +353,15 @@ static int run_cases(const struct run_args *a, const struct contend_scenario *sc
         }
         if (done > 0) {
             json_t *entry = contend_runjson_case(c, reps, done);
+            if (!entry) {
+                /* A case that cannot be written must not vanish from run.json
+                 * (its verdict would be lost, and the run look clean): it is
+                 * a harness error, recorded as such. */
+                contend_err("case %zu: cannot be written to run.json", i + 1);
+                entry = json_pack("{s:s, s:b, s:s, s:i, s:s}", "name", "(unwritable case)",
+                                  "ok", 0, "verdict", "FAIL", "exit_code", CONTEND_EXIT_HARNESS,
+                                  "error", "the case's results could not be serialized");
+            }
             json_array_append_new(cases, entry);
             if (!a->quiet && rc != CONTEND_EXIT_INTERRUPTED)
                 contend_report_case_line(entry, i + 1, sc->ncases, stderr);
@@ -405,17 +414,23 @@ int contend_cmd_run(int argc, char **argv)
         json_object_set_new(run, "interrupted", json_true());
 
     snprintf(path, sizeof path, "%s/run.json", run_dir);
+    const char *written = NULL; /* the run.json to point the user at */
     if ((rc = contend_runjson_write(run, path)) != 0) {
         contend_err("cannot write %s: %s", path, strerror(-rc));
         code = CONTEND_EXIT_HARNESS;
+    } else {
+        written = path;
     }
     if (a.json_path && (rc = contend_runjson_write(run, a.json_path)) != 0) {
         contend_err("cannot write %s: %s", a.json_path, strerror(-rc));
         code = CONTEND_EXIT_HARNESS;
+    } else if (a.json_path) {
+        written = a.json_path;
     }
     if (code != CONTEND_EXIT_INTERRUPTED) {
         contend_report_text(run, stdout);
-        printf("\nrun.json: %s\n", a.json_path ? a.json_path : path);
+        if (written)
+            printf("\nrun.json: %s\n", written);
     }
     /* The other reports, rendered from run.json like `contend report` does. */
     const struct {

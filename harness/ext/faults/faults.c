@@ -392,7 +392,10 @@ static void faults_finish(void *state, struct contend_run_info *ri)
     struct fstate *s = state;
     if (s->ctl) {
         drain_ring(s, ri);
-        qsort(s->ev, s->nev, sizeof s->ev[0], cmp_event);
+        /* qsort with a NULL base is undefined even for zero elements (UBSan
+         * aborts on it), and a case that drew no fault has no event array. */
+        if (s->nev > 1)
+            qsort(s->ev, s->nev, sizeof s->ev[0], cmp_event);
         for (size_t i = 0; i < s->nev; i++)
             contend_rep_add_event(ri->out, s->ev[i].t, s->ev[i].dur, s->ev[i].kind,
                                   s->ev[i].detail);

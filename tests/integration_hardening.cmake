@@ -1,0 +1,40 @@
+# Hardening (issue 11): inputs found by fuzzing and the ways they crashed or
+# passed silently, output paths, full disks.  The inputs are in
+# tests/corpus/; every test here failed before its fix.
+
+set(CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus)
+set(HARDEN ${CMAKE_CURRENT_SOURCE_DIR}/hardening.sh)
+
+# Scenario limits and text: exit 2 with file:line, never truncation, never a
+# case that vanishes from run.json.
+foreach(bad utf8-section:9 utf8-description:11 long-section:9 long-line:11 control-name:9
+            c1-description:10)
+  string(REPLACE ":" ";" parts ${bad})
+  list(GET parts 0 name)
+  list(GET parts 1 line)
+  contend_scenario_test(hardening.scenario.${name} 2 REGEX "${name}.ini:${line}: "
+                        ARGS run ${CORPUS}/scenario/${name}.ini --quiet)
+endforeach()
+# The same rules for names and values given on the command line.
+string(ASCII 27 ESC)
+contend_scenario_test(hardening.set-control 2 REGEX "not valid UTF-8 or holds a control"
+                      ARGS run --workload counter --target null --ops 10
+                           --set "description=a${ESC}[31m" --quiet)
+
+# A fault case that drew no fault event: qsort(NULL, 0) in faults_finish,
+# which the UBSan build turned into exit 1.
+contend_scenario_test(hardening.faults-no-event 0 REGEX "pass"
+                      ARGS run --workload counter --target json-doc --ops 10
+                           --set kill=1000000 --quiet)
+
+# A sweep.json with values that are not strings: strcmp(NULL) in x_index.
+contend_scenario_test(hardening.sweep-nonstring 0
+                      ARGS report ${CORPUS}/report/sweep-nonstring.json
+                           --html ${CONTEND_TEST_TMP}/sweep-nonstring.html)
+
+foreach(check terminal-chars junit-chars unwritten-json output-symlink output-fifo output-devnull)
+  add_test(NAME hardening.${check}
+           COMMAND ${HARDEN} ${check} $<TARGET_FILE:contend> ${CORPUS} ${CONTEND_TEST_TMP})
+  set_tests_properties(hardening.${check} PROPERTIES LABELS integration
+                       ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
+endforeach()
