@@ -313,6 +313,23 @@ void contend_put_terminal(FILE *out, const char *s, size_t n)
     }
 }
 
+int contend_file_reserve(int fd, uint64_t size)
+{
+    if (ftruncate(fd, (off_t)size) < 0)
+        return -errno;
+    /* fallocate(2), not posix_fallocate: glibc emulates the latter by writing
+     * zeros where the file system lacks it, which for a GiB history is slow
+     * and reserves nothing more. */
+    while (fallocate(fd, 0, 0, (off_t)size) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EOPNOTSUPP || errno == ENOSYS)
+            return 0;
+        return -errno;
+    }
+    return 0;
+}
+
 int contend_read_file(const char *path, char **out, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

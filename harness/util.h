@@ -68,6 +68,12 @@ size_t contend_is_control(const char *s, size_t n);
  * of invalid UTF-8 written as '?': safe to print on a terminal. */
 void contend_put_terminal(FILE *out, const char *s, size_t n);
 
+/* Size a file that will be mapped MAP_SHARED and give it its blocks now
+ * (fallocate): a sparse mapping turns a full disk into SIGBUS at the first
+ * store to a page without a block, in whichever process touches it.  A file
+ * system without fallocate keeps the file sparse. */
+int contend_file_reserve(int fd, uint64_t size);
+
 /* Read a whole file into a NUL-terminated malloc'ed buffer. */
 int contend_read_file(const char *path, char **out, size_t *len);
 

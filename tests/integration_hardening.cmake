@@ -38,3 +38,15 @@ foreach(check terminal-chars junit-chars unwritten-json output-symlink output-fi
   set_tests_properties(hardening.${check} PROPERTIES LABELS integration
                        ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
 endforeach()
+
+# No room for the history: exit 4 with the message before any worker starts,
+# never a SIGBUS.  A file size limit stands in for a full disk (it needs no
+# root and no tmpfs): the history's blocks are reserved up front, and the
+# reservation fails with EFBIG where a full disk gives ENOSPC.
+add_test(NAME hardening.history-no-space
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 4
+                 "no space left for the history in .*/history: need [0-9]+ MiB"
+                 bash -c "ulimit -f 1024 && exec \"$0\" \"$@\"" $<TARGET_FILE:contend>
+                 run --workload counter --target null --procs 2 --ops 100000 --quiet)
+set_tests_properties(hardening.history-no-space PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")

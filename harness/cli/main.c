@@ -5,6 +5,7 @@
  * meant for people and is not listed.
  */
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A file size limit (ulimit -f) must be an error we can report, EFBIG,
+     * not a signal that kills the runner without a word. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);

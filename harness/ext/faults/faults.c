@@ -237,7 +237,7 @@ static int create_ctl(struct fstate *s, const struct contend_run_info *ri)
     int fd = open(s->ctl_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
-    int rc = ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
+    int rc = contend_file_reserve(fd, len);
     void *p = rc ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!rc && p == MAP_FAILED)
         rc = -errno;
