@@ -21,6 +21,16 @@ contend_scenario_test(hardening.set-control 2 REGEX "not valid UTF-8 or holds a 
                       ARGS run --workload counter --target null --ops 10
                            --set "description=a${ESC}[31m" --quiet)
 
+# Option values: typed and range-checked when the scenario is read.
+contend_scenario_test(hardening.option-type 2
+                      REGEX "option-type.ini:6: crash_at = x: expected a whole number from 0"
+                      ARGS run ${CORPUS}/scenario/option-type.ini --quiet)
+contend_scenario_test(hardening.option-range 2
+                      REGEX "option-range.ini:6: read_pct = 500: expected a whole number from 0 to 100"
+                      ARGS run ${CORPUS}/scenario/option-range.ini --quiet)
+contend_scenario_test(hardening.option-negative 2 REGEX "delay_ns=-1: expected a whole number from 0 to"
+                      ARGS run --workload counter --target null --set delay_ns=-1 --quiet)
+
 # A fault case that drew no fault event: qsort(NULL, 0) in faults_finish,
 # which the UBSan build turned into exit 1.
 contend_scenario_test(hardening.faults-no-event 0 REGEX "pass"

@@ -163,6 +163,65 @@ static const struct contend_option *find_option(const struct contend_option *o, 
     return NULL;
 }
 
+/* A decimal whole number with an optional sign, nothing else: targets read
+ * theirs with strtoll and workloads with contend_parse_i64, and the two agree
+ * on exactly these. */
+static bool parse_plain_int(const char *v, double *out)
+{
+    const char *p = v + (*v == '-' || *v == '+');
+    if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
+        return false;
+    *out = strtod(v, NULL);
+    return true;
+}
+
+static char *fmt_bound(unsigned type, double v)
+{
+    if (type == CONTEND_OPT_DURATION) {
+        if (v >= 1e9 && fmod(v, 1e9) == 0)
+            return contend_asprintf("%.0fs", v / 1e9);
+        if (v >= 1e6 && fmod(v, 1e6) == 0)
+            return contend_asprintf("%.0fms", v / 1e6);
+        return contend_asprintf("%.0fns", v);
+    }
+    return contend_asprintf(type == CONTEND_OPT_INT ? "%.0f" : "%g", v);
+}
+
+char *contend_option_check(const struct contend_option *o, const char *value)
+{
+    static const char *const what[] = {
+        [CONTEND_OPT_INT] = "a whole number", [CONTEND_OPT_NUMBER] = "a number",
+        [CONTEND_OPT_DURATION] = "a duration such as 500ms, 10s or 2m"};
+    double v = 0;
+    uint64_t ns;
+    bool ok;
+    if (!*value && (!o->def || !*o->def))
+        return NULL; /* empty is the option's own "not set" */
+    switch (o->type) {
+    case CONTEND_OPT_INT: ok = parse_plain_int(value, &v); break;
+    case CONTEND_OPT_NUMBER: ok = contend_parse_double(value, &v) == 0 && isfinite(v); break;
+    case CONTEND_OPT_DURATION:
+        ok = contend_parse_duration_ns(value, &ns) == 0;
+        v = (double)ns;
+        break;
+    default: return NULL;
+    }
+    bool in_range = ok && v >= o->min && v <= o->max;
+    if (in_range && o->type == CONTEND_OPT_INT && o->multiple_of &&
+        fmod(v, (double)o->multiple_of) == 0)
+        return NULL;
+    if (in_range && !(o->type == CONTEND_OPT_INT && o->multiple_of))
+        return NULL;
+    char *lo = fmt_bound(o->type, o->min), *hi = fmt_bound(o->type, o->max);
+    char *why = o->multiple_of
+        ? contend_asprintf("expected %s from %s to %s, a multiple of %u", what[o->type], lo, hi,
+                           o->multiple_of)
+        : contend_asprintf("expected %s from %s to %s", what[o->type], lo, hi);
+    free(lo);
+    free(hi);
+    return why;
+}
+
 static bool choice_ok(const char *choices, const char *value)
 {
     size_t n = strlen(value);
@@ -496,6 +555,12 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
             char *why = contend_asprintf("expected one of %s", o->choices);
             setting_err(s, why);
             free(why);
+            return -EINVAL;
+        }
+        char *bad = contend_option_check(o, s->value);
+        if (bad) {
+            setting_err(s, bad);
+            free(bad);
             return -EINVAL;
         }
         char *why = NULL;

@@ -38,7 +38,8 @@
 enum { OPT_WINDOW = 0 };
 
 static const struct contend_option claim_options[] = {
-    {"window", "4", NULL, "writers claim ids in order with a random jitter below this"},
+    {"window", "4", NULL, "writers claim ids in order with a random jitter below this",
+     CONTEND_OPT_INT, 0, 1e9},
     {NULL, NULL, NULL, NULL},
 };
 
