@@ -15,6 +15,7 @@ packages=(
   lcov                               # coverage summary
   python3                            # example adapters and test scripts (stdlib only)
   procps                             # pgrep, for the no-process-left-behind test
+  clang                              # libFuzzer harnesses (ci/fuzz.sh)
 )
 
 missing=()

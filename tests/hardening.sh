@@ -67,6 +67,18 @@ output-devnull)
   "$contend" run "${small[@]}" --json /dev/null >/dev/null 2>&1 || fail "run --json /dev/null failed"
   [ -c /dev/null ] || fail "/dev/null is no longer a character device"
   ;;
+prune-runs)
+  # Run directories of a scenario beyond CONTEND_KEEP_RUNS are pruned, newest
+  # kept; one without run.json (a run still going) is never touched.
+  mkdir "$tmp/contend-cli-AAAAAA"
+  for i in 1 2 3 4 5; do
+    TMPDIR=$tmp CONTEND_KEEP_RUNS=3 "$contend" run --workload counter --target null --ops 10 \
+      --quiet >/dev/null 2>&1 || fail "run $i failed"
+  done
+  n=$(find "$tmp" -maxdepth 1 -name 'contend-cli-*' -newer "$tmp/contend-cli-AAAAAA" | wc -l)
+  [ "$n" = 3 ] || fail "want the 3 newest runs kept, have $n: $(ls "$tmp")"
+  [ -d "$tmp/contend-cli-AAAAAA" ] || fail "an unfinished run directory was removed"
+  ;;
 *)
   fail "unknown check"
   ;;

@@ -42,7 +42,8 @@ contend_scenario_test(hardening.sweep-nonstring 0
                       ARGS report ${CORPUS}/report/sweep-nonstring.json
                            --html ${CONTEND_TEST_TMP}/sweep-nonstring.html)
 
-foreach(check terminal-chars junit-chars unwritten-json output-symlink output-fifo output-devnull)
+foreach(check terminal-chars junit-chars unwritten-json output-symlink output-fifo output-devnull
+              prune-runs)
   add_test(NAME hardening.${check}
            COMMAND ${HARDEN} ${check} $<TARGET_FILE:contend> ${CORPUS} ${CONTEND_TEST_TMP})
   set_tests_properties(hardening.${check} PROPERTIES LABELS integration
