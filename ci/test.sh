@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/test.sh - install dependencies, build with warnings as errors, run every
-# test; again under ASan+UBSan and under TSan; then a coverage build whose
-# line coverage of harness/, lib/, targets/ and reports/ must reach 80 %.
+# test; again under ASan+UBSan; fuzz each harness for 20 s; under TSan; then
+# a coverage build whose line coverage of harness/, lib/, targets/ and
+# reports/ must reach 80 %.
 #
 # Build trees go to build/ci-*; set CONTEND_CI_JOBS to change parallelism.
 set -euo pipefail
@@ -34,6 +35,11 @@ step "ASan + UBSan"
 build build/ci-asan -DCMAKE_BUILD_TYPE=Debug -DCONTEND_ASAN=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_tests build/ci-asan
+
+# The regression corpora of the fuzz harnesses ran above with every test
+# (fuzz.regress.*); here each harness fuzzes for a bounded time (4 x 20 s).
+step "fuzz (20 s per harness)"
+bash ci/fuzz.sh 20
 
 step "TSan"
 build build/ci-tsan -DCMAKE_BUILD_TYPE=Debug -DCONTEND_TSAN=ON

@@ -138,33 +138,194 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int contend_write_atomic(const char *path, const void *data, size_t len)
+/* Where a write to `path` really lands: symlinks are followed (a dangling
+ * one names the file to create), the directory is resolved with realpath.
+ * The temp file must sit beside that file, not beside the link, or the
+ * rename would replace the link (or cross a file system). */
+static int resolve_target(const char *path, char *out, size_t len)
 {
-    char tmp[PATH_MAX], dir[PATH_MAX];
-    int rc = 0, fd = -1;
-
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
+    char cur[PATH_MAX], link[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+    if (snprintf(cur, sizeof cur, "%s", path) >= (int)sizeof cur)
         return -ENAMETOOLONG;
-    snprintf(dir, sizeof dir, "%s", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode))
+            break;
+        if (hops >= 40)
+            return -ELOOP;
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n < 0)
+            return -errno;
+        link[n] = '\0';
+        if (link[0] == '/') {
+            snprintf(cur, sizeof cur, "%s", link);
+        } else {
+            snprintf(dir, sizeof dir, "%s", cur);
+            if (snprintf(cur, sizeof cur, "%s/%s", dirname(dir), link) >= (int)sizeof cur)
+                return -ENAMETOOLONG;
+        }
+    }
+    snprintf(dir, sizeof dir, "%s", cur);
+    snprintf(base, sizeof base, "%s", cur);
+    char real[PATH_MAX];
+    if (!realpath(dirname(dir), real))
+        return -errno;
+    const char *b = basename(base);
+    if (strcmp(b, "/") == 0 || strcmp(b, ".") == 0 || strcmp(b, "..") == 0)
+        return -EISDIR;
+    if (snprintf(out, len, "%s/%s", strcmp(real, "/") == 0 ? "" : real, b) >= (int)len)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* A device, FIFO or /dev/stdout is written in place: replacing it by a file
+ * would destroy it (as root) or write where nobody reads. */
+static int write_in_place(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -errno;
-    rc = write_all(fd, data, len);
+    int rc = write_all(fd, data, len);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int contend_write_atomic(const char *path, const void *data, size_t len)
+{
+    char real[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
+    struct stat st;
+    int rc, fd;
+
+    if ((rc = resolve_target(path, real, sizeof real)) != 0)
+        return rc;
+    if (stat(real, &st) == 0 && S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (stat(real, &st) == 0 && !S_ISREG(st.st_mode))
+        return write_in_place(real, data, len);
+    bool existed = stat(real, &st) == 0;
+
+    /* mkstemp: an unpredictable name, created with O_EXCL, so nobody can
+     * plant a link at the temp path. */
+    snprintf(dir, sizeof dir, "%s", real);
+    const char *d = dirname(dir);
+    snprintf(tmp, sizeof tmp, "%s/.contend.XXXXXX", d);
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return -errno;
+    /* mkstemp makes 0600; keep an existing file's mode, else what a plain
+     * create would give under the umask. */
+    mode_t mode = existed ? (st.st_mode & 07777) : 0;
+    if (!existed) {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0644 & ~um;
+    }
+    rc = fchmod(fd, mode) < 0 ? -errno : 0;
+    if (rc == 0)
+        rc = write_all(fd, data, len);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && rename(tmp, path) < 0)
+    if (rc == 0 && rename(tmp, real) < 0)
         rc = -errno;
     if (rc != 0) {
         unlink(tmp);
         return rc;
     }
     /* The rename is only durable once the directory entry is. */
-    fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
+    }
+    return 0;
+}
+
+/* Length of the UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min, cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+size_t contend_utf8_valid_len(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+size_t contend_is_control(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (n == 0)
+        return 0;
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return 1;
+    if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2; /* C1: U+0080..U+009F, e.g. the 8-bit CSI */
+    return 0;
+}
+
+void contend_put_terminal(FILE *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq(p + i, n - i);
+        size_t ctl = contend_is_control(s + i, n - i);
+        if (k == 0 || (ctl && p[i] != '\n' && p[i] != '\t')) {
+            fputc('?', out);
+            i += k ? k : 1;
+            continue;
+        }
+        fwrite(p + i, 1, k, out);
+        i += k;
+    }
+}
+
+int contend_file_reserve(int fd, uint64_t size)
+{
+    if (ftruncate(fd, (off_t)size) < 0)
+        return -errno;
+    /* fallocate(2), not posix_fallocate: glibc emulates the latter by writing
+     * zeros where the file system lacks it, which for a GiB history is slow
+     * and reserves nothing more. */
+    while (fallocate(fd, 0, 0, (off_t)size) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EOPNOTSUPP || errno == ENOSYS)
+            return 0;
+        return -errno;
     }
     return 0;
 }

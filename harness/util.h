@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Exit codes (DESIGN.md).  An operational error and an invariant failure
@@ -50,9 +51,29 @@ void contend_catch_signals(void (*fn)(int), const int *sigs);
 /* Files.  All return 0 or a negative errno. */
 int contend_mkdir_p(const char *path, unsigned mode);
 int contend_rm_rf(const char *path);
-/* Write via temp file + fsync + rename + directory fsync: readers see the old
- * or the new content, never a torn one. */
+/* Write via temp file (mkstemp, beside the real target: symlinks are
+ * followed, never replaced) + fsync + rename + directory fsync: readers see
+ * the old or the new content, never a torn one.  A path that exists and is
+ * not a regular file (device, FIFO, /dev/stdout) is written in place. */
 int contend_write_atomic(const char *path, const void *data, size_t len);
+/* Text checks for anything a user hands us (scenario names, run.json
+ * strings).  contend_utf8_valid_len: the length of the longest valid UTF-8
+ * prefix of s[0..n) (n when all of it is valid; overlong forms, surrogates
+ * and code points above U+10FFFF are invalid).  contend_is_control: the
+ * code point at s (of at most n bytes) is a C0 or C1 control or DEL, which
+ * a terminal would act on; returns its length in bytes, or 0. */
+size_t contend_utf8_valid_len(const char *s, size_t n);
+size_t contend_is_control(const char *s, size_t n);
+/* s with every control character (except newline and tab) and every byte
+ * of invalid UTF-8 written as '?': safe to print on a terminal. */
+void contend_put_terminal(FILE *out, const char *s, size_t n);
+
+/* Size a file that will be mapped MAP_SHARED and give it its blocks now
+ * (fallocate): a sparse mapping turns a full disk into SIGBUS at the first
+ * store to a page without a block, in whichever process touches it.  A file
+ * system without fallocate keeps the file sparse. */
+int contend_file_reserve(int fd, uint64_t size);
+
 /* Read a whole file into a NUL-terminated malloc'ed buffer. */
 int contend_read_file(const char *path, char **out, size_t *len);
 

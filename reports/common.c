@@ -76,7 +76,10 @@ const char *contend_fmt_us(char *buf, size_t len, double us)
     return buf;
 }
 
-void contend_put_escaped(FILE *out, const char *s)
+/* XML 1.0 allows neither C0 controls (but tab and newline) nor U+FFFE and
+ * U+FFFF (EF BF BE / EF BF BF in UTF-8): a JUnit file holding one is not
+ * XML, and CI drops the whole report.  They are written as U+FFFD. */
+static void put_xml(FILE *out, const char *s, bool attr)
 {
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         switch (*p) {
@@ -85,30 +88,30 @@ void contend_put_escaped(FILE *out, const char *s)
         case '>': fputs("&gt;", out); break;
         case '"': fputs("&quot;", out); break;
         case '\'': fputs("&#39;", out); break;
-        case '\t':
-        case '\n': fputc(*p, out); break;
+        /* An XML parser turns a raw newline in an attribute into a space. */
+        case '\t': attr ? fputs("&#9;", out) : fputc(*p, out); break;
+        case '\n': attr ? fputs("&#10;", out) : fputc(*p, out); break;
         default:
-            if (*p < 0x20 || *p == 0x7f)
-                fputs("\xef\xbf\xbd", out); /* U+FFFD: XML 1.0 has no control chars */
-            else
+            if (*p < 0x20 || *p == 0x7f) {
+                fputs("\xef\xbf\xbd", out);
+            } else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+                fputs("\xef\xbf\xbd", out);
+                p += 2;
+            } else {
                 fputc(*p, out);
+            }
         }
     }
 }
 
+void contend_put_escaped(FILE *out, const char *s)
+{
+    put_xml(out, s, false);
+}
+
 void contend_put_attr(FILE *out, const char *s)
 {
-    /* An XML parser turns a raw newline in an attribute into a space. */
-    for (const char *p = s ? s : ""; *p; p++) {
-        if (*p == '\n')
-            fputs("&#10;", out);
-        else if (*p == '\t')
-            fputs("&#9;", out);
-        else {
-            char one[2] = {*p, '\0'};
-            contend_put_escaped(out, one);
-        }
-    }
+    put_xml(out, s, true);
 }
 
 void contend_putf(FILE *out, const char *fmt, ...)

@@ -39,6 +39,8 @@ void contend_sweep_html(const json_t *sweep, FILE *out);
  * "file:line: reason" when it is not JSON or not a run; -errno when it
  * cannot be read (printed too). */
 int contend_report_load(const char *path, json_t **out);
+/* The same from memory (`name` for messages); the fuzz harnesses use it. */
+int contend_report_parse(const char *text, size_t len, const char *name, json_t **out);
 /* Render `run` with `render` into `path` atomically ("-" = stdout);
  * 0 or a negative errno. */
 int contend_report_write(const char *path, void (*render)(const json_t *, FILE *),

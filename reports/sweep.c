@@ -10,6 +10,7 @@
  * log axis, where contention moves it by orders of magnitude.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,11 +62,14 @@ static size_t x_index(const json_t *sweep, const json_t *point)
     const char *v = contend_js(json_object_get(point, "params"), contend_js(p0, "key"));
     size_t i;
     json_t *x;
+    /* A sweep.json is input like any other: a value that is not a string
+     * (edited or damaged by hand) matches nothing rather than crashing. */
     json_array_foreach(json_object_get(p0, "values"), i, x) {
-        if (strcmp(json_string_value(x), v) == 0)
+        const char *s = json_string_value(x);
+        if (s && strcmp(s, v) == 0)
             return i;
     }
-    return 0;
+    return SIZE_MAX;
 }
 
 static void build_lines(const json_t *sweep, struct lines *L)

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "report.h"
+#include "util.h"
 
 #define NCOLS 11
 #define COL_BUSY 8 /* shown only when some case was busy or retried */
@@ -134,7 +135,7 @@ static bool busy_or_retried(const json_t *c)
            json_integer_value(json_object_get(st, "retries")) > 0;
 }
 
-void contend_report_text(const json_t *run, FILE *out)
+static void text_table(const json_t *run, FILE *out)
 {
     static const char *const head[NCOLS] = {"case", "workload", "target",    "p x t",  "ok/fail/info",
                                             "tx/s", "p50 us",   "p99 us",    "busy/retry",
@@ -235,13 +236,47 @@ static void concurrency_lines(const json_t *c, FILE *out)
     }
 }
 
-void contend_report_case_line(const json_t *c, size_t index, size_t total, FILE *out)
+static void case_line(const json_t *c, size_t index, size_t total, FILE *out)
 {
     char verdict[128], tps[32];
     fmt_verdict(verdict, sizeof verdict, c);
     fmt_num(tps, sizeof tps, json_object_get(c, "throughput_tps"), 1);
     fprintf(out, "[%zu/%zu] %-24s %s:%s  %s tx/s  %s\n", index, total, str(c, "name"),
             str(c, "target"), str(c, "variant"), tps, verdict);
+}
+
+/* Names, messages and paths come from run.json, which anyone may have
+ * written: rendered to memory first, then printed with every control
+ * character shown as '?', so an escape sequence never reaches a terminal. */
+static void put_clean(FILE *out, char *buf, size_t len)
+{
+    if (buf)
+        contend_put_terminal(out, buf, len);
+    free(buf);
+}
+
+void contend_report_text(const json_t *run, FILE *out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return;
+    text_table(run, mem);
+    fclose(mem);
+    put_clean(out, buf, len);
+}
+
+void contend_report_case_line(const json_t *c, size_t index, size_t total, FILE *out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return;
+    case_line(c, index, total, mem);
+    fclose(mem);
+    put_clean(out, buf, len);
 }
 
 void contend_report_verdict(const json_t *c, char *buf, size_t len)

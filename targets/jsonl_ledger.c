@@ -119,7 +119,7 @@ static const struct contend_option ledger_options[] = {
      "(none)"},
     {"batch", "32", NULL,
      "batched: most records per lock/write/fsync; durability=batch: writes per fsync "
-     "(1..1024)"},
+     "(1..1024)", CONTEND_OPT_INT, 1, 1024},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -826,10 +826,12 @@ _Static_assert(CONTEND_LRU_MUTEX == 0, "mutex is the default variant");
 static const char *const lru_workloads[] = {"cache", NULL};
 
 static const struct contend_option lru_options[] = {
-    {"capacity", "64", NULL, "entries one cache may hold"},
-    {"ttl", "1s", NULL, "time to live of an entry from its put (500ms, 10m, 1h)"},
+    {"capacity", "64", NULL, "entries one cache may hold", CONTEND_OPT_INT, 1, 1 << 24},
+    {"ttl", "1s", NULL, "time to live of an entry from its put (500ms, 10m, 1h)",
+     CONTEND_OPT_DURATION, 1, 1e18},
     {"value_size", "64", NULL,
-     "bytes per value, a multiple of 8 from 32 to 4096 (the cache workload reads it too)"},
+     "bytes per value, a multiple of 8 from 32 to 4096 (the cache workload reads it too)",
+     CONTEND_OPT_INT, 32, 4096, 8},
     {"scope", "auto", "auto|worker|shared",
      "worker: a cache per worker process, shared by its threads; shared: one cache in a "
      "file for all processes; auto: shared when procs > 1"},

@@ -36,8 +36,10 @@ static const struct contend_variant null_variants[] = {
 static const char *const null_workloads[] = {"counter", NULL};
 
 static const struct contend_option null_options[] = {
-    {"delay_ns", "0", NULL, "busy-wait this long in every op (for testing comparisons)"},
-    {"crash_at", "0", NULL, "worker 0 dies of SIGSEGV in its N-th op (for testing the harness)"},
+    {"delay_ns", "0", NULL, "busy-wait this long in every op (for testing comparisons)",
+     CONTEND_OPT_INT, 0, 10e9},
+    {"crash_at", "0", NULL, "worker 0 dies of SIGSEGV in its N-th op (for testing the harness)",
+     CONTEND_OPT_INT, 0, 1e18},
     {"fail_reopen", "0", "0|1",
      "a worker's every open after its first fails (for testing the harness)"},
     {NULL, NULL, NULL, NULL},

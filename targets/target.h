@@ -209,6 +209,19 @@ struct contend_option {
     const char *def;     /* default value as text, NULL = empty */
     const char *choices; /* "a|b|c" to restrict the value, NULL for free text */
     const char *help;
+    /* Appended: the value's type and inclusive range, checked when the
+     * scenario is read (exit 2 with file:line and the range).  A table that
+     * leaves them 0 takes free text. */
+    unsigned type;        /* enum contend_option_type */
+    double min, max;      /* CONTEND_OPT_DURATION: in nanoseconds */
+    unsigned multiple_of; /* CONTEND_OPT_INT: the value is a multiple of this; 0 = any */
+};
+
+enum contend_option_type {
+    CONTEND_OPT_TEXT = 0,     /* anything (or one of `choices`) */
+    CONTEND_OPT_INT = 1,      /* a decimal whole number, optionally signed */
+    CONTEND_OPT_NUMBER = 2,   /* a decimal number */
+    CONTEND_OPT_DURATION = 3, /* 500ms, 10s, 2m, 250us, 100ns; bare = seconds */
 };
 
 #define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */

@@ -61,7 +61,8 @@ contend_scenario_test(sqlite.unexpected-lost-update 1 REGEX "FAIL lost-update"
                            --ops 30 --perturb 300 --quiet)
 contend_scenario_test(sqlite.bad-journal-mode 2 REGEX "journal_mode=sideways: expected one of"
                       ARGS run --workload counter --target sqlite --journal_mode sideways)
-contend_scenario_test(sqlite.bad-busy-timeout 4 REGEX "cannot open target sqlite|setup failed"
+contend_scenario_test(sqlite.bad-busy-timeout 2
+                      REGEX "busy_timeout=soon: expected a whole number from 0 to 2147483647"
                       ARGS run --workload counter --target sqlite --busy_timeout soon --quiet)
 contend_scenario_test(sqlite.list 0 REGEX "shared-conn-nomutex .*broken"
                       ARGS list)

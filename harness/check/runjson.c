@@ -113,6 +113,38 @@ static json_t *real6(double v)
     return json_real(round(v * 1e6) / 1e6);
 }
 
+/* A JSON string of s.  json_string() refuses invalid UTF-8 and returns NULL,
+ * and a NULL packed into a case makes the whole case vanish from run.json:
+ * a message quoting what a store wrote may hold any bytes, so invalid ones
+ * become U+FFFD here instead. */
+static json_t *text(const char *s)
+{
+    size_t n = strlen(s), ok = contend_utf8_valid_len(s, n);
+    if (ok == n)
+        return json_stringn(s, n);
+    char *fixed = contend_calloc(1, n * 3 + 1);
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = contend_utf8_valid_len(s + i, n - i);
+        memcpy(fixed + out, s + i, k);
+        out += k;
+        i += k;
+        if (i < n) {
+            memcpy(fixed + out, "\xef\xbf\xbd", 3);
+            out += 3;
+            i++;
+        }
+    }
+    json_t *j = json_stringn(fixed, out);
+    free(fixed);
+    return j;
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? text(s) : json_null();
+}
+
 static json_t *witness(const struct contend_witness *w, uint64_t t0)
 {
     const struct contend_record *r = &w->rec;
@@ -148,8 +180,8 @@ static json_t *violation(const struct contend_violation *v, uint64_t t0)
     json_t *ops = json_array();
     for (unsigned i = 0; i < v->nwitness; i++)
         json_array_append_new(ops, witness(&v->witness[i], t0));
-    json_t *o = json_pack("{s:s, s:I, s:s, s:o}", "kind", v->kind, "count", (json_int_t)v->count,
-                          "message", v->message, "ops", ops);
+    json_t *o = json_pack("{s:o, s:I, s:o, s:o}", "kind", text(v->kind), "count",
+                          (json_int_t)v->count, "message", text_or_null(v->message), "ops", ops);
     /* The ops around the witnesses, for the report's timeline. */
     if (v->ncontext) {
         json_t *ctx = json_array();
@@ -268,17 +300,17 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
                                       real3(r->probe_fsync[0]), real3(r->probe_fsync[1])));
     json_object_set_new(o, "latency_curve_us", latency_curve(r->hist));
     if (r->error_msg)
-        json_object_set_new(o, "error", json_string(r->error_msg));
+        json_object_set_new(o, "error", text(r->error_msg));
     if (r->missing)
-        json_object_set_new(o, "missing", json_string(r->missing));
+        json_object_set_new(o, "missing", text(r->missing));
     if (r->inconclusive)
-        json_object_set_new(o, "inconclusive_reason", json_string(r->inconclusive));
+        json_object_set_new(o, "inconclusive_reason", text(r->inconclusive));
     if (r->gate_msg)
-        json_object_set_new(o, "gate", json_string(r->gate_msg));
+        json_object_set_new(o, "gate", text(r->gate_msg));
     if (r->case_dir)
-        json_object_set_new(o, "case_dir", json_string(r->case_dir));
+        json_object_set_new(o, "case_dir", text(r->case_dir));
     if (r->repro)
-        json_object_set_new(o, "repro", json_string(r->repro));
+        json_object_set_new(o, "repro", text(r->repro));
     if (r->sched.mode) {
         const struct contend_sched_info *si = &r->sched;
         json_t *s = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode,
@@ -287,7 +319,7 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
                               "window_handoffs", (json_int_t)si->window_handoffs,
                               "block_yields", (json_int_t)si->block_yields, "replayable",
                               si->replayable, "diverged", si->diverged);
-        json_object_set_new(s, "fallback", si->fallback ? json_string(si->fallback) : json_null());
+        json_object_set_new(s, "fallback", si->fallback ? text(si->fallback) : json_null());
         json_object_set_new(o, "schedule", s);
     }
     if (r->conc.valid) {
@@ -298,7 +330,7 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
         if (r->sched.mode)
             json_object_set_new(x, "window_handoffs", json_integer((json_int_t)r->sched.window_handoffs));
         json_object_set_new(x, "inconclusive",
-                            cc->inconclusive ? json_string(cc->inconclusive) : json_null());
+                            cc->inconclusive ? text(cc->inconclusive) : json_null());
         json_object_set_new(o, "concurrency", x);
     }
     return o;
@@ -452,14 +484,15 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         json_object_set_new(lat, pcts[i], num_or_null(median_of(runs, "latency_us", pcts[i])));
 
     json_t *o = json_pack(
-        "{s:s, s:s?, s:s, s:s, s:s, s:i, s:i, s:I, s:o, s:I, s:I, s:I, s:s?, s:b, s:s, s:i,"
+        "{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:I, s:I, s:I, s:o, s:b, s:s, s:i,"
         " s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:O, s:o}",
-        "name", c->name, "description", c->description, "workload", c->workload, "target",
-        c->target, "variant", c->variant, "procs", (int)c->procs, "threads", (int)c->threads,
+        "name", text(c->name), "description", text_or_null(c->description), "workload",
+        text_or_null(c->workload), "target", text_or_null(c->target), "variant",
+        text_or_null(c->variant), "procs", (int)c->procs, "threads", (int)c->threads,
         "ops_per_thread", (json_int_t)c->ops, "duration_target_s",
         c->duration_ns ? real3((double)c->duration_ns / 1e9) : json_null(), "keys",
         (json_int_t)c->keys, "seed", (json_int_t)c->seed, "perturb_us",
-        (json_int_t)c->perturb_us, "expect", c->expect, "ok", code == CONTEND_EXIT_OK, "verdict",
+        (json_int_t)c->perturb_us, "expect", text_or_null(c->expect), "ok", code == CONTEND_EXIT_OK, "verdict",
         json_string_value(json_object_get(shown_run, "verdict")), "exit_code", code, "ops", "ok",
         (json_int_t)n_ok, "fail", (json_int_t)n_fail, "info", (json_int_t)n_info, "duration_s",
         num_or_null(median_of(runs, "duration_s", NULL)), "throughput_tps",

@@ -7,11 +7,13 @@
  * exists is decided when the case is resolved, where the workload's and the
  * target's own keys are known.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -211,6 +213,84 @@ static char *repro_line(const struct run_args *a, const struct contend_case *c, 
 /* Case paths add at most a few hundred bytes to the run directory. */
 #define MAX_RUN_DIR (PATH_MAX - 512)
 
+/* The scenario's name as it appears in its run directories' names. */
+static void safe_name(const char *name, char safe[48])
+{
+    size_t i = 0;
+    for (; name[i] && i < 47; i++)
+        safe[i] = (name[i] == '/' || name[i] == ' ') ? '_' : name[i];
+    safe[i] = '\0';
+}
+
+struct old_run {
+    char *path;
+    struct timespec mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct old_run *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+    return (x->mtime.tv_nsec < y->mtime.tv_nsec) - (x->mtime.tv_nsec > y->mtime.tv_nsec);
+}
+
+/*
+ * Run directories under $TMPDIR pile up, one per run, and a failed run keeps
+ * its stores: keep the newest CONTEND_KEEP_RUNS (default 20; 0 = keep all) of
+ * this scenario and remove the rest.  Only finished runs (with a run.json)
+ * that this user owns are candidates, so a run still going in another shell
+ * is never touched; --dir is the user's own directory and never pruned.
+ */
+static void prune_old_runs(const char *name, const char *current)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    uint64_t keep = 20;
+    const char *env = getenv("CONTEND_KEEP_RUNS");
+    if (env && *env && contend_parse_u64(env, &keep) != 0)
+        return;
+    if (keep == 0)
+        return;
+    char safe[48], prefix[64];
+    safe_name(name, safe);
+    snprintf(prefix, sizeof prefix, "contend-%s-", safe);
+    size_t plen = strlen(prefix);
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    struct old_run *runs = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        struct stat st;
+        /* mkdtemp's XXXXXX: exactly six characters after the prefix. */
+        if (strncmp(e->d_name, prefix, plen) != 0 || strlen(e->d_name) != plen + 6)
+            continue;
+        char *path = contend_asprintf("%s/%s", tmp, e->d_name);
+        char *json = contend_asprintf("%s/run.json", path);
+        bool ok = strcmp(path, current) != 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+                  st.st_uid == getuid() && access(json, F_OK) == 0;
+        free(json);
+        if (!ok) {
+            free(path);
+            continue;
+        }
+        runs = contend_realloc(runs, (n + 1) * sizeof *runs);
+        runs[n++] = (struct old_run){path, st.st_mtim};
+    }
+    closedir(d);
+    /* The current run is one of the `keep`. */
+    if (n >= keep) {
+        qsort(runs, n, sizeof *runs, newest_first);
+        for (size_t i = keep - 1; i < n; i++)
+            contend_rm_rf(runs[i].path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(runs[i].path);
+    free(runs);
+}
+
 static int make_run_dir(const struct run_args *a, const char *name, char *out, size_t len)
 {
     const char *tmp = getenv("TMPDIR");
@@ -230,10 +310,7 @@ static int make_run_dir(const struct run_args *a, const char *name, char *out, s
         return 0;
     }
     char safe[48];
-    size_t i = 0;
-    for (; name[i] && i < sizeof safe - 1; i++)
-        safe[i] = (name[i] == '/' || name[i] == ' ') ? '_' : name[i];
-    safe[i] = '\0';
+    safe_name(name, safe);
     snprintf(out, len, "%s/contend-%s-XXXXXX", tmp, safe);
     if (!mkdtemp(out)) {
         contend_err("cannot create a run directory under %s: %s", tmp, strerror(errno));
@@ -326,6 +403,15 @@ static int run_cases(const struct run_args *a, const struct contend_scenario *sc
         }
         if (done > 0) {
             json_t *entry = contend_runjson_case(c, reps, done);
+            if (!entry) {
+                /* A case that cannot be written must not vanish from run.json
+                 * (its verdict would be lost, and the run look clean): it is
+                 * a harness error, recorded as such. */
+                contend_err("case %zu: cannot be written to run.json", i + 1);
+                entry = json_pack("{s:s, s:b, s:s, s:i, s:s}", "name", "(unwritable case)",
+                                  "ok", 0, "verdict", "FAIL", "exit_code", CONTEND_EXIT_HARNESS,
+                                  "error", "the case's results could not be serialized");
+            }
             json_array_append_new(cases, entry);
             if (!a->quiet && rc != CONTEND_EXIT_INTERRUPTED)
                 contend_report_case_line(entry, i + 1, sc->ncases, stderr);
@@ -378,17 +464,23 @@ int contend_cmd_run(int argc, char **argv)
         json_object_set_new(run, "interrupted", json_true());
 
     snprintf(path, sizeof path, "%s/run.json", run_dir);
+    const char *written = NULL; /* the run.json to point the user at */
     if ((rc = contend_runjson_write(run, path)) != 0) {
         contend_err("cannot write %s: %s", path, strerror(-rc));
         code = CONTEND_EXIT_HARNESS;
+    } else {
+        written = path;
     }
     if (a.json_path && (rc = contend_runjson_write(run, a.json_path)) != 0) {
         contend_err("cannot write %s: %s", a.json_path, strerror(-rc));
         code = CONTEND_EXIT_HARNESS;
+    } else if (a.json_path) {
+        written = a.json_path;
     }
     if (code != CONTEND_EXIT_INTERRUPTED) {
         contend_report_text(run, stdout);
-        printf("\nrun.json: %s\n", a.json_path ? a.json_path : path);
+        if (written)
+            printf("\nrun.json: %s\n", written);
     }
     /* The other reports, rendered from run.json like `contend report` does. */
     const struct {
@@ -408,6 +500,8 @@ int contend_cmd_run(int argc, char **argv)
         }
     }
     fflush(stdout);
+    if (!a.dir && code != CONTEND_EXIT_INTERRUPTED)
+        prune_old_runs(sc.name, run_dir);
     json_decref(run);
     contend_scenario_free(&sc);
     contend_settings_free(&a.sets);

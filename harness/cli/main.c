@@ -5,6 +5,7 @@
  * meant for people and is not listed.
  */
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,9 @@ static int usage_error(const char *what, const char *word)
 
 int main(int argc, char **argv)
 {
+    /* A file size limit (ulimit -f) must be an error we can report, EFBIG,
+     * not a signal that kills the runner without a word. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return usage_error("no command given", NULL);
     const char *cmd = argv[1];

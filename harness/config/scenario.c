@@ -164,6 +164,65 @@ static const struct contend_option *find_option(const struct contend_option *o, 
     return NULL;
 }
 
+/* A decimal whole number with an optional sign, nothing else: targets read
+ * theirs with strtoll and workloads with contend_parse_i64, and the two agree
+ * on exactly these. */
+static bool parse_plain_int(const char *v, double *out)
+{
+    const char *p = v + (*v == '-' || *v == '+');
+    if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18)
+        return false;
+    *out = strtod(v, NULL);
+    return true;
+}
+
+static char *fmt_bound(unsigned type, double v)
+{
+    if (type == CONTEND_OPT_DURATION) {
+        if (v >= 1e9 && fmod(v, 1e9) == 0)
+            return contend_asprintf("%.0fs", v / 1e9);
+        if (v >= 1e6 && fmod(v, 1e6) == 0)
+            return contend_asprintf("%.0fms", v / 1e6);
+        return contend_asprintf("%.0fns", v);
+    }
+    return contend_asprintf(type == CONTEND_OPT_INT ? "%.0f" : "%g", v);
+}
+
+char *contend_option_check(const struct contend_option *o, const char *value)
+{
+    static const char *const what[] = {
+        [CONTEND_OPT_INT] = "a whole number", [CONTEND_OPT_NUMBER] = "a number",
+        [CONTEND_OPT_DURATION] = "a duration such as 500ms, 10s or 2m"};
+    double v = 0;
+    uint64_t ns;
+    bool ok;
+    if (!*value && (!o->def || !*o->def))
+        return NULL; /* empty is the option's own "not set" */
+    switch (o->type) {
+    case CONTEND_OPT_INT: ok = parse_plain_int(value, &v); break;
+    case CONTEND_OPT_NUMBER: ok = contend_parse_double(value, &v) == 0 && isfinite(v); break;
+    case CONTEND_OPT_DURATION:
+        ok = contend_parse_duration_ns(value, &ns) == 0;
+        v = (double)ns;
+        break;
+    default: return NULL;
+    }
+    bool in_range = ok && v >= o->min && v <= o->max;
+    if (in_range && o->type == CONTEND_OPT_INT && o->multiple_of &&
+        fmod(v, (double)o->multiple_of) == 0)
+        return NULL;
+    if (in_range && !(o->type == CONTEND_OPT_INT && o->multiple_of))
+        return NULL;
+    char *lo = fmt_bound(o->type, o->min), *hi = fmt_bound(o->type, o->max);
+    char *why = o->multiple_of
+        ? contend_asprintf("expected %s from %s to %s, a multiple of %u", what[o->type], lo, hi,
+                           o->multiple_of)
+        : contend_asprintf("expected %s from %s to %s", what[o->type], lo, hi);
+    free(lo);
+    free(hi);
+    return why;
+}
+
 static bool choice_ok(const char *choices, const char *value)
 {
     size_t n = strlen(value);
@@ -434,6 +493,39 @@ static int check_expect(const struct contend_case *c, const struct contend_setti
     return rc;
 }
 
+/* Names and values end up in run.json (which must be UTF-8, or the case
+ * could not be written and would vanish from it), in reports and on the
+ * terminal: they must be UTF-8 without control characters.  A scenario file
+ * was checked line by line already; this covers --set, --case and plug-ins. */
+static bool text_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (contend_utf8_valid_len(s, n) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (contend_is_control(s + i, n - i))
+            return false;
+    return true;
+}
+
+static int check_texts(const char *name, const char *origin, int line,
+                       const struct contend_settings *ss)
+{
+    if (!text_ok(name)) {
+        where_err(origin, line, "case name is not valid UTF-8 or holds a control character");
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < ss->n; i++) {
+        const struct contend_setting *s = &ss->v[i];
+        if (!text_ok(s->key) || !text_ok(s->value)) {
+            where_err(s->origin, s->line,
+                      "key or value is not valid UTF-8 or holds a control character");
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int contend_case_resolve(struct contend_case *c, const char *name, const char *origin, int line,
                          const struct contend_settings *ss)
 {
@@ -456,6 +548,8 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
     c->max_p99_us = NAN;
     c->max_growth = NAN;
 
+    if ((rc = check_texts(name, origin, line, ss)) != 0)
+        return rc;
     for (size_t i = 0; i < ss->n; i++) {
         contend_settings_add(&c->settings, ss->v[i].key, ss->v[i].value, ss->v[i].origin,
                              ss->v[i].line);
@@ -495,6 +589,12 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
             char *why = contend_asprintf("expected one of %s", o->choices);
             setting_err(s, why);
             free(why);
+            return -EINVAL;
+        }
+        char *bad = contend_option_check(o, s->value);
+        if (bad) {
+            setting_err(s, bad);
+            free(bad);
             return -EINVAL;
         }
         char *why = NULL;
@@ -647,17 +747,87 @@ static void parse_free(struct parse *p)
     contend_settings_free(&p->kv);
 }
 
-/* The file must be text: a NUL byte means someone passed a binary. */
+/* inih's limits (ini.c, not in its header): a line longer than
+ * INI_MAX_LINE - 1 bytes is split and its tail parsed as a line of its own,
+ * a section name longer than MAX_SECTION - 1 is cut, and the cut name then
+ * takes another section's keys, or none.  Both must be errors here, before
+ * inih sees the file. */
+#define SCENARIO_MAX_LINE (INI_MAX_LINE - 1)
+#define SCENARIO_MAX_SECTION 49
+
+/* A section header's name, as inih reads it: from '[' to the first ']'. */
+static bool section_name(const char *line, size_t len, const char **name, size_t *nlen)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i + 3 <= len && memcmp(line + i, "\xef\xbb\xbf", 3) == 0)
+        i += 3; /* a byte-order mark on the first line */
+    if (i >= len || line[i] != '[')
+        return false;
+    const char *end = memchr(line + i, ']', len - i);
+    if (!end)
+        return false;
+    *name = line + i + 1;
+    *nlen = (size_t)(end - *name);
+    return true;
+}
+
+static int check_line(const char *path, int line, const char *text, size_t len)
+{
+    size_t ok = contend_utf8_valid_len(text, len);
+    if (ok < len) {
+        where_err(path, line, "not valid UTF-8 (byte %zu of the line); scenario files are UTF-8",
+                  ok + 1);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        size_t k = contend_is_control(text + i, len - i);
+        if (k && text[i] != '\t' && !(text[i] == '\r' && i + 1 == len)) {
+            where_err(path, line, "control character U+%04X (byte %zu of the line)",
+                      k == 1 ? (unsigned)(unsigned char)text[i]
+                             : (unsigned)(unsigned char)text[i + 1],
+                      i + 1);
+            return -EINVAL;
+        }
+    }
+    if (len > SCENARIO_MAX_LINE) {
+        where_err(path, line, "line is %zu bytes long; the limit is %d", len, SCENARIO_MAX_LINE);
+        return -EINVAL;
+    }
+    const char *name;
+    size_t nlen;
+    if (section_name(text, len, &name, &nlen) && nlen > SCENARIO_MAX_SECTION) {
+        where_err(path, line, "section name is %zu bytes long; the limit is %d", nlen,
+                  SCENARIO_MAX_SECTION);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The file must be text (a NUL byte means someone passed a binary), UTF-8,
+ * free of control characters (names reach terminals and reports), and within
+ * inih's limits. */
 static int check_text(const char *path, const char *buf, size_t len)
 {
     const char *nul = memchr(buf, '\0', len);
-    if (!nul)
-        return 0;
+    if (nul) {
+        int line = 1;
+        for (const char *q = buf; q < nul; q++)
+            line += (*q == '\n');
+        where_err(path, line, "not a scenario file: binary data (a NUL byte)");
+        return -EINVAL;
+    }
     int line = 1;
-    for (const char *q = buf; q < nul; q++)
-        line += (*q == '\n');
-    where_err(path, line, "not a scenario file: binary data (a NUL byte)");
-    return -EINVAL;
+    for (size_t pos = 0; pos < len; line++) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+        int rc = check_line(path, line, buf + pos, n);
+        if (rc)
+            return rc;
+        pos += n + 1;
+    }
+    return 0;
 }
 
 static int parse_file(const char *path, struct parse *p)

@@ -111,4 +111,9 @@ const char *contend_case_opt(const struct contend_case *c, const char *key);
 /* True when `kind` is among the case's expected violation kinds. */
 bool contend_case_expects(const struct contend_case *c, const char *kind);
 
+/* Does `value` fit the type and range option `o` declares (target.h)?
+ * NULL when it does, else why not ("expected a whole number from 0 to 100"),
+ * malloc'ed. */
+char *contend_option_check(const struct contend_option *o, const char *value);
+
 #endif /* CONTEND_SCENARIO_H */

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static int map_control(int fd, struct contend_control **out)
 {
     void *p = mmap(NULL, sizeof **out, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -28,9 +30,7 @@ int contend_control_create(const char *path, struct contend_control **out)
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
-    if (ftruncate(fd, sizeof **out) < 0)
-        rc = -errno;
-    else
+    if ((rc = contend_file_reserve(fd, sizeof **out)) == 0)
         rc = map_control(fd, out);
     close(fd);
     if (rc == 0) {

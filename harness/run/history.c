@@ -2,6 +2,7 @@
  * history.c - creating and mapping history files.
  */
 #include "history.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +32,11 @@ int contend_history_create(const char *path, uint32_t worker, uint32_t thread, u
     hdr.thread = thread;
     hdr.writer = writer;
     hdr.capacity = capacity;
-    /* The file is sparse: only the records actually written take space. */
-    if (ftruncate(fd, (off_t)file_size(capacity)) < 0)
-        rc = -errno;
+    /* Every block up front: the file is mapped, and a record written to a
+     * hole on a full disk would be a SIGBUS in the worker (reported as the
+     * target's crash) or in the runner, never an error message. */
+    if ((rc = contend_file_reserve(fd, file_size(capacity))) != 0)
+        ;
     else if (pwrite(fd, &hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
         rc = errno ? -errno : -EIO;
     close(fd);
@@ -87,6 +90,11 @@ void contend_history_close(struct contend_history *h)
     if (h->hdr)
         munmap(h->hdr, h->map_len);
     memset(h, 0, sizeof *h);
+}
+
+uint64_t contend_history_file_size(uint64_t capacity)
+{
+    return file_size(capacity);
 }
 
 const char *contend_status_name(unsigned status)

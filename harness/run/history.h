@@ -96,6 +96,8 @@ struct contend_history {
 };
 
 /* Parent: create a history file able to hold `capacity` records (sparse). */
+/* Bytes of a history file of `capacity` records (its blocks are reserved). */
+uint64_t contend_history_file_size(uint64_t capacity);
 int contend_history_create(const char *path, uint32_t worker, uint32_t thread, uint32_t writer,
                            uint64_t capacity);
 /* Map an existing history; writable for the worker, read-only for checkers. */

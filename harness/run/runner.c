@@ -191,6 +191,7 @@ static int prepare(struct runctx *r)
     r->nwriters = c->procs * c->threads;
     r->h = contend_calloc(r->nwriters, sizeof *r->h);
     uint64_t cap = c->duration_ns ? c->history_cap : c->ops;
+    uint64_t need = (uint64_t)r->nwriters * contend_history_file_size(cap);
     for (uint32_t w = 0; w < c->procs; w++) {
         for (uint32_t t = 0; t < c->threads; t++) {
             uint32_t writer = w * c->threads + t;
@@ -198,6 +199,18 @@ static int prepare(struct runctx *r)
             rc = contend_history_create(path, w, t, writer, cap);
             if (rc == 0)
                 rc = contend_history_open(path, false, &r->h[writer]);
+            if (rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG) {
+                /* Before any worker starts: the run cannot be recorded. */
+                contend_rep_error(r->out,
+                                  "no space left for the history in %s/history: need %llu MiB "
+                                  "(%s)%s",
+                                  r->case_dir, (unsigned long long)((need + (1 << 20) - 1) >> 20),
+                                  strerror(-rc),
+                                  c->duration_ns ? "; a duration run reserves history_cap "
+                                                   "records of 64 bytes per thread"
+                                                 : "");
+                return rc;
+            }
             if (rc) {
                 contend_rep_error(r->out, "cannot create history %s: %s", path, strerror(-rc));
                 return rc;

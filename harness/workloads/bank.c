@@ -43,8 +43,9 @@
 enum { OPT_READ_PCT = 0, OPT_MAX_AMOUNT = 1 };
 
 static const struct contend_option bank_options[] = {
-    {"read_pct", "10", NULL, "percentage of ops that read all balances instead of transferring"},
-    {"max_amount", "50", NULL, "a transfer moves 1 .. max_amount"},
+    {"read_pct", "10", NULL, "percentage of ops that read all balances instead of transferring",
+     CONTEND_OPT_INT, 0, 100},
+    {"max_amount", "50", NULL, "a transfer moves 1 .. max_amount", CONTEND_OPT_INT, 1, 1e9},
     {NULL, NULL, NULL, NULL},
 };
 

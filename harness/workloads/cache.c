@@ -59,14 +59,19 @@ enum { OPT_GET_PCT = 0, OPT_ZIPF, OPT_SAMPLE_EVERY, OPT_VALUE_SIZE, OPT_TTL_TOLE
 #define TORN_SHORT (1 << 10)
 
 static const struct contend_option cache_options[] = {
-    [OPT_GET_PCT] = {"get_pct", "80", NULL, "percentage of ops that are gets (the rest put)"},
-    [OPT_ZIPF] = {"zipf", "1.0", NULL, "skew of the key distribution (Zipf s; 0 = uniform)"},
+    [OPT_GET_PCT] = {"get_pct", "80", NULL, "percentage of ops that are gets (the rest put)",
+                     CONTEND_OPT_INT, 0, 100},
+    [OPT_ZIPF] = {"zipf", "1.0", NULL, "skew of the key distribution (Zipf s; 0 = uniform)",
+                  CONTEND_OPT_NUMBER, 0, 100},
     [OPT_SAMPLE_EVERY] = {"sample_every", "64", NULL,
-                          "every N-th op of a thread samples the cache's size (0 = never)"},
+                          "every N-th op of a thread samples the cache's size (0 = never)",
+                          CONTEND_OPT_INT, 0, 1e9},
     [OPT_VALUE_SIZE] = {"value_size", "64", NULL,
-                        "bytes per value, a multiple of 8 from 32 to 4096"},
+                        "bytes per value, a multiple of 8 from 32 to 4096",
+                        CONTEND_OPT_INT, 32, 4096, 8},
     [OPT_TTL_TOLERANCE] = {"ttl_tolerance", "1ms", NULL,
-                           "stale-read: how far past the TTL a get may still see a value"},
+                           "stale-read: how far past the TTL a get may still see a value",
+                           CONTEND_OPT_DURATION, 0, 3600e9},
     {NULL, NULL, NULL, NULL},
 };
 

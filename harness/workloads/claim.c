@@ -43,9 +43,11 @@ enum { OPT_WINDOW = 0, OPT_IDS };
 #define CLAIM_IDS_DEFAULT 100
 
 static const struct contend_option claim_options[] = {
-    {"window", "4", NULL, "writers claim ids in order with a random jitter below this"},
+    {"window", "4", NULL, "writers claim ids in order with a random jitter below this",
+     CONTEND_OPT_INT, 0, 1e9},
     [OPT_IDS] = {"ids", "0", NULL,
-                 "ids to claim, 0..ids-1 (0: `keys` when the case sets it above 1, else 100)"},
+                 "ids to claim, 0..ids-1 (0: `keys` when the case sets it above 1, else 100)",
+                 CONTEND_OPT_INT, 0, 1e12},
     {NULL, NULL, NULL, NULL},
 };
 

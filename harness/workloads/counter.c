@@ -24,7 +24,8 @@
 enum { OPT_READ_PCT = 0 };
 
 static const struct contend_option counter_options[] = {
-    {"read_pct", "0", NULL, "percentage of ops that read the counter instead of incrementing it"},
+    {"read_pct", "0", NULL, "percentage of ops that read the counter instead of incrementing it",
+     CONTEND_OPT_INT, 0, 100},
     {NULL, NULL, NULL, NULL},
 };
 

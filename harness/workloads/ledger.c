@@ -55,7 +55,8 @@
 enum { OPT_PAYLOAD = 0 };
 
 static const struct contend_option ledger_options[] = {
-    {"payload", "64", NULL, "payload bytes per append (UTF-8 text, at most 4000)"},
+    {"payload", "64", NULL, "payload bytes per append (UTF-8 text, at most 4000)",
+     CONTEND_OPT_INT, 1, 4000},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -237,7 +237,7 @@ static int create_ctl(struct fstate *s, const struct contend_run_info *ri)
     int fd = open(s->ctl_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
-    int rc = ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
+    int rc = contend_file_reserve(fd, len);
     void *p = rc ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!rc && p == MAP_FAILED)
         rc = -errno;
@@ -393,7 +393,10 @@ static void faults_finish(void *state, struct contend_run_info *ri)
     struct fstate *s = state;
     if (s->ctl) {
         drain_ring(s, ri);
-        qsort(s->ev, s->nev, sizeof s->ev[0], cmp_event);
+        /* qsort with a NULL base is undefined even for zero elements (UBSan
+         * aborts on it), and a case that drew no fault has no event array. */
+        if (s->nev > 1)
+            qsort(s->ev, s->nev, sizeof s->ev[0], cmp_event);
         for (size_t i = 0; i < s->nev; i++)
             contend_rep_add_event(ri->out, s->ev[i].t, s->ev[i].dur, s->ev[i].kind,
                                   s->ev[i].detail);
