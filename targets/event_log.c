@@ -105,7 +105,7 @@ static const char *const ev_workloads[] = {"counter", "bank", NULL};
 
 static const struct contend_option ev_options[] = {
     {"snapshot_every", "16", NULL, "take a snapshot and truncate when events.log holds this "
-                                   "many events"},
+                                   "many events", CONTEND_OPT_INT, 1, 1e9},
     {NULL, NULL, NULL, NULL},
 };
 

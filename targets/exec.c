@@ -94,12 +94,17 @@ static const char *const exec_workloads[] = {"counter", "bank", "claim", "ledger
 /* `timeout` is also a core key: the option sees the case's value. */
 static const struct contend_option exec_options[] = {
     {"cmd", NULL, NULL, "the program, run with /bin/sh -c (required)"},
-    {"timeout", "30s", NULL, "the case's timeout: a request unanswered for 9/10 of it is an error"},
-    {"setup_timeout", NULL, NULL, "deadline of the setup request (default: timeout)"},
-    {"state_timeout", NULL, NULL, "deadline of the state request (default: timeout)"},
+    {"timeout", "30s", NULL, "the case's timeout: a request unanswered for 9/10 of it is an error",
+     CONTEND_OPT_DURATION, 1e6, 864e11},
+    {"setup_timeout", NULL, NULL, "deadline of the setup request (default: timeout)",
+     CONTEND_OPT_DURATION, 1e6, 864e11},
+    {"state_timeout", NULL, NULL, "deadline of the state request (default: timeout)",
+     CONTEND_OPT_DURATION, 1e6, 864e11},
     {"ledger_file", "ledger.jsonl", NULL, "ledger: the program's JSONL file in CONTEND_STORE_DIR"},
-    {"capacity", "64", NULL, "cache: entries the program's cache may hold (CONTEND_CACHE_CAPACITY)"},
-    {"ttl", "1s", NULL, "cache: time to live of an entry (CONTEND_CACHE_TTL_NS)"},
+    {"capacity", "64", NULL, "cache: entries the program's cache may hold (CONTEND_CACHE_CAPACITY)",
+     CONTEND_OPT_INT, 1, 1e9},
+    {"ttl", "1s", NULL, "cache: time to live of an entry (CONTEND_CACHE_TTL_NS)",
+     CONTEND_OPT_DURATION, 1, 864e13},
     {"durable", "no", "yes|no", "whether the program promises that acknowledged ops survive a power cut"},
     {NULL, NULL, NULL, NULL},
 };

@@ -116,8 +116,10 @@ _Static_assert(V_FLOCK_ROTATE == 0, "flock-rotate is the default variant");
 static const char *const log_workloads[] = {"log", NULL};
 
 static const struct contend_option log_options[] = {
-    {"max_bytes", "4096", NULL, "rotate when a line would take app.log past this size"},
-    {"backups", "5", NULL, "rotated files kept, app.log.1 .. app.log.N (1 or more)"},
+    {"max_bytes", "4096", NULL, "rotate when a line would take app.log past this size",
+     CONTEND_OPT_INT, 1, 1e12},
+    {"backups", "5", NULL, "rotated files kept, app.log.1 .. app.log.N (1 or more)",
+     CONTEND_OPT_INT, 1, 1000},
     {"fsync", "each", "each|none", "fdatasync after every line (each) or never (none)"},
     {NULL, NULL, NULL, NULL},
 };

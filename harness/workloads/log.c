@@ -80,7 +80,7 @@
 enum { OPT_PAYLOAD = 0 };
 
 static const struct contend_option log_options[] = {
-    {"payload", "64", NULL, "payload bytes per line (at most 3000)"},
+    {"payload", "64", NULL, "payload bytes per line (at most 3000)", CONTEND_OPT_INT, 0, 3000},
     {NULL, NULL, NULL, NULL},
 };
 

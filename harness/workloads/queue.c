@@ -63,10 +63,13 @@ enum { OPT_PRODUCE_PCT = 0, OPT_PRODUCERS, OPT_PROCESS_US };
 
 static const struct contend_option queue_options[] = {
     {"produce_pct", "50", NULL,
-     "with producers = 0: percent of a writer's ops (when it holds no job) that enqueue"},
+     "with producers = 0: percent of a writer's ops (when it holds no job) that enqueue",
+     CONTEND_OPT_INT, 0, 100},
     {"producers", "0", NULL,
-     "writers 0..N-1 only enqueue, the others only take and ack; 0 = every writer mixes"},
-    {"process_us", "200", NULL, "a taken job is processed for a seeded time up to this (µs)"},
+     "writers 0..N-1 only enqueue, the others only take and ack; 0 = every writer mixes",
+     CONTEND_OPT_INT, 0, 1e6},
+    {"process_us", "200", NULL, "a taken job is processed for a seeded time up to this (µs)",
+     CONTEND_OPT_INT, 0, 1e9},
     {NULL, NULL, NULL, NULL},
 };
 
