@@ -180,6 +180,9 @@ struct contend_variant {
  * has a shorter table, so the harness reads the member only when this flag
  * says it is there; a table without the flag behaves as before. */
 #define CONTEND_TARGET_HAS_DURABLE 0x200u
+/* The store's work runs in another process (exec): the worker thread's CPU
+ * time and I/O counters do not see it, so growth is judged on latency. */
+#define CONTEND_TARGET_OUT_OF_PROCESS 0x400u
 
 /* bank: every account holds this much after setup(), so the total of `keys`
  * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */

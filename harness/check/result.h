@@ -77,7 +77,7 @@ struct contend_rep {
     size_t nevents;
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
-    struct contend_growth growth; /* per-op cost against store size */
+    struct contend_growths growth; /* per-op cost against store size */
 };
 
 /* What a workload's check() gets. */
