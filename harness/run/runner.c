@@ -599,24 +599,40 @@ static void report_exit(struct runctx *r, uint32_t w)
     }
 }
 
-/* Watch the workers until they are all gone. */
+/* The most one pass of the monitor loop adds to the watchdog's clock. */
+#define WATCH_STEP_MAX_NS (100 * CONTEND_NS_PER_SEC / 1000)
+
+/*
+ * Watch the workers until they are all gone.
+ *
+ * The hang watchdog does not run on wall time.  Its clock advances by the
+ * time between two passes of this loop, at most WATCH_STEP_MAX_NS a pass
+ * (a pass sleeps 2-5 ms): when the machine is so loaded that the runner
+ * itself waits seconds for a CPU, or the host is suspended, the workers were
+ * as starved as the runner and those seconds are not their lack of
+ * progress.  A real hang still ends the case: a thread stuck for good makes
+ * no progress for `timeout` of this clock on any machine.
+ */
 static void monitor(struct runctx *r)
 {
     const struct contend_case *c = r->c;
     uint64_t *last_done = contend_calloc(r->nwriters, sizeof *last_done);
     uint64_t *last_change = contend_calloc(r->nwriters, sizeof *last_change);
-    for (uint32_t i = 0; i < r->nwriters; i++)
-        last_change[i] = r->t_go;
+    uint64_t watch = 0, prev = r->t_go;
 
     while (reap(r, false) > 0) {
-        uint64_t now = contend_now_ns();
+        uint64_t wall = contend_now_ns();
+        uint64_t step = wall > prev ? wall - prev : 0;
+        prev = wall;
+        watch += step < WATCH_STEP_MAX_NS ? step : WATCH_STEP_MAX_NS;
+        uint64_t now = watch;
         if (interrupted)
             break;
-        if (c->duration_ns && now - r->t_go >= c->duration_ns)
+        if (c->duration_ns && wall - r->t_go >= c->duration_ns)
             __atomic_store_n(&r->ctl->stop, 1, __ATOMIC_RELAXED);
-        ext_tick(r, now);
+        ext_tick(r, wall);
         if (r->o->progress)
-            r->o->progress(r->o->progress_ctx, &r->ri, now);
+            r->o->progress(r->o->progress_ctx, &r->ri, wall);
         for (uint32_t i = 0; i < r->nwriters && !r->hung; i++) {
             uint64_t done = __atomic_load_n(&r->h[i].hdr->done, __ATOMIC_ACQUIRE);
             uint32_t st = thread_state(r, i);
