@@ -433,22 +433,42 @@ static void modes(const struct contend_env *env, const struct variant_cfg *cfg, 
         *sync = cfg->synchronous;
 }
 
+/* The case's busy_timeout (ms), for ops; -EINVAL when it is not a number. */
+static int op_busy_timeout(const struct contend_env *env, int *ms)
+{
+    long long busy = 0;
+    if (parse_ll(contend_opt(env, "busy_timeout", "10000"), &busy) != 0 || busy < 0 ||
+        busy > INT_MAX)
+        return -EINVAL;
+    *ms = (int)busy;
+    return 0;
+}
+
+/* Opening a connection (journal mode, schema, prepared statements) and
+ * recovering after a kill wait for locks at least this long, whatever the
+ * case's busy_timeout: that key is about ops.  With a short one (5 ms) four
+ * workers opening at once on a loaded machine, or a restarted worker that
+ * recovers while another commits, got SQLITE_BUSY and the case failed with
+ * "cannot open target" or corrupt-store: a verdict of the machine's speed. */
+#define SETUP_BUSY_MS 10000
+
 /* Connection settings: the variant's defaults, overridden by the case's
  * keys.  Returns 0, or -EINVAL for a bad value, or -EIO when SQLite refuses
- * (the journal mode could not be set, say). */
+ * (the journal mode could not be set, say).  The connection is left with
+ * the setup busy timeout: sq_open() sets the case's once it is ready. */
 static int configure(sqlite3 *db, const struct contend_env *env, const struct variant_cfg *cfg)
 {
     const char *jm, *sync;
     const char *cache = contend_opt(env, "cache_size", "");
     const char *mmap = contend_opt(env, "mmap_size", "");
-    long long busy = 0, n;
+    long long n;
+    int busy;
     char sql[128], got[32];
 
-    if (parse_ll(contend_opt(env, "busy_timeout", "10000"), &busy) != 0 || busy < 0 ||
-        busy > INT_MAX)
+    if (op_busy_timeout(env, &busy) != 0)
         return -EINVAL;
     sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, (int)busy);
+    sqlite3_busy_timeout(db, busy > SETUP_BUSY_MS ? busy : SETUP_BUSY_MS);
     modes(env, cfg, &jm, &sync);
 
     /* WAL is a property of the file and needs no lock once set; the other
@@ -1045,6 +1065,10 @@ static int sq_open(const struct contend_env *env, void **handle)
             goto fail;
         }
     }
+    int busy = 0;
+    if ((rc = op_busy_timeout(env, &busy)) != 0)
+        goto fail;
+    sqlite3_busy_timeout(s->db, busy);
     *handle = s;
     return 0;
 fail:

@@ -249,6 +249,9 @@ struct contend_variant {
 /* bank: a transfer that would take its source below zero is declined, so the
  * checker reports any negative balance (negative-balance). */
 #define CONTEND_TARGET_NO_OVERDRAFT 0x100u
+/* The store's work runs in another process (exec): the worker thread's CPU
+ * time and I/O counters do not see it, so growth is judged on latency. */
+#define CONTEND_TARGET_OUT_OF_PROCESS 0x400u
 
 /* bank: every account holds this much after setup(), so the total of `keys`
  * accounts is keys * CONTEND_BANK_INITIAL for the whole run. */

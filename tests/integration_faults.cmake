@@ -18,14 +18,18 @@ contend_scenario_test(faults.powercut 0 REGEX "flock-nodirsync .*found lost-dura
 contend_scenario_test(faults.io-errors 0 REGEX "flock-unchecked .*found lost-update"
                       ARGS run ${S}/io-errors.ini --quiet)
 
-# Seeds 1..20, as the issue asks; minutes, so in plain builds only (the
-# sanitizer and coverage builds run seed 1 above).
+# Seeds 1..N in plain builds (the sanitizer and coverage builds run seed 1
+# above).  CI runs the suite four times, and 20 seeds of powercut.ini and
+# crash.ini took 275 s and 153 s of each release run: CI runs 5 seeds; the
+# 20-seed demonstration is `cmake -DCONTEND_FAULT_SEEDS=20` (or the
+# `contend run ... --repeat 20` lines at the top of each scenario file).
+set(CONTEND_FAULT_SEEDS 5 CACHE STRING "seeds of the faults.*.seeds-1-N scenario tests")
 if(NOT CONTEND_ASAN AND NOT CONTEND_TSAN AND NOT CONTEND_COVERAGE)
   foreach(s crash powercut io-errors)
-    contend_scenario_test(faults.${s}.seeds-1-20 0 REGEX "\\(all 20 runs\\)"
-                          ARGS run ${S}/${s}.ini --quiet --repeat 20)
-    set_tests_properties(faults.${s}.seeds-1-20 PROPERTIES LABELS "integration;slow"
-                         TIMEOUT 900)
+    set(name faults.${s}.seeds-1-${CONTEND_FAULT_SEEDS})
+    contend_scenario_test(${name} 0 REGEX "\\(all ${CONTEND_FAULT_SEEDS} runs\\)"
+                          ARGS run ${S}/${s}.ini --quiet --repeat ${CONTEND_FAULT_SEEDS})
+    set_tests_properties(${name} PROPERTIES LABELS "integration;slow" TIMEOUT 900)
   endforeach()
 endif()
 

@@ -1,8 +1,8 @@
 # The jsonl-ledger under kills and power cuts (issue 6): its cases are the
 # "jsonl-ledger" blocks at the end of scenarios/crash.ini and
 # scenarios/powercut.ini, so faults.crash and faults.powercut (seed 1, every
-# build) and faults.crash.seeds-1-20 and faults.powercut.seeds-1-20 (release
-# build, label slow) already run them with every other case of those files:
+# build) and faults.crash.seeds-1-N and faults.powercut.seeds-1-N (release
+# build, label slow, N = CONTEND_FAULT_SEEDS) already run them with every other case of those files:
 # those tests pass only when every case meets its expectation.  Running them
 # again here would only cost CI time.
 #

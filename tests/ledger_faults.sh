@@ -5,8 +5,8 @@
 # anything); durability=none and =batch lose acknowledged appends as
 # missing-append and never as lost-durable (they promise nothing: the
 # target's durable() says so per case); and no worker is left behind.
-# The verdicts on seeds 1..20 are faults.crash.seeds-1-20 and
-# faults.powercut.seeds-1-20, which run the whole files.
+# The verdicts on seeds 1..N are faults.crash.seeds-1-N and
+# faults.powercut.seeds-1-N (N = CONTEND_FAULT_SEEDS), which run the whole files.
 set -u
 contend=$1
 scen=$2

@@ -130,19 +130,36 @@ static double growth_limit(const struct contend_case *c)
     return contend_case_expects(c, "superlinear-growth") ? CONTEND_GROWTH_DEFAULT_MAX : NAN;
 }
 
+/* A fit's cost for people: µs for times, plain counts otherwise. */
+static void cost_str(enum contend_growth_measure m, double v, char *buf, size_t len)
+{
+    if (m == CONTEND_GROWTH_LATENCY || m == CONTEND_GROWTH_CPU)
+        snprintf(buf, len, "%.1f us", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f %s", v, contend_growth_measure_unit(m));
+}
+
 static void growth(const struct contend_case *c, const struct contend_history *h,
                    uint32_t nwriters, struct contend_rep *out)
 {
-    const struct contend_growth *g = &out->growth;
+    const struct contend_growths *gs = &out->growth;
     double limit = growth_limit(c);
     contend_growth_of_run(h, nwriters, &out->growth);
-    if (isnan(limit) || !g->valid || g->exponent <= limit)
+    if (isnan(limit) || !gs->valid || gs->exponent <= limit)
         return;
+    const struct contend_growth *g = &gs->fit[gs->decided_by];
+    const struct contend_growth *lat = &gs->fit[CONTEND_GROWTH_LATENCY];
+    char first[48], last[48], latency[64] = "";
+    cost_str(gs->decided_by, g->cost[0], first, sizeof first);
+    cost_str(gs->decided_by, g->cost[g->npoints - 1], last, sizeof last);
+    if (gs->decided_by != CONTEND_GROWTH_LATENCY && lat->valid)
+        snprintf(latency, sizeof latency, "; latency grows as size^%.2f", lat->exponent);
     char *msg = contend_asprintf(
-        "per-op cost grows as size^%.2f (limit %.2f): median latency %.1f us at %.0f ops "
-        "stored, %.1f us at %.0f, so the total work of N ops grows as N^%.2f",
-        g->exponent, limit, g->cost_us[0], g->size[0], g->cost_us[g->npoints - 1],
-        g->size[g->npoints - 1], 1 + g->exponent);
+        "per-op %s grows as size^%.2f (limit %.2f): median %s per op at %.0f ops stored, "
+        "%s at %.0f, so the total work of N ops grows as N^%.2f (decided by %s%s)",
+        contend_growth_measure_name(gs->decided_by), gs->exponent, limit, first, g->size[0],
+        last, g->size[g->npoints - 1], 1 + gs->exponent,
+        contend_growth_measure_name(gs->decided_by), latency);
     contend_rep_add_violation(out, "superlinear-growth", 1, NULL, 0, msg);
     free(msg);
 }
@@ -297,8 +314,10 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
     }
     if (contend_rep_has(out, "superlinear-growth") &&
         !contend_case_expects(c, "superlinear-growth"))
-        gate(out, "max_growth: per-op cost grows as size^%.2f, above %.2f (superlinear-growth)",
-             out->growth.exponent, growth_limit(c));
+        gate(out, "max_growth: per-op cost grows as size^%.2f, above %.2f, by %s "
+             "(superlinear-growth)",
+             out->growth.exponent, growth_limit(c),
+             contend_growth_measure_name(out->growth.decided_by));
 }
 
 int contend_rep_exit_code(const struct contend_rep *rep)

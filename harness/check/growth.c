@@ -29,10 +29,15 @@
  */
 #include "growth.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -43,7 +48,7 @@ static int cmp_sample(const void *a, const void *b)
     const struct contend_growth_sample *x = a, *y = b;
     if (x->size != y->size)
         return (x->size > y->size) - (x->size < y->size);
-    return (x->cost_ns > y->cost_ns) - (x->cost_ns < y->cost_ns);
+    return (x->cost > y->cost) - (x->cost < y->cost);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -110,12 +115,12 @@ void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct conten
         if (m < CONTEND_GROWTH_BUCKET_MIN)
             continue;
         for (size_t j = 0; j < m; j++)
-            costs[j] = s[from + j].cost_ns;
+            costs[j] = s[from + j].cost;
         qsort(costs, m, sizeof costs[0], cmp_u64);
         double size = (double)s[from + m / 2].size, cost = (double)costs[m / 2];
         unsigned k = out->npoints++;
         out->size[k] = size;
-        out->cost_us[k] = cost / 1e3;
+        out->cost[k] = cost;
         lx[k] = log(size);
         part_of[k] = b * CONTEND_GROWTH_PARTS / CONTEND_GROWTH_BUCKETS;
     }
@@ -128,7 +133,7 @@ void contend_growth_fit(struct contend_growth_sample *s, size_t n, struct conten
      * is followed by a faster one is cut back to it. */
     double env = INFINITY;
     for (unsigned k = out->npoints; k-- > 0;) {
-        double c = out->cost_us[k] * 1e3;
+        double c = out->cost[k];
         env = c < env ? c : env;
         ly[k] = log(env > 1 ? env : 1);
     }
@@ -192,9 +197,50 @@ static void heap_down(struct cursor *hp, size_t n, size_t i)
     }
 }
 
-void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
-                           struct contend_growth *out)
+/* One sampled op: when it began, and where its record is. */
+struct pick {
+    uint64_t t_invoke;
+    uint64_t idx;
+    uint32_t w;
+};
+
+static int cmp_pick(const void *a, const void *b)
 {
+    const struct pick *x = a, *y = b;
+    return (x->t_invoke > y->t_invoke) - (x->t_invoke < y->t_invoke);
+}
+
+/* The cost of one op in measure m. */
+static uint64_t cost_of(const struct contend_history *h, const struct pick *p,
+                        enum contend_growth_measure m)
+{
+    const struct contend_record *r = &h[p->w].rec[p->idx];
+    const struct contend_work *wk = h[p->w].work ? &h[p->w].work[p->idx] : NULL;
+    switch (m) {
+    case CONTEND_GROWTH_CPU:
+        return wk ? wk->cpu_ns : 0;
+    case CONTEND_GROWTH_BYTES:
+        return wk ? wk->read_bytes + wk->write_bytes : 0;
+    case CONTEND_GROWTH_SYSCALLS:
+        return wk ? wk->syscalls : 0;
+    default:
+        return r->t_complete > r->t_invoke ? r->t_complete - r->t_invoke : 0;
+    }
+}
+
+/* Did every writer measure its ops' work? */
+static bool work_measured(const struct contend_history *h, uint32_t nwriters)
+{
+    for (uint32_t w = 0; w < nwriters; w++)
+        if (!h[w].work || !h[w].hdr->work_measured)
+            return false;
+    return nwriters > 0;
+}
+
+void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
+                           struct contend_growths *out)
+{
+    memset(out, 0, sizeof *out);
     uint64_t acked = 0;
     for (uint32_t w = 0; w < nwriters; w++) {
         uint64_t n = contend_history_count(&h[w]);
@@ -202,23 +248,20 @@ void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
             acked += (h[w].rec[i].status == CONTEND_OK);
     }
     uint64_t stride = acked > SAMPLE_MAX ? (acked + SAMPLE_MAX - 1) / SAMPLE_MAX : 1;
-    struct contend_growth_sample *s = contend_calloc(acked / stride + 1, sizeof *s);
+    struct pick *pk = contend_calloc(acked / stride + 1, sizeof *pk);
+    uint64_t *size = contend_calloc(acked / stride + 1, sizeof *size);
     size_t ns = 0;
     uint64_t seen = 0;
-    /* First pass: t_invoke goes in .size until the sweep replaces it. */
     for (uint32_t w = 0; w < nwriters; w++) {
         uint64_t n = contend_history_count(&h[w]);
         for (uint64_t i = 0; i < n; i++) {
             const struct contend_record *r = &h[w].rec[i];
             if (r->status != CONTEND_OK || seen++ % stride != 0)
                 continue;
-            s[ns++] = (struct contend_growth_sample){
-                .size = r->t_invoke,
-                .cost_ns = r->t_complete > r->t_invoke ? r->t_complete - r->t_invoke : 0,
-            };
+            pk[ns++] = (struct pick){.t_invoke = r->t_invoke, .idx = i, .w = w};
         }
     }
-    qsort(s, ns, sizeof s[0], cmp_sample);
+    qsort(pk, ns, sizeof pk[0], cmp_pick);
 
     struct cursor *hp = contend_calloc(nwriters ? nwriters : 1, sizeof *hp);
     for (uint32_t w = 0; w < nwriters; w++) {
@@ -229,16 +272,116 @@ void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
         heap_down(hp, nwriters, i);
     uint64_t done = 0;
     for (size_t i = 0; i < ns; i++) {
-        uint64_t t = s[i].size;
+        uint64_t t = pk[i].t_invoke;
         while (nwriters && hp[0].key <= t) {
             done++;
             hp[0].idx++;
             cursor_next(h, &hp[0]);
             heap_down(hp, nwriters, 0);
         }
-        s[i].size = done;
+        size[i] = done;
     }
     free(hp);
-    contend_growth_fit(s, ns, out);
+
+    out->work = work_measured(h, nwriters);
+    struct contend_growth_sample *s = contend_calloc(ns + 1, sizeof *s);
+    for (unsigned m = 0; m < CONTEND_GROWTH_MEASURES; m++) {
+        struct contend_growth *g = &out->fit[m];
+        if (m != CONTEND_GROWTH_LATENCY && !out->work) {
+            snprintf(g->why, sizeof g->why, "work per op was not measured");
+            continue;
+        }
+        for (size_t i = 0; i < ns; i++)
+            s[i] = (struct contend_growth_sample){.size = size[i],
+                                                  .cost = cost_of(h, &pk[i], m)};
+        contend_growth_fit(s, ns, g);
+    }
     free(s);
+    free(size);
+    free(pk);
+
+    /* The verdict: the steepest work measure, or latency without work. */
+    out->decided_by = CONTEND_GROWTH_LATENCY;
+    if (out->work) {
+        out->decided_by = CONTEND_GROWTH_CPU;
+        for (unsigned m = CONTEND_GROWTH_CPU; m < CONTEND_GROWTH_MEASURES; m++) {
+            const struct contend_growth *g = &out->fit[m], *best = &out->fit[out->decided_by];
+            if (g->valid && (!best->valid || g->exponent > best->exponent))
+                out->decided_by = m;
+        }
+    }
+    out->valid = out->fit[out->decided_by].valid;
+    out->exponent = out->fit[out->decided_by].exponent;
+}
+
+const char *contend_growth_measure_name(enum contend_growth_measure m)
+{
+    static const char *const names[] = {
+        [CONTEND_GROWTH_LATENCY] = "latency", [CONTEND_GROWTH_CPU] = "cpu",
+        [CONTEND_GROWTH_BYTES] = "bytes", [CONTEND_GROWTH_SYSCALLS] = "syscalls",
+    };
+    return (unsigned)m < CONTEND_GROWTH_MEASURES ? names[m] : "?";
+}
+
+const char *contend_growth_measure_unit(enum contend_growth_measure m)
+{
+    static const char *const units[] = {
+        [CONTEND_GROWTH_LATENCY] = "ns", [CONTEND_GROWTH_CPU] = "ns",
+        [CONTEND_GROWTH_BYTES] = "bytes", [CONTEND_GROWTH_SYSCALLS] = "syscalls",
+    };
+    return (unsigned)m < CONTEND_GROWTH_MEASURES ? units[m] : "?";
+}
+
+/* ---- measuring work in the worker ------------------------------------------ */
+
+int contend_work_open(void)
+{
+    int fd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%ld/io", (long)syscall(SYS_gettid));
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return fd < 0 ? -errno : fd;
+}
+
+/* The next number after the next ':' in [*p, end), or 0. */
+static uint64_t next_field(const char **p, const char *end)
+{
+    const char *q = *p;
+    while (q < end && *q != ':')
+        q++;
+    uint64_t v = 0;
+    for (q++; q < end && (*q == ' ' || *q == '\t'); q++) {
+    }
+    for (; q < end && *q >= '0' && *q <= '9'; q++)
+        v = v * 10 + (uint64_t)(*q - '0');
+    *p = q;
+    return v;
+}
+
+/*
+ * Raw system calls: the fault shim (LD_PRELOAD) and libfaketime interpose
+ * the libc wrappers, and neither may count, fault or fake these reads.
+ * The io file is regenerated on every read at offset 0.  Its first four
+ * fields are rchar, wchar, syscr and syscw; each read of it adds the same
+ * few bytes and one syscall to every op, which does not tilt a fit.
+ */
+void contend_work_now(int fd, struct contend_work *w)
+{
+    struct timespec ts = {0, 0};
+    syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts);
+    w->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    w->read_bytes = w->write_bytes = w->syscalls = 0;
+    if (fd < 0)
+        return;
+    char buf[256];
+    long n = syscall(SYS_pread64, fd, buf, sizeof buf, 0L);
+    if (n <= 0)
+        return;
+    const char *p = buf, *end = buf + n;
+    w->read_bytes = next_field(&p, end);
+    w->write_bytes = next_field(&p, end);
+    w->syscalls = next_field(&p, end);
+    w->syscalls += next_field(&p, end);
 }

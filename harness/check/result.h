@@ -80,7 +80,7 @@ struct contend_rep {
     size_t nevents;
     char *case_dir; /* kept on failure or with --keep, else NULL */
     char *repro;
-    struct contend_growth growth; /* per-op cost against store size */
+    struct contend_growths growth; /* per-op cost against store size */
     /* The controlled schedule (schedext.c), when schedule != os. */
     struct contend_sched_info {
         const char *mode;     /* "random" or "pct"; NULL under the OS */

@@ -245,15 +245,16 @@ static json_t *events(const struct contend_rep *r)
     return a;
 }
 
-/* "growth": the fitted exponent and the bucket medians it came from. */
-static json_t *growth(const struct contend_growth *g)
+/* One fit: its exponent and the bucket medians it came from. */
+static json_t *growth_fit(const struct contend_growth *g, enum contend_growth_measure m)
 {
     json_t *pts = json_array();
     for (unsigned i = 0; i < g->npoints; i++)
-        json_array_append_new(pts, json_pack("[o, o]", real3(g->size[i]), real3(g->cost_us[i])));
-    json_t *o = json_pack("{s:o, s:I, s:I, s:o}", "exponent",
-                          g->valid ? real3(g->exponent) : json_null(), "ops", (json_int_t)g->ops,
-                          "size_max", (json_int_t)g->size_max, "points", pts);
+        json_array_append_new(pts, json_pack("[o, o]", real3(g->size[i]), real3(g->cost[i])));
+    json_t *o = json_pack("{s:o, s:s, s:I, s:I, s:o}", "exponent",
+                          g->valid ? real3(g->exponent) : json_null(), "unit",
+                          contend_growth_measure_unit(m), "ops", (json_int_t)g->ops, "size_max",
+                          (json_int_t)g->size_max, "points", pts);
     if (g->valid) {
         json_t *parts = json_array();
         for (unsigned i = 0; i < CONTEND_GROWTH_PARTS; i++)
@@ -262,6 +263,20 @@ static json_t *growth(const struct contend_growth *g)
     } else {
         json_object_set_new(o, "why", json_string(g->why));
     }
+    return o;
+}
+
+/* "growth": the deciding fit at the top (as before work was measured), the
+ * measure that decided, and every fit by measure ("latency", "cpu", ...). */
+static json_t *growth(const struct contend_growths *gs)
+{
+    json_t *o = growth_fit(&gs->fit[gs->decided_by], gs->decided_by);
+    json_object_set_new(o, "decided_by", json_string(contend_growth_measure_name(gs->decided_by)));
+    json_t *by = json_object();
+    for (unsigned m = 0; m < CONTEND_GROWTH_MEASURES; m++)
+        if (m == CONTEND_GROWTH_LATENCY || gs->work)
+            json_object_set_new(by, contend_growth_measure_name(m), growth_fit(&gs->fit[m], m));
+    json_object_set_new(o, "measures", by);
     return o;
 }
 

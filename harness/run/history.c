@@ -13,7 +13,8 @@
 
 static size_t file_size(uint64_t capacity)
 {
-    return CONTEND_HISTORY_RECORDS_OFF + capacity * sizeof(struct contend_record);
+    return CONTEND_HISTORY_RECORDS_OFF +
+           capacity * (sizeof(struct contend_record) + sizeof(struct contend_work));
 }
 
 int contend_history_create(const char *path, uint32_t worker, uint32_t thread, uint32_t writer,
@@ -80,6 +81,7 @@ int contend_history_open(const char *path, bool writable, struct contend_history
     h->hist = (struct contend_hist *)((char *)p + CONTEND_HISTORY_HIST_OFF);
     h->series = (uint32_t *)((char *)p + CONTEND_HISTORY_SERIES_OFF);
     h->rec = (struct contend_record *)((char *)p + CONTEND_HISTORY_RECORDS_OFF);
+    h->work = (struct contend_work *)(h->rec + h->hdr->capacity);
 out:
     close(fd);
     return rc;

@@ -29,7 +29,7 @@
 #include "target.h"
 
 #define CONTEND_HISTORY_MAGIC 0x5453494854444e43ull /* "CNDTHIST" little-endian */
-#define CONTEND_HISTORY_VERSION 1
+#define CONTEND_HISTORY_VERSION 2
 
 /* Status 0: invoked but not completed (in flight, or the worker died). */
 #define CONTEND_STATUS_INVOKED 0
@@ -75,7 +75,9 @@ struct contend_history_header {
      * on the worker's clock, latencies and the series on the real one, and
      * t_end_real says when the thread finished on the real monotonic clock. */
     uint32_t clock_faked;
-    uint32_t pad0;
+    /* The worker measured each op's work (struct contend_work, below): only
+     * when the case judges growth and the target runs in the worker. */
+    uint32_t work_measured;
     uint64_t t_end_real;
 };
 
@@ -87,11 +89,22 @@ _Static_assert(sizeof(struct contend_history_header) <= CONTEND_HISTORY_HIST_OFF
 #define CONTEND_HISTORY_RECORDS_OFF                                                          \
     ((CONTEND_HISTORY_SERIES_OFF + CONTEND_SERIES_LEN * sizeof(uint32_t) + 4095ul) & ~4095ul)
 
+/* The work one op did in its worker thread (growth.h): thread CPU time, and
+ * the thread's I/O counters from /proc.  Record i's work is work[i]; the
+ * array follows the records, so it takes no space unless it is written. */
+struct contend_work {
+    uint64_t cpu_ns;
+    uint64_t read_bytes;  /* rchar: bytes passed to read(), pread(), ... */
+    uint64_t write_bytes; /* wchar */
+    uint64_t syscalls;    /* syscr + syscw */
+};
+
 struct contend_history {
     struct contend_history_header *hdr;
     struct contend_hist *hist;
     uint32_t *series;
     struct contend_record *rec;
+    struct contend_work *work; /* NULL for histories made in memory (tests) */
     size_t map_len;
 };
 

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "clock.h"
 #include "control.h"
 #include "fatal.h"
+#include "growth.h"
 #include "inject.h"
 #include "history.h"
 #include "point.h"
@@ -59,6 +61,8 @@ struct wthread {
     struct contend_env env;
     struct contend_gen gen;
     struct contend_fault_thread faults;
+    int work_fd;  /* the thread's /proc io counters, or negative */
+    bool measure; /* record each op's work (growth.h) */
     unsigned char buf[OP_BUF_SIZE];
 };
 
@@ -175,6 +179,8 @@ static void run_ops(struct wproc *p, struct wthread *t)
     struct contend_fault_thread *ft = p->faults ? &t->faults : NULL;
     const bool faked = p->faked;
     const uint64_t think_ns = c->thinktime_ns;
+    const bool measure = t->measure;
+    struct contend_work w0 = {0}, w1 = {0};
     uint64_t limit = timed ? h->hdr->capacity : c->ops;
     struct contend_op op;
     struct contend_rng rng;
@@ -203,6 +209,8 @@ static void run_ops(struct wproc *p, struct wthread *t)
         wl->gen(&t->gen, idx, &rng, &op);
         contend_point_seed(seed, t->writer, idx);
 
+        if (measure)
+            contend_work_now(t->work_fd, &w0);
         uint64_t start = contend_now_ns();
         uint64_t real_start = faked ? contend_real_now_ns() : start;
         struct contend_record *r = contend_history_invoke(h, idx, &op, start);
@@ -215,6 +223,15 @@ static void run_ops(struct wproc *p, struct wthread *t)
             contend_faults_after(ft, idx);
         uint64_t end = contend_now_ns();
         uint64_t real_end = faked ? contend_real_now_ns() : end;
+        if (measure) {
+            contend_work_now(t->work_fd, &w1);
+            h->work[idx] = (struct contend_work){
+                .cpu_ns = w1.cpu_ns - w0.cpu_ns,
+                .read_bytes = w1.read_bytes - w0.read_bytes,
+                .write_bytes = w1.write_bytes - w0.write_bytes,
+                .syscalls = w1.syscalls - w0.syscalls,
+            };
+        }
         if (wl->complete)
             wl->complete(&t->gen, &op, status);
         contend_history_complete(h, r, &op, status, end);
@@ -246,6 +263,15 @@ static void prefault_history(struct contend_history *h, uint64_t from, uint64_t 
         h->rec[i].t_complete = 0;
 }
 
+/* Measure each op's work when the verdict on growth will use it: the case
+ * judges growth, and the target works in this thread, not in a process of
+ * its own (growth.h). */
+static bool measures_work(const struct contend_case *c)
+{
+    bool judged = !isnan(c->max_growth) || contend_case_expects(c, "superlinear-growth");
+    return judged && !(c->tg->flags & CONTEND_TARGET_OUT_OF_PROCESS);
+}
+
 struct thread_arg {
     struct wproc *p;
     struct wthread *t;
@@ -273,6 +299,12 @@ static void *thread_run(void *arg)
     if (p->c.duration_ns == 0)
         prefault_history(&t->h, contend_history_count(&t->h),
                          p->c.ops < t->h.hdr->capacity ? p->c.ops : t->h.hdr->capacity);
+    t->work_fd = -1;
+    t->measure = measures_work(&p->c);
+    if (t->measure) {
+        t->work_fd = contend_work_open();
+        t->h.hdr->work_measured = 1;
+    }
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_OPEN, __ATOMIC_RELEASE);
     wait_for_go(p->ctl);
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_RUNNING, __ATOMIC_RELEASE);
@@ -288,6 +320,8 @@ static void *thread_run(void *arg)
     /* Close under the schedule too: closing may take the store's locks. */
     if (t->handle)
         tg->close(t->handle);
+    if (t->work_fd >= 0)
+        close(t->work_fd);
     contend_sched_thread_end();
     __atomic_store_n(&t->h.hdr->state, CONTEND_THREAD_DONE, __ATOMIC_RELEASE);
     return NULL;

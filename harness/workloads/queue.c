@@ -580,7 +580,7 @@ static void take_growth(struct contend_check *chk)
             uint64_t backlog = e > t ? e - t : 0;
             most = backlog > most ? backlog : most;
             smp[ns++] = (struct contend_growth_sample){
-                .size = backlog, .cost_ns = r->t_complete - r->t_invoke};
+                .size = backlog, .cost = r->t_complete - r->t_invoke}; /* ns */
         }
     struct contend_growth g;
     memset(&g, 0, sizeof g);
@@ -590,8 +590,8 @@ static void take_growth(struct contend_check *chk)
     if (g.valid) {
         contend_rep_add_stat(chk->rep, "queue_take_growth", g.exponent);
         contend_rep_add_stat(chk->rep, "queue_take_us_at_max",
-                             g.npoints ? g.cost_us[g.npoints - 1] : 0);
-        contend_rep_add_stat(chk->rep, "queue_take_us_at_min", g.npoints ? g.cost_us[0] : 0);
+                             g.npoints ? g.cost[g.npoints - 1] / 1e3 : 0);
+        contend_rep_add_stat(chk->rep, "queue_take_us_at_min", g.npoints ? g.cost[0] / 1e3 : 0);
     }
     free(smp);
     free(enq);

@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "check.h"
@@ -38,7 +40,7 @@ static void fit(double (*cost)(uint64_t size, struct contend_rng *rng), uint64_t
     contend_rng_init(&rng, seed, 0, 0);
     run_seed = seed;
     for (uint64_t i = 0; i < N; i++)
-        s[i] = (struct contend_growth_sample){.size = i, .cost_ns = (uint64_t)cost(i, &rng)};
+        s[i] = (struct contend_growth_sample){.size = i, .cost = (uint64_t)cost(i, &rng)};
     contend_growth_fit(s, N, g);
     free(s);
 }
@@ -168,13 +170,13 @@ static void test_refuses_to_guess(void **state)
     assert_non_null(strstr(g.why, "only 10"));
     /* Enough ops, but the store did not grow. */
     for (size_t i = 0; i < CONTEND_GROWTH_MIN_OPS; i++)
-        s[i] = (struct contend_growth_sample){.size = 5, .cost_ns = 100 + i};
+        s[i] = (struct contend_growth_sample){.size = 5, .cost = 100 + i};
     contend_growth_fit(s, CONTEND_GROWTH_MIN_OPS, &g);
     assert_false(g.valid);
     assert_non_null(strstr(g.why, "barely grew"));
     /* It grew, but every op but a few happened at the end. */
     for (size_t i = 0; i < CONTEND_GROWTH_MIN_OPS; i++)
-        s[i] = (struct contend_growth_sample){.size = i < 3 ? 300 * i : 900, .cost_ns = 100};
+        s[i] = (struct contend_growth_sample){.size = i < 3 ? 300 * i : 900, .cost = 100};
     contend_growth_fit(s, CONTEND_GROWTH_MIN_OPS, &g);
     assert_false(g.valid);
     assert_non_null(strstr(g.why, "too few ops at sizes"));
@@ -185,6 +187,7 @@ static void test_refuses_to_guess(void **state)
 struct fake {
     struct contend_history_header hdr[2];
     struct contend_record rec[2][2000];
+    struct contend_work work[2][2000];
     struct contend_hist hist[2];
     uint32_t series[2][CONTEND_SERIES_LEN];
     struct contend_history h[2];
@@ -220,22 +223,114 @@ static void fake_run(struct fake *f, bool grows)
     f->hdr[0].count = f->hdr[1].count = 2000;
 }
 
+/* Give the fake run each op's work, as a worker that measures it records:
+ * bytes and/or CPU time that grow with the store (record idx of a writer
+ * starts at about 2 * idx ops stored), else flat with a little jitter. */
+static void fake_work(struct fake *f, bool bytes_grow, bool cpu_grow)
+{
+    for (int w = 0; w < 2; w++) {
+        f->h[w].work = f->work[w];
+        f->hdr[w].work_measured = 1;
+        for (uint64_t i = 0; i < 2000; i++)
+            f->work[w][i] = (struct contend_work){
+                .cpu_ns = cpu_grow ? 2000 + 500 * 2 * i : 4000 + (i % 5) * 50,
+                .read_bytes = bytes_grow ? 150 * 2 * i : 4096,
+                .write_bytes = 150,
+                .syscalls = 3,
+            };
+    }
+}
+
 static void test_growth_of_run(void **state)
 {
     (void)state;
     struct fake *f = calloc(1, sizeof *f);
-    struct contend_growth g;
+    struct contend_growths gs;
     fake_run(f, true);
-    contend_growth_of_run(f->h, 2, &g);
-    assert_true(g.valid);
-    assert_int_equal(g.ops, 3999);
-    assert_true(g.size_max > 3900 && g.size_max < 4000);
-    assert_true(g.exponent > 0.8);
+    contend_growth_of_run(f->h, 2, &gs);
+    const struct contend_growth *g = &gs.fit[CONTEND_GROWTH_LATENCY];
+    assert_false(gs.work);
+    assert_int_equal(gs.decided_by, CONTEND_GROWTH_LATENCY);
+    assert_true(gs.valid && g->valid);
+    assert_int_equal(g->ops, 3999);
+    assert_true(g->size_max > 3900 && g->size_max < 4000);
+    assert_true(g->exponent > 0.8);
+    assert_true(gs.exponent == g->exponent);
+    assert_false(gs.fit[CONTEND_GROWTH_BYTES].valid);
     fake_run(f, false);
-    contend_growth_of_run(f->h, 2, &g);
-    assert_true(g.valid);
-    assert_true(fabs(g.exponent) < 0.05);
+    contend_growth_of_run(f->h, 2, &gs);
+    assert_true(gs.valid);
+    assert_true(fabs(gs.exponent) < 0.05);
     free(f);
+}
+
+/* With work measured, work decides and latency is only reported: latency
+ * that grows (a neighbour's load rising through the run) over flat work is
+ * no growth; bytes or CPU time that grow under flat latency are. */
+static void test_work_decides(void **state)
+{
+    (void)state;
+    struct fake *f = calloc(1, sizeof *f);
+    struct contend_growths gs;
+
+    fake_run(f, true);
+    fake_work(f, false, false);
+    contend_growth_of_run(f->h, 2, &gs);
+    assert_true(gs.work && gs.valid);
+    assert_int_not_equal(gs.decided_by, CONTEND_GROWTH_LATENCY);
+    assert_true(fabs(gs.exponent) < 0.05);
+    assert_true(gs.fit[CONTEND_GROWTH_LATENCY].exponent > 0.8);
+
+    fake_run(f, false);
+    fake_work(f, true, false);
+    contend_growth_of_run(f->h, 2, &gs);
+    assert_int_equal(gs.decided_by, CONTEND_GROWTH_BYTES);
+    assert_true(gs.exponent > 0.8);
+    assert_true(fabs(gs.fit[CONTEND_GROWTH_CPU].exponent) < 0.05);
+    assert_true(fabs(gs.fit[CONTEND_GROWTH_SYSCALLS].exponent) < 0.05);
+
+    fake_run(f, false);
+    fake_work(f, false, true);
+    contend_growth_of_run(f->h, 2, &gs);
+    assert_int_equal(gs.decided_by, CONTEND_GROWTH_CPU);
+    assert_true(gs.exponent > 0.8);
+
+    /* One writer that did not measure: latency decides. */
+    fake_run(f, false);
+    fake_work(f, true, true);
+    f->hdr[1].work_measured = 0;
+    contend_growth_of_run(f->h, 2, &gs);
+    assert_false(gs.work);
+    assert_int_equal(gs.decided_by, CONTEND_GROWTH_LATENCY);
+    assert_true(fabs(gs.exponent) < 0.05);
+    free(f);
+}
+
+/* The worker's own counters: reading a file shows up as its bytes, and
+ * CPU time runs. */
+static void test_work_now(void **state)
+{
+    (void)state;
+    int fd = contend_work_open();
+    assert_true(fd >= 0);
+    struct contend_work a, b;
+    contend_work_now(fd, &a);
+    char buf[4096];
+    FILE *f = fopen("/proc/self/exe", "rb");
+    assert_non_null(f);
+    setvbuf(f, NULL, _IONBF, 0);
+    size_t got = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    volatile double x = 1;
+    for (int i = 0; i < 200000; i++)
+        x = x * 1.0000001;
+    contend_work_now(fd, &b);
+    close(fd);
+    assert_true(b.read_bytes - a.read_bytes >= got);
+    assert_true(b.syscalls > a.syscalls);
+    assert_true(b.cpu_ns > a.cpu_ns);
+    assert_string_equal(contend_growth_measure_name(CONTEND_GROWTH_BYTES), "bytes");
+    assert_string_equal(contend_growth_measure_unit(CONTEND_GROWTH_CPU), "ns");
 }
 
 /* superlinear-growth is a gate unless expected, and `expect` alone judges
@@ -304,6 +399,8 @@ int main(void)
         cmocka_unit_test(test_linear_is_flagged),
         cmocka_unit_test(test_refuses_to_guess),
         cmocka_unit_test(test_growth_of_run),
+        cmocka_unit_test(test_work_decides),
+        cmocka_unit_test(test_work_now),
         cmocka_unit_test(test_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
