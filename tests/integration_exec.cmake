@@ -90,3 +90,13 @@ contend_scenario_test(exec.shelve-cache-unbounded 0 REGEX "exec:default .*found 
 contend_scenario_test(exec.env 0 REGEX "cli .*claim .*pass"
                       ARGS run --workload claim --target exec --ops 5 --quiet
                            --set "cmd=${CMAKE_CURRENT_SOURCE_DIR}/exec/env_check.sh")
+
+# The README's quick start, as a reader would run it: the unlocked counter
+# loses updates, the locked one is exact.
+set(QUICKSTART "python3 ${PROJECT_SOURCE_DIR}/examples/exec/quickstart_counter.py")
+contend_scenario_test(exec.quickstart-unlocked 0 REGEX "found lost-update"
+                      ARGS run --workload counter --target exec --procs 4 --ops 30 --perturb 200
+                           --set "cmd=${QUICKSTART}" --expect lost-update --quiet)
+contend_scenario_test(exec.quickstart-lock 0 REGEX "4x1 .*pass"
+                      ARGS run --workload counter --target exec --procs 4 --ops 30 --perturb 200
+                           --set "cmd=${QUICKSTART} --lock" --quiet)
