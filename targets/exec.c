@@ -17,6 +17,9 @@
  *   read-all 0 0 0 ID                ok TOTAL MIN_BALANCE
  *   claim ITEM 0 0 ID                ok 1 (won) | ok 0 (taken)
  *   append SEQ 0 0 ID HEX            ok [SEQ_WRITTEN]        (ledger)
+ *   log 0 0 0 ID HEX                 ok                      (log: HEX is the whole line,
+ *                                                             without "\n"; files app.log,
+ *                                                             app.log.1 ..; state: 0 BACKUPS)
  *   put KEY 0 0 ID HEX               ok                      (cache)
  *   get KEY 0 0 ID                   ok 1 HEX (hit) | ok 0 (miss)
  *   size 0 0 0 ID                    ok RESIDENT MOST_EVER
@@ -88,8 +91,8 @@ static const struct contend_variant exec_variants[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static const char *const exec_workloads[] = {"counter", "bank", "claim", "ledger",
-                                             "cache",   "queue", NULL};
+static const char *const exec_workloads[] = {"counter", "bank",  "claim", "ledger",
+                                             "cache",   "queue", "log",   NULL};
 
 /* `timeout` is also a core key: the option sees the case's value. */
 static const struct contend_option exec_options[] = {
@@ -743,7 +746,7 @@ static int exec_apply(void *handle, struct contend_op *op)
     size_t n = (size_t)snprintf(line, 160, "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRIu64,
                                 request_word(op->kind), op->key, op->key2, op->arg, op->id);
     bool payload = op->kind == CONTEND_OP_APPEND || op->kind == CONTEND_OP_PUT ||
-                   op->kind == CONTEND_OP_ENQUEUE;
+                   op->kind == CONTEND_OP_ENQUEUE || op->kind == CONTEND_OP_LOG_APPEND;
     if (payload) {
         line[n++] = ' ';
         n += hex_encode(op->buf, op->buf_len, line + n);

@@ -100,3 +100,15 @@ contend_scenario_test(exec.quickstart-unlocked 0 REGEX "found lost-update"
 contend_scenario_test(exec.quickstart-lock 0 REGEX "4x1 .*pass"
                       ARGS run --workload counter --target exec --procs 4 --ops 30 --perturb 200
                            --set "cmd=${QUICKSTART} --lock" --quiet)
+
+# The log workload over exec: Python's own logging.handlers.RotatingFileHandler,
+# one per process on one file (the field report's state-machine log), loses
+# lines and rotates them out of order; wrapped in an flock that follows the
+# rotation, it keeps every line.
+set(ROTLOG "python3 ${PROJECT_SOURCE_DIR}/examples/exec/rotating_log.py")
+contend_scenario_test(exec.rotating-file-handler 0 REGEX "found missing-line"
+                      ARGS run --workload log --target exec --procs 4 --ops 150
+                           --set "cmd=${ROTLOG}" --expect "missing-line|writer-order" --quiet)
+contend_scenario_test(exec.rotating-file-handler-lock 0 REGEX "4x1 .*pass"
+                      ARGS run --workload log --target exec --procs 4 --ops 150
+                           --set "cmd=${ROTLOG} --lock" --quiet)

@@ -3,13 +3,14 @@
 one handler per process, all on the same file - the field report's state-machine
 log (10 MB, 5 backups), scaled down.
 
-NOTE: this needs an exec protocol that carries a payload, which targets/exec.c
-does not have yet (it is being rewritten, issue 12).  The request it expects:
+Driven over contend's exec protocol with the contend_exec client:
 
     harness -> program                 program -> harness
-    log ID LINE                        ok | fail REASON | info REASON
+    log 0 0 0 ID HEX                   ok | fail REASON | info REASON
     state                              0 BACKUPS, then `end`
 
+HEX is the `log` workload's whole line, hex-encoded; the program logs it as
+the message.
 LINE is the `log` workload's line (one JSON object, no newline, no spaces
 outside strings are required; everything after the second space is LINE).
 `state` reports CONTEND_LOG_BACKUPS = 0 (target.h), so the checker knows
@@ -29,16 +30,15 @@ and reopens the stream when app.log is no longer the file it has open (the
 """
 import fcntl, logging, logging.handlers, os, sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "clients", "python"))
+import contend_exec  # noqa: E402
+
 STORE = os.environ.get("CONTEND_STORE_DIR", ".")
 PATH, LOCK = os.path.join(STORE, "app.log"), os.path.join(STORE, "app.log.lock")
 MAX_BYTES = int(os.environ.get("ROTATING_LOG_MAX_BYTES", "1000"))
 BACKUPS = int(os.environ.get("ROTATING_LOG_BACKUPS", "200"))
 locked = "--lock" in sys.argv[1:]
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 class LockedRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -73,33 +73,22 @@ def make_logger():
     return logger
 
 
-def main():
-    logger = None
-    for req in sys.stdin:
-        req = req.rstrip("\n")
-        cmd = req.split(" ", 1)[0]
-        if cmd == "setup":
-            open(PATH, "a").close()
-            say("ok")
-        elif cmd == "open":
-            logger = make_logger()
-            say("ok")
-        elif cmd == "log":
-            parts = req.split(" ", 2)
-            if len(parts) < 3 or logger is None:
-                say("fail bad request")
-                continue
-            try:
-                logger.info(parts[2])
-                say("ok")
-            except OSError as e:
-                say("info %s" % e)
-        elif cmd == "state":
-            say("0 %d" % BACKUPS)
-            say("end")
-        else:
-            say("fail unsupported %s" % cmd)
+class RotatingLog(contend_exec.Program):
+    def setup(self):
+        open(PATH, "a").close()
+
+    def open(self):
+        self.logger = make_logger()
+
+    def log(self, op):
+        # RotatingFileHandler reports its own errors (a failed rename) to
+        # stderr through handleError() and returns normally, as it does in
+        # the field report's service: the caller sees success either way.
+        self.logger.info(op.payload.decode())
+
+    def state(self):
+        return {0: BACKUPS}  # CONTEND_LOG_BACKUPS (target.h)
 
 
 if __name__ == "__main__":
-    main()
+    contend_exec.run(RotatingLog())
