@@ -16,7 +16,7 @@ packages=(
   python3                            # example adapters and test scripts (stdlib only)
   python3-jsonschema                 # docs/schema/ checked against real run.json (tests only)
   procps                             # pgrep, for the no-process-left-behind test
-  clang                              # libFuzzer harnesses (ci/fuzz.sh)
+  clang libclang-rt-dev              # libFuzzer harnesses (ci/fuzz.sh): the runtime is only recommended by clang
 )
 
 missing=()
