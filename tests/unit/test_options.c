@@ -14,10 +14,10 @@
 #include "registry.h"
 #include "scenario.h"
 
-/* Options whose value is free text by nature. */
+/* Options whose value is free text by nature: a command, a file name. */
 static bool free_text(const char *name)
 {
-    return strcmp(name, "cmd") == 0;
+    return strcmp(name, "cmd") == 0 || strcmp(name, "ledger_file") == 0;
 }
 
 static void check_table(const char *owner, const struct contend_option *o)
