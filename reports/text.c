@@ -184,7 +184,8 @@ static void text_table(const json_t *run, FILE *out)
         size_t j;
         json_t *v;
         bool bad = !json_is_true(json_object_get(c, "ok"));
-        if (json_array_size(vs) == 0 && !bad)
+        bool thin = json_is_true(json_object_get(json_object_get(c, "concurrency"), "below_floor"));
+        if (json_array_size(vs) == 0 && !bad && !thin)
             continue;
         fprintf(out, "\n%s:\n", str(c, "name"));
         json_array_foreach(vs, j, v) {
@@ -204,6 +205,9 @@ static void text_table(const json_t *run, FILE *out)
         if (bad && json_is_string(json_object_get(c, "repro")))
             fprintf(out, "  repro: %s\n", str(c, "repro"));
         concurrency_lines(c, out);
+        if (thin && !bad)
+            fprintf(out, "  note: a pass that saw little concurrency; `schedule = random` or "
+                         "`pct` (or `perturb`) makes races likelier\n");
     }
 }
 

@@ -97,6 +97,7 @@ struct contend_rep {
         uint64_t ops, overlapping; /* ops on a key, of which overlapped another on that key */
         double overlap;            /* overlapping / ops */
         double floor;              /* the workload's floor */
+        bool below_floor;          /* judged, clean, and under the floor */
         char *inconclusive;        /* why a clean run proves little, or NULL */
     } conc;
     /* The machine probe before [0] and after [1] the repetition (probe.h);

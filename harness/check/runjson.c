@@ -346,6 +346,7 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
             json_object_set_new(x, "window_handoffs", json_integer((json_int_t)r->sched.window_handoffs));
         json_object_set_new(x, "inconclusive",
                             cc->inconclusive ? text(cc->inconclusive) : json_null());
+        json_object_set_new(x, "below_floor", json_boolean(cc->below_floor));
         json_object_set_new(o, "concurrency", x);
     }
     return o;
