@@ -283,10 +283,14 @@ static void undo_name(struct undo *u, const struct contend_ulog_entry *e)
          * file).  Nothing to undo. */
         if (!name_is(b, e->ino) && e->ino != 0 && name_is(a, e->ino))
             break;
-        if (!name_is(b, e->ino)) {
-            undo_error(u, "renamed %s is gone or replaced", b);
+        /* In flight, and lost the race: the process was stopped between
+         * logging and the call while another moved the same file away (two
+         * consumers of a file queue renaming one job).  Entries are undone
+         * newest first, so every later change is already undone: if the
+         * destination does not hold the file now, this rename never took
+         * effect, wherever the file went.  Nothing to undo. */
+        if (!name_is(b, e->ino))
             break;
-        }
         if (rename(b, a) < 0) {
             undo_error(u, "cannot rename %s back to %s: %s", b, a, strerror(errno));
             break;
