@@ -112,3 +112,15 @@ contend_scenario_test(exec.rotating-file-handler 0 REGEX "found missing-line"
 contend_scenario_test(exec.rotating-file-handler-lock 0 REGEX "4x1 .*pass"
                       ARGS run --workload log --target exec --procs 4 --ops 150
                            --set "cmd=${ROTLOG} --lock" --quiet)
+
+# The queue workload over exec: the field report's file queue in Python.
+# rename-claim delivers each job once; scan-read-delete hands one job to two
+# consumers.
+set(FILEQ "python3 ${PROJECT_SOURCE_DIR}/examples/exec/file_queue.py")
+contend_scenario_test(exec.file-queue 0 REGEX "4x1 .*pass"
+                      ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
+                           --set "cmd=${FILEQ}" --quiet)
+contend_scenario_test(exec.file-queue-scan-read-delete 0 REGEX "found double-delivery"
+                      ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
+                           --set "cmd=${FILEQ} --variant scan-read-delete"
+                           --expect double-delivery --quiet)

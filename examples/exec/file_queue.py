@@ -20,8 +20,8 @@ sorted(os.listdir()), so it costs O(backlog).  Variants (as targets/file_queue.c
                          a worker killed while processing loses the job.
   nofsync                rename-claim without fsync: a power cut loses jobs.
 
-Requests (the exec target's queue protocol; needs the exec side of contend
-that speaks it): `enqueue JOB 0 0 ID HEX` -> ok; `take 0 0 0 ID` -> `ok JOB`
+Requests (the exec target's queue protocol, docs/exec-protocol.md):
+`enqueue JOB 0 0 ID HEX` -> ok; `take 0 0 0 ID` -> `ok JOB`
 or `empty`; `ack JOB 0 0 ID` -> ok; `state` -> `JOB WHERE` lines, then `end`,
 WHERE = -1 in inbox/, -2 in outbox/, N held by worker N; `setup`, `open`,
 `recover` -> ok.  `point NAME` lines let contend perturb the race windows.
