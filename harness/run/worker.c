@@ -63,7 +63,9 @@ struct wthread {
     struct contend_fault_thread faults;
     int work_fd;  /* the thread's /proc io counters, or negative */
     bool measure; /* record each op's work (growth.h) */
-    unsigned char buf[OP_BUF_SIZE];
+    /* Workloads store words in the op's payload (the cache's values are
+     * uint64_t), so it is aligned whatever fields come before it. */
+    _Alignas(16) unsigned char buf[OP_BUF_SIZE];
 };
 
 struct wproc {

@@ -77,6 +77,7 @@ static void test_clean_run(void **state)
     synth_check(&s);
     assert_clean(&s);
     assert_true(synth_stat(&s, "queue_redelivered") == 0);
+    contend_rep_free(&s.rep);
 }
 
 static void test_lost_never_taken(void **state)
@@ -90,6 +91,7 @@ static void test_lost_never_taken(void **state)
     const struct contend_violation *v = synth_find(&s, "lost-job");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
+    contend_rep_free(&s.rep);
 }
 
 static void test_lost_with_its_consumer(void **state)
@@ -102,6 +104,7 @@ static void test_lost_with_its_consumer(void **state)
     take(&s, 1, -1, CONTEND_OK, 50, 0); /* restarted: the ack never came */
     synth_check(&s);
     assert_non_null(synth_find(&s, "lost-job"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_not_lost(void **state)
@@ -119,6 +122,7 @@ static void test_not_lost(void **state)
     synth_check(&s);
     assert_null(synth_find(&s, "lost-job"));
     assert_clean(&s);
+    contend_rep_free(&s.rep);
 }
 
 static void test_lost_needs_state(void **state)
@@ -130,6 +134,7 @@ static void test_lost_needs_state(void **state)
     s.has_state = false;
     synth_check(&s);
     assert_null(synth_find(&s, "lost-job"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_double_two_holders(void **state)
@@ -148,6 +153,7 @@ static void test_double_two_holders(void **state)
     assert_non_null(v);
     assert_int_equal(v->count, 1);
     assert_int_equal(v->nwitness, 2);
+    contend_rep_free(&s.rep);
 }
 
 /* A consumer died holding the job; the job came back once. */
@@ -170,6 +176,7 @@ static void test_redelivery_allowed_at_least_once(void **state)
     synth_check(&s);
     assert_clean(&s);
     assert_true(synth_stat(&s, "queue_redelivered") == 1);
+    contend_rep_free(&s.rep);
 }
 
 static void test_redelivery_forbidden_exactly_once(void **state)
@@ -180,6 +187,7 @@ static void test_redelivery_forbidden_exactly_once(void **state)
     redelivery(&s);
     synth_check(&s);
     assert_non_null(synth_find(&s, "double-delivery"));
+    contend_rep_free(&s.rep);
 }
 
 /* Died holding it twice, came back twice: still fine.  Three holders for
@@ -209,6 +217,7 @@ static void test_redelivery_counts_deaths(void **state)
     synth_state(&s, a, CONTEND_QUEUE_DONE);
     synth_check(&s);
     assert_non_null(synth_find(&s, "double-delivery"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_double_after_ack(void **state)
@@ -225,6 +234,7 @@ static void test_double_after_ack(void **state)
     const struct contend_violation *v = synth_find(&s, "double-delivery");
     assert_non_null(v);
     assert_non_null(strstr(v->message, "acknowledged"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_double_acked_still_queued(void **state)
@@ -243,6 +253,7 @@ static void test_double_acked_still_queued(void **state)
     const struct contend_violation *v = synth_find(&s, "double-delivery");
     assert_non_null(v);
     assert_int_equal(v->count, 2);
+    contend_rep_free(&s.rep);
 }
 
 static void test_phantom_taken(void **state)
@@ -256,6 +267,7 @@ static void test_phantom_taken(void **state)
     synth_check(&s);
     assert_non_null(synth_find(&s, "phantom-job"));
     assert_null(synth_find(&s, "lost-job"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_phantom_in_store_or_payload(void **state)
@@ -272,6 +284,7 @@ static void test_phantom_in_store_or_payload(void **state)
     const struct contend_violation *v = synth_find(&s, "phantom-job");
     assert_non_null(v);
     assert_int_equal(v->count, 2);
+    contend_rep_free(&s.rep);
 }
 
 static void test_not_phantom(void **state)
@@ -285,6 +298,7 @@ static void test_not_phantom(void **state)
     synth_state(&s, a, CONTEND_QUEUE_DONE);
     synth_check(&s);
     assert_clean(&s);
+    contend_rep_free(&s.rep);
 }
 
 /* Producer 0 enqueues a then b; b is taken and done before a's take began. */
@@ -310,6 +324,7 @@ static void test_out_of_order_fifo(void **state)
     const struct contend_violation *v = synth_find(&s, "out-of-order");
     assert_non_null(v);
     assert_int_equal(v->count, 1);
+    contend_rep_free(&s.rep);
 }
 
 static void test_out_of_order_left_behind(void **state)
@@ -325,6 +340,7 @@ static void test_out_of_order_left_behind(void **state)
     synth_state(&s, b, CONTEND_QUEUE_DONE);
     synth_check(&s);
     assert_non_null(synth_find(&s, "out-of-order"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_order_not_promised(void **state)
@@ -335,6 +351,7 @@ static void test_order_not_promised(void **state)
     out_of_order(&s);
     synth_check(&s);
     assert_clean(&s);
+    contend_rep_free(&s.rep);
 }
 
 static void test_order_kept_or_excused(void **state)
@@ -359,6 +376,7 @@ static void test_order_kept_or_excused(void **state)
     out_of_order(&s);
     synth_check(&s);
     assert_null(synth_find(&s, "out-of-order"));
+    contend_rep_free(&s.rep);
 }
 
 static void test_gen_roles(void **state)
