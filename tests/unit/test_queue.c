@@ -206,6 +206,7 @@ static void test_redelivery_counts_deaths(void **state)
     synth_check(&s);
     assert_null(synth_find(&s, "double-delivery"));
 
+    contend_rep_free(&s.rep);
     init(&s, "sqlite", NULL);
     a = enq(&s, 0, CONTEND_OK, 0);
     take(&s, 1, (int64_t)a, CONTEND_OK, 10, 1);
@@ -371,6 +372,7 @@ static void test_order_kept_or_excused(void **state)
     assert_clean(&s);
 
     /* A take cut short before b's may have taken a: a came back later. */
+    contend_rep_free(&s.rep);
     init(&s, "sqlite", "wal-immediate");
     take(&s, 2, -1, CONTEND_INFO, 15, 0);
     out_of_order(&s);
