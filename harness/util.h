@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-/* Exit codes (DESIGN.md).  An operational error and an invariant failure
+/* Exit codes (docs/cli.md).  An operational error and an invariant failure
  * never share a code. */
 enum contend_exit {
     CONTEND_EXIT_OK = 0,          /* every case as expected */

@@ -1,7 +1,8 @@
 /*
  * runjson.c - run.json, the one result every report is rendered from.
  *
- * The fields DESIGN.md lists are stable; others are added, never renamed.
+ * The fields docs/run-json.md lists (and docs/schema/run.schema.json requires)
+ * are stable; others are added, never renamed.
  * Figures of a case are those of its repetitions (in "runs"): the median
  * for throughput, duration and latency, sums for op counts.  A case is ok
  * only when every repetition is.  "summary" gives the median, min, max and
