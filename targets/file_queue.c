@@ -237,7 +237,8 @@ static int scan(struct fq *q)
         memcpy(q->names[q->nnames++], e->d_name, NAME_LEN);
     }
     closedir(d);
-    qsort(q->names, q->nnames, sizeof q->names[0], cmp_name);
+    if (q->nnames > 1) /* qsort(NULL, 0, ...) is undefined, and an empty inbox is common */
+        qsort(q->names, q->nnames, sizeof q->names[0], cmp_name);
     return 0;
 }
 

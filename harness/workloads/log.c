@@ -345,7 +345,8 @@ static int list_files(struct lstate *s)
             .path = contend_asprintf("%s/%s", s->chk->store_dir, e->d_name)};
     }
     closedir(d);
-    qsort(s->files, s->nfiles, sizeof *s->files, cmp_files);
+    if (s->nfiles > 1) /* qsort(NULL, 0, ...) is undefined: a log with no file yet */
+        qsort(s->files, s->nfiles, sizeof *s->files, cmp_files);
     return 0;
 }
 
