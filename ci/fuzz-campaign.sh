@@ -30,7 +30,7 @@ status=0
 printf '%-10s %12s %8s %8s %8s %s\n' harness execs cpu_s corpus crashes result
 for f in scenario ledger report compare; do
   log=$dir/campaign-$f.log
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  execs=$(sed -n "s/^stat::number_of_executed_units: *//p" "$log" | head -1)
   cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$dir/campaign-$f.cpu")
   corp=$(ls "$dir/corpus/$f" | wc -l)
   crashes=$(ls "$dir/artifacts/$f" | wc -l)

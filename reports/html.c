@@ -687,8 +687,11 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     /* Time axis in ms since the start barrier. */
     double base = top + lane_h * (double)nl;
     /* Enough decimals that neighbouring ticks differ (30 ns ops). */
-    int decimals = (int)ceil(-log10(span / 4)) + 1;
-    decimals = decimals < 3 ? 3 : decimals > 6 ? 6 : decimals;
+    /* Clamp in floating point before the cast: a run.json edited by hand or
+     * fuzzed can hold times whose span is infinite or NaN, and converting
+     * such a value to int is undefined. */
+    double want = ceil(-log10(span / 4)) + 1;
+    int decimals = !(want > 3) ? 3 : want > 6 ? 6 : (int)want;
     for (int k = 0; k <= 4; k++) {
         double t = t0 + span * k / 4.0;
         contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" "

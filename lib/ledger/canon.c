@@ -1179,7 +1179,9 @@ static const char *do_object(struct contend_canon_stream *st, const char *p, con
     }
 write:
     if (emit) {
-        struct smember *m = (struct smember *)st->m + base;
+        /* An empty object may come before any member was ever stored, when
+         * st->m is still NULL: NULL + 0 is undefined in C, so no pointer. */
+        struct smember *m = count ? (struct smember *)st->m + base : NULL;
         sort_members(st, m, count);
         bool first = true;
         sink_c(st, '{');
