@@ -55,6 +55,10 @@ enum contend_thread_state {
     CONTEND_THREAD_RUNNING = 2,
     CONTEND_THREAD_DONE = 3,
     CONTEND_THREAD_ERROR = 4,   /* could not open the target: see error[] */
+    /* A worker started again after a kill or a power cut: the target's
+     * recover(), then open() again (state CREATED).  Each is a phase of its
+     * own for the hang watchdog, bounded by the target's own deadlines. */
+    CONTEND_THREAD_RECOVERING = 5,
 };
 
 struct contend_history_header {

@@ -585,17 +585,23 @@ static void report_hang(struct runctx *r, uint32_t writer, uint64_t idle_ns)
     struct contend_witness w;
     char op[256];
     const struct contend_history_header *hd = r->h[writer].hdr;
+    uint32_t st = thread_state(r, writer);
+    /* A restarted worker stuck before its first op: say in which phase. */
+    const char *phase = st == CONTEND_THREAD_RECOVERING ? " while recovering the store after a restart"
+                        : st == CONTEND_THREAD_CREATED && hd->starts > 1
+                            ? " while opening the target after a restart"
+                            : "";
     if (last_op(r, writer, &w)) {
         contend_witness_str(&w, r->t_go, op, sizeof op);
-        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s; its last "
+        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s%s; its last "
                                      "op: %s",
-                                     hd->worker, hd->thread, (double)idle_ns / 1e9, op);
+                                     hd->worker, hd->thread, (double)idle_ns / 1e9, phase, op);
         contend_rep_add_violation(r->out, "hang", 1, &w, 1, msg);
         free(msg);
     } else {
-        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s and "
+        char *msg = contend_asprintf("worker %u thread %u made no progress for %.1f s%s and "
                                      "never began an op",
-                                     hd->worker, hd->thread, (double)idle_ns / 1e9);
+                                     hd->worker, hd->thread, (double)idle_ns / 1e9, phase);
         contend_rep_add_violation(r->out, "hang", 1, NULL, 0, msg);
         free(msg);
     }
@@ -662,6 +668,7 @@ static void monitor(struct runctx *r)
     const struct contend_case *c = r->c;
     uint64_t *last_done = contend_calloc(r->nwriters, sizeof *last_done);
     uint64_t *last_change = contend_calloc(r->nwriters, sizeof *last_change);
+    uint32_t *last_state = contend_calloc(r->nwriters, sizeof *last_state);
     uint64_t watch = 0, prev = r->t_go;
 
     while (reap(r, false) > 0) {
@@ -677,9 +684,12 @@ static void monitor(struct runctx *r)
         for (uint32_t i = 0; i < r->nwriters && !r->hung; i++) {
             uint64_t done = __atomic_load_n(&r->h[i].hdr->done, __ATOMIC_ACQUIRE);
             uint32_t st = thread_state(r, i);
-            if (done != last_done[i] || st == CONTEND_THREAD_DONE ||
+            /* A new phase is progress: a restarted worker's recovery, its
+             * open, its first op (worker.c). */
+            if (done != last_done[i] || st != last_state[i] || st == CONTEND_THREAD_DONE ||
                 !r->w[r->h[i].hdr->worker].alive) {
                 last_done[i] = done;
+                last_state[i] = st;
                 last_change[i] = now;
             } else if (now - last_change[i] > c->timeout_ns) {
                 /* Name every stuck thread, then end the case. */
@@ -696,6 +706,7 @@ static void monitor(struct runctx *r)
     }
     free(last_done);
     free(last_change);
+    free(last_state);
 }
 
 static void finish_processes(struct runctx *r)

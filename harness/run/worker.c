@@ -274,6 +274,13 @@ static bool measures_work(const struct contend_case *c)
     return judged && !(c->tg->flags & CONTEND_TARGET_OUT_OF_PROCESS);
 }
 
+/* Every thread's state at once, for the phases before the threads exist. */
+static void set_threads_state(struct wproc *p, uint32_t state)
+{
+    for (uint32_t i = 0; i < p->c.threads; i++)
+        __atomic_store_n(&p->t[i].h.hdr->state, state, __ATOMIC_RELEASE);
+}
+
 struct thread_arg {
     struct wproc *p;
     struct wthread *t;
@@ -456,11 +463,20 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
     init_env(&p, &env, UINT32_MAX);
     /* Started again after a planned kill or a power cut: recover first. */
     p.restarted = p.t[0].h.hdr->starts > 1;
+    /* The runner's watchdog sees each phase of a restart (recover, open)
+     * as progress when it begins: a program over exec that takes seconds to
+     * start (an interpreter behind a wrapper, a sanitizer runtime preloaded
+     * into every process it forks) gets `timeout` for its recovery and
+     * `timeout` again for its open, each already bounded by the target. */
+    if (p.restarted)
+        set_threads_state(&p, CONTEND_THREAD_RECOVERING);
     if (p.restarted && p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
         p.store_failed = true;
         all_threads_error(&p, "target recovery failed", rc);
         goto out;
     }
+    if (p.restarted)
+        set_threads_state(&p, CONTEND_THREAD_CREATED);
     if (!open_per_thread(&p.c) && (rc = p.c.tg->open(&env, &p.shared_handle)) != 0) {
         p.store_failed = p.restarted;
         all_threads_error(&p, "cannot open target", rc);
