@@ -12,7 +12,7 @@ secs=${1:-1800}
 dir=build/fuzz
 bash ci/fuzz.sh 1 >/dev/null || { echo "campaign: ci/fuzz.sh failed" >&2; exit 1; }
 pids=()
-for f in scenario ledger report compare; do
+for f in scenario ledger report compare exec_reply; do
   mkdir -p "$dir/corpus/$f" "$dir/artifacts/$f"
   (
     TIMEFORMAT="%U %S"
@@ -28,7 +28,7 @@ done
 wait "${pids[@]}"
 status=0
 printf '%-10s %12s %8s %8s %8s %s\n' harness execs cpu_s corpus crashes result
-for f in scenario ledger report compare; do
+for f in scenario ledger report compare exec_reply; do
   log=$dir/campaign-$f.log
   execs=$(sed -n "s/^stat::number_of_executed_units: *//p" "$log" | head -1)
   cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$dir/campaign-$f.cpu")

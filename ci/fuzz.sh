@@ -27,14 +27,14 @@ secs=${1:-20}
 if [ "${1:-}" = --ci ]; then ci=1; fi
 # Inputs per harness in --ci mode (executions per second differ 50-fold:
 # a ledger input is hashed and checked line by line).
-declare -A CI_RUNS=([scenario]=40000 [ledger]=2000 [report]=80000 [compare]=25000)
+declare -A CI_RUNS=([scenario]=40000 [ledger]=2000 [report]=80000 [compare]=25000 [exec_reply]=60000)
 jobs=${CONTEND_CI_JOBS:-$(nproc)}
 dir=build/fuzz
 CC=clang cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEND_FUZZ=ON >/dev/null
-cmake --build "$dir" -j "$jobs" --target fuzz_scenario fuzz_ledger fuzz_report fuzz_compare
+cmake --build "$dir" -j "$jobs" --target fuzz_scenario fuzz_ledger fuzz_report fuzz_compare fuzz_exec_reply
 
 status=0
-for f in scenario ledger report compare; do
+for f in scenario ledger report compare exec_reply; do
   if [ $ci = 1 ]; then
     # A scratch corpus, emptied first: inputs left by earlier runs on this
     # machine would change what the fixed seed explores.

@@ -78,12 +78,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_reply.h"
 #include "fatal.h"
 #include "history.h"
 #include "target.h"
 #include "util.h"
 
-#define LINE_MAX_LEN 16384 /* a 4096-byte value is 8192 hex digits */
+#define LINE_MAX_LEN CONTEND_EXEC_LINE_MAX
 #define SHOWN_BYTES 200    /* of an offending line, in messages */
 
 static const struct contend_variant exec_variants[] = {
@@ -123,6 +124,7 @@ struct proc {
     size_t start, len;   /* unread bytes of buf */
     char buf[LINE_MAX_LEN];
     char line[LINE_MAX_LEN]; /* the current reply, NUL-terminated */
+    size_t line_len;         /* its length: a NUL byte inside must not pass */
     size_t elen;
     char ebuf[1024]; /* a partial stderr line */
     char req[160];   /* the current request, for messages */
@@ -415,17 +417,9 @@ enum { GOT_LINE = 0, GOT_EOF = -1, GOT_TIMEOUT = -2, GOT_TOO_LONG = -3 };
 static int next_line(struct proc *p, uint64_t deadline)
 {
     for (;;) {
-        char *s = p->buf + p->start;
-        char *nl = memchr(s, '\n', p->len - p->start);
-        if (nl) {
-            size_t n = (size_t)(nl - s);
-            memcpy(p->line, s, n);
-            if (n && p->line[n - 1] == '\r')
-                n--;
-            p->line[n] = '\0';
-            p->start += (size_t)(nl - s) + 1;
+        if (contend_exec_take_line(p->buf, &p->start, p->len, p->line, &p->line_len))
             return GOT_LINE;
-        }
+        char *s = p->buf + p->start;
         if (p->start) {
             memmove(p->buf, s, p->len - p->start);
             p->len -= p->start;
@@ -434,6 +428,7 @@ static int next_line(struct proc *p, uint64_t deadline)
         if (p->len == sizeof p->buf) {
             memcpy(p->line, p->buf, sizeof p->line - 1);
             p->line[sizeof p->line - 1] = '\0';
+            p->line_len = sizeof p->line - 1;
             return GOT_TOO_LONG;
         }
         /* Most replies are already there: try before waiting. */
@@ -445,6 +440,7 @@ static int next_line(struct proc *p, uint64_t deadline)
         if (n == 0) {
             memcpy(p->line, p->buf, p->len);
             p->line[p->len] = '\0';
+            p->line_len = p->len;
             return GOT_EOF;
         }
         if (errno != EAGAIN && errno != EINTR)
@@ -453,6 +449,7 @@ static int next_line(struct proc *p, uint64_t deadline)
         if (now >= deadline) {
             memcpy(p->line, p->buf, p->len);
             p->line[p->len] = '\0';
+            p->line_len = p->len;
             return GOT_TIMEOUT;
         }
         struct pollfd fds[2] = {{.fd = p->out, .events = POLLIN}, {.fd = p->err, .events = POLLIN}};
@@ -499,6 +496,7 @@ static int exchange(struct proc *p, const char *line, size_t len, bool fatal)
     p->req[len < sizeof p->req ? len - 1 : sizeof p->req - 1] = '\0';
     if (send_line(p, line, len) != 0) {
         p->line[0] = '\0';
+        p->line_len = 0;
         no_reply(p, GOT_EOF, fatal);
         return GOT_EOF;
     }
@@ -526,137 +524,10 @@ static void bad_reply(struct proc *p, const char *expected)
     contend_fatal("protocol-error: %s: request %s: reply %s does not parse (expected %s; one "
                   "reply line per request, debug output on stderr)",
                   p->who, req_shown(p, rq, sizeof rq),
-                  shown(p->line, strlen(p->line), ln, sizeof ln), expected);
+                  shown(p->line, p->line_len, ln, sizeof ln), expected);
 }
 
-/* ---- replies --------------------------------------------------------------- */
-
-static bool word_is(const char *s, const char *w, const char **rest)
-{
-    size_t n = strlen(w);
-    if (strncmp(s, w, n) != 0 || (s[n] != '\0' && s[n] != ' '))
-        return false;
-    *rest = s[n] ? s + n + 1 : s + n;
-    return true;
-}
-
-/* Up to `max` integers separated by single spaces, and nothing else. */
-static int parse_ints(const char *s, int64_t *v, int max)
-{
-    int n = 0;
-    while (*s) {
-        if (n == max)
-            return -1;
-        char *end;
-        errno = 0;
-        long long x = strtoll(s, &end, 10);
-        if (end == s || errno || (*end != '\0' && *end != ' '))
-            return -1;
-        v[n++] = x;
-        s = *end ? end + 1 : end;
-    }
-    return n;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int hex_decode(const char *s, unsigned char *out, uint32_t cap, uint32_t *len)
-{
-    size_t n = strlen(s);
-    if (n % 2 || n / 2 > cap)
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int a = hex_digit(s[2 * i]), b = hex_digit(s[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return -1;
-        out[i] = (unsigned char)(a << 4 | b);
-    }
-    *len = (uint32_t)(n / 2);
-    return 0;
-}
-
-static size_t hex_encode(const unsigned char *b, uint32_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (uint32_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    return 2 * (size_t)n;
-}
-
-/* What `ok` carries, per op kind: how many integers at least and at most,
- * and the text for messages. */
-struct shape {
-    int min, max;
-    const char *expected;
-};
-
-static struct shape shape_of(uint32_t kind)
-{
-    switch (kind) {
-    case CONTEND_OP_INCR: return (struct shape){0, 1, "ok VALUE, fail REASON or info REASON"};
-    case CONTEND_OP_READ:
-    case CONTEND_OP_CLAIM:
-    case CONTEND_OP_TRANSFER: return (struct shape){1, 1, "ok N, fail REASON or info REASON"};
-    case CONTEND_OP_READ_ALL:
-        return (struct shape){2, 2, "ok TOTAL MIN_BALANCE, fail REASON or info REASON"};
-    case CONTEND_OP_SIZE: return (struct shape){2, 2, "ok RESIDENT MOST_EVER, fail or info"};
-    case CONTEND_OP_APPEND: return (struct shape){0, 1, "ok [SEQ], fail REASON or info REASON"};
-    case CONTEND_OP_DEQUEUE: return (struct shape){1, 1, "ok MSG, empty, fail or info"};
-    default: return (struct shape){0, 0, "ok, fail REASON or info REASON"};
-    }
-}
-
-/* One op's reply into op and its status; -1 when it does not parse. */
-static int parse_op_reply(const char *reply, struct contend_op *op)
-{
-    const char *rest;
-    if (word_is(reply, "fail", &rest)) {
-        op->err = EIO;
-        return CONTEND_FAIL;
-    }
-    if (word_is(reply, "info", &rest)) {
-        op->err = EPROTO;
-        return CONTEND_INFO;
-    }
-    if (op->kind == CONTEND_OP_DEQUEUE && strcmp(reply, "empty") == 0) {
-        op->value = -1;
-        return CONTEND_OK;
-    }
-    if (!word_is(reply, "ok", &rest))
-        return -1;
-    if (op->kind == CONTEND_OP_GET) {
-        /* ok 0 (miss) or ok 1 HEX (hit). */
-        if (strcmp(rest, "0") == 0) {
-            op->value = 0;
-            op->buf_len = 0;
-            return CONTEND_OK;
-        }
-        if (strncmp(rest, "1 ", 2) != 0 ||
-            hex_decode(rest + 2, op->buf, op->buf_cap, &op->buf_len) != 0)
-            return -1;
-        op->value = 1;
-        return CONTEND_OK;
-    }
-    struct shape sh = shape_of(op->kind);
-    int64_t v[2] = {op->kind == CONTEND_OP_INCR || op->kind == CONTEND_OP_APPEND ? -1 : 0, 0};
-    int n = parse_ints(rest, v, sh.max);
-    if (n < sh.min)
-        return -1;
-    op->value = v[0];
-    op->value2 = (uint64_t)v[1];
-    return CONTEND_OK;
-}
+/* ---- replies (parsed in exec_reply.c) ------------------------------------ */
 
 /* ok / fail for setup, open, recover: 0, or -EIO with the program's reason
  * said; a reply that is neither is a protocol error. */
@@ -667,9 +538,9 @@ static int simple_request(struct proc *p, const char *req)
     if (exchange(p, line, n, true) != GOT_LINE)
         return -EPROTO;
     const char *rest;
-    if (word_is(p->line, "ok", &rest))
+    if (contend_exec_word(p->line, "ok", &rest))
         return 0;
-    if (word_is(p->line, "fail", &rest)) {
+    if (contend_exec_word(p->line, "fail", &rest)) {
         /* The store's refusal, not a protocol error: a restarted worker
          * reports it as corrupt-store. */
         fprintf(stderr, "[exec %s] %s: fail %s\n", p->who, req, rest);
@@ -749,7 +620,7 @@ static int exec_apply(void *handle, struct contend_op *op)
                    op->kind == CONTEND_OP_ENQUEUE || op->kind == CONTEND_OP_LOG_APPEND;
     if (payload) {
         line[n++] = ' ';
-        n += hex_encode(op->buf, op->buf_len, line + n);
+        n += contend_exec_hex_encode(op->buf, op->buf_len, line + n);
     }
     line[n++] = '\n';
     int got = exchange(p, line, n, false);
@@ -757,9 +628,9 @@ static int exec_apply(void *handle, struct contend_op *op)
         op->err = EPIPE;
         return CONTEND_INFO;
     }
-    int status = parse_op_reply(p->line, op);
+    int status = contend_exec_parse_reply(p->line, p->line_len, op);
     if (status < 0) {
-        bad_reply(p, shape_of(op->kind).expected);
+        bad_reply(p, contend_exec_expected(op->kind));
         p->dead = true;
         op->err = EPROTO;
         return CONTEND_INFO;
@@ -800,7 +671,7 @@ static int exec_read_state(const struct contend_env *env, const struct contend_s
     if (rc == 0 && exchange(p, "state\n", 6, true) != GOT_LINE)
         rc = -EPROTO;
     const char *why;
-    if (rc == 0 && word_is(p->line, "fail", &why)) {
+    if (rc == 0 && contend_exec_word(p->line, "fail", &why)) {
         /* The program cannot read its store: the store's failure. */
         char *msg = NULL;
         if (asprintf(&msg, "the program could not report its state: %s", why) >= 0) {
@@ -813,7 +684,7 @@ static int exec_read_state(const struct contend_env *env, const struct contend_s
         if (strcmp(p->line, "end") == 0)
             break;
         int64_t kv[2];
-        if (parse_ints(p->line, kv, 2) != 2 || kv[0] < 0) {
+        if (contend_exec_ints(p->line, kv, 2) != 2 || kv[0] < 0) {
             bad_reply(p, "KEY VALUE (two integers) or end");
             rc = -EPROTO;
             break;
