@@ -578,8 +578,12 @@ static void power_cut(struct fstate *s, struct contend_run_info *ri)
     free(wn);
     if (rc || cut.overflow) {
         contend_rep_error(ri->out, "%s: %s", what,
-                          rc ? strerror(-rc) : "the undo log is full (more than 1 GiB of "
-                                               "un-fsynced changes between two cuts)");
+                          rc ? strerror(-rc)
+                          : cut.overflow == CONTEND_ULOG_NOSPACE
+                              ? "no space left on the device for the undo log (the changes "
+                                "it could not save cannot be undone: no verdict)"
+                              : "the undo log is full (more than 1 GiB of un-fsynced changes "
+                                "between two cuts)");
     } else if (cut.errors) {
         contend_rep_error(ri->out, "%s: %llu undo steps failed; first: %s", what,
                           (unsigned long long)cut.errors, cut.first_error);

@@ -41,7 +41,7 @@ struct contend_cut_report {
     uint64_t bytes;     /* bytes put back (old bytes, or zeros past the old end) */
     uint64_t names;     /* directory entries put back */
     uint64_t errors;    /* undo steps that could not be done (see first_error) */
-    bool overflow;      /* the log was full: some changes were not logged */
+    uint32_t overflow;  /* some changes were not logged: enum contend_ulog_overflow */
     char first_error[256];
 };
 

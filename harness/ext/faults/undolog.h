@@ -52,7 +52,7 @@ enum contend_ulog_type {
 struct contend_ulog_header {
     uint64_t magic;
     uint32_t version;
-    uint32_t overflow;   /* atomic: a change could not be logged (log full) */
+    uint32_t overflow;   /* atomic: a change could not be logged (enum contend_ulog_overflow) */
     uint64_t slots_cap;  /* entries */
     uint64_t data_cap;   /* payload bytes */
     uint64_t nslots;     /* atomic: entries reserved */
@@ -77,11 +77,23 @@ _Static_assert(sizeof(struct contend_ulog_entry) == 128, "log entries are 128 by
 
 #define CONTEND_ULOG_ENTRIES_OFF 4096ul
 
+enum contend_ulog_overflow {
+    CONTEND_ULOG_FULL = 1,    /* more entries or bytes than the log holds */
+    CONTEND_ULOG_NOSPACE = 2, /* the file system had no blocks for the log */
+};
+
 struct contend_ulog {
     struct contend_ulog_header *hdr;
     struct contend_ulog_entry *ent;
     unsigned char *data;
     size_t map_len;
+    /* The log file, kept open to give its blocks before they are written
+     * through the mapping (reserve): a store into a sparse mapping on a
+     * full disk is a SIGBUS in the target's process, a fallocate that
+     * fails is an error we can report. */
+    int fd;
+    uint64_t dev, ino;
+    const char *path; /* the caller's string, for reopening */
 };
 
 /* Create an empty log (sparse) able to hold `slots` entries and `data` bytes. */
@@ -91,8 +103,9 @@ void contend_ulog_close(struct contend_ulog *u);
 /* Forget every entry.  Only while no writer is alive (after a power cut). */
 void contend_ulog_reset(struct contend_ulog *u);
 
-/* Reserve an entry with `data_len` bytes of payload (*data points at it).
- * NULL when the log is full; the overflow flag is then set. */
+/* Reserve an entry with `data_len` bytes of payload (*data points at it),
+ * its blocks allocated.  NULL when the log is full or the disk has no room
+ * for it; the overflow flag then says which. */
 struct contend_ulog_entry *contend_ulog_reserve(struct contend_ulog *u, uint32_t type,
                                                 size_t data_len, unsigned char **data);
 static inline void contend_ulog_commit(struct contend_ulog_entry *e)
