@@ -135,3 +135,12 @@ contend_scenario_test(exec.file-queue-scan-read-delete 0 REGEX "found double-del
                       ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
                            --set "cmd=${FILEQ} --variant scan-read-delete"
                            --expect double-delivery --quiet)
+
+# A power cut takes the whole process group: a child the program forked
+# (outside PR_SET_PDEATHSIG, like a wrapper script's subshells) does not
+# stay behind, stopped (its next instance's `recover` checks).
+contend_scenario_test(exec.no-stopped-strays 0 REGEX "exec:default .*powercut [0-9]+ +pass"
+                      ARGS run --workload counter --target exec --procs 1 --ops 30 --powercut 8
+                           --seed 1 --set durable=yes
+                           --set "cmd=sh ${PROJECT_SOURCE_DIR}/tests/exec/stray_child.sh")
+set_tests_properties(exec.no-stopped-strays PROPERTIES LABELS "integration;faults")

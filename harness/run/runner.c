@@ -21,6 +21,7 @@
  */
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -419,6 +420,46 @@ int contend_run_restart(struct contend_run_info *ri, uint32_t worker)
     return spawn_worker(r, worker);
 }
 
+/*
+ * Kill every member of the workers' process group but its anchor.  The
+ * workers' own children die with them (PR_SET_PDEATHSIG), but not what those
+ * children forked: an interpreter behind a wrapper (pyenv's python3 is a
+ * shell script that runs subshells) leaves the wrapper's subshells behind,
+ * and after a power cut's SIGSTOP they would stay stopped, orphaned, until
+ * the case ends.  No other process can be in this group: the anchor holds
+ * the group id for the whole case.
+ */
+static void kill_strays(const struct runctx *r)
+{
+    DIR *d = r->pgid > 0 ? opendir("/proc") : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[64], buf[512];
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0 || pid == r->anchor)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        /* "pid (comm) state ppid pgrp ...": comm may hold anything but
+         * ends at the last ')'. */
+        const char *p = strrchr(buf, ')');
+        long ppid, pgrp;
+        char state;
+        if (p && sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == r->pgid)
+            kill((pid_t)pid, SIGKILL);
+    }
+    closedir(d);
+}
+
 void contend_run_stop_all(struct contend_run_info *ri, bool *was_alive)
 {
     struct runctx *r = ctx_of(ri);
@@ -427,6 +468,7 @@ void contend_run_stop_all(struct contend_run_info *ri, bool *was_alive)
         if (r->w[w].alive)
             kill(r->w[w].pid, SIGKILL);
     }
+    kill_strays(r);
     reap(r, true);
 }
 
