@@ -2,9 +2,16 @@
 # (examples/exec/json_counter.py) and a shell program that dies mid-run.
 
 set(ADAPTER "python3 ${PROJECT_SOURCE_DIR}/examples/exec/json_counter.py")
+# Tests that must find a race run under a controlled schedule
+# (docs/schedule.md): the program's `point` lines are where the token passes,
+# so the interleaving, and the verdict, are functions of the seed.  Under the
+# OS's schedule a loaded machine decides: ci/stress-test.sh caught
+# exec.sqlite-claim-racy missing its double-claim in 1 of 3 runs beside
+# stress-ng.  The same seed under `random` gave the same counts twice.
 contend_scenario_test(exec.python-nolock 0 REGEX "exec:default .*found lost-update"
                       ARGS run --workload counter --target exec --set "cmd=${ADAPTER}"
-                           --procs 4 --ops 40 --perturb 300 --expect lost-update --quiet)
+                           --procs 4 --ops 40 --perturb 0 --schedule random
+                           --expect lost-update --quiet)
 contend_scenario_test(exec.python-lock 0 REGEX "exec:default .*2x2 .*pass"
                       ARGS run --workload counter --target exec --set "cmd=${ADAPTER} --lock"
                            --procs 2 --threads 2 --keys 3 --ops 30 --perturb 200 --quiet)
@@ -27,15 +34,15 @@ contend_scenario_test(exec.sqlite-claim 0 REGEX "exec:default .*2x2 .*pass"
                            --procs 2 --threads 2 --keys 8 --ops 40 --perturb 200 --quiet)
 contend_scenario_test(exec.sqlite-claim-racy 0 REGEX "found double-claim \\(all 3 runs\\)"
                       ARGS run --workload claim --target exec --set "cmd=${SQLITE_APP} --racy"
-                           --procs 4 --keys 4 --ops 40 --perturb 300 --repeat 3
-                           --expect double-claim --quiet)
+                           --procs 4 --keys 4 --ops 40 --perturb 0 --schedule random
+                           --repeat 3 --expect double-claim --quiet)
 contend_scenario_test(exec.sqlite-bank 0 REGEX "exec:default .*2x2 .*pass"
                       ARGS run --workload bank --target exec --set "cmd=${SQLITE_APP}"
                            --procs 2 --threads 2 --keys 4 --ops 40 --perturb 200 --quiet)
 contend_scenario_test(exec.sqlite-bank-racy 0 REGEX "found wrong-total \\(all 3 runs\\)"
                       ARGS run --workload bank --target exec --set "cmd=${SQLITE_APP} --racy"
-                           --procs 4 --keys 4 --ops 40 --perturb 300 --repeat 3
-                           --expect wrong-total --quiet)
+                           --procs 4 --keys 4 --ops 40 --perturb 0 --schedule random
+                           --repeat 3 --expect wrong-total --quiet)
 
 # No silent pass: replies that do not parse end the case as a protocol-error
 # (exit 4) naming the worker, the request and the line; a program that never
@@ -83,8 +90,9 @@ contend_scenario_test(exec.slow-restart 0 REGEX "exec:default .*kill [0-9]+ +pas
 # cache in a shelve (bounded passes, unbounded breaks capacity and TTL).
 set(AUDIT "python3 ${PROJECT_SOURCE_DIR}/examples/exec/audit_ledger.py")
 contend_scenario_test(exec.audit-ledger-unlocked 0 REGEX "exec:default .*found chain-fork"
-                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
-                           --set "cmd=${AUDIT} --mode unlocked" --expect chain-fork --quiet)
+                      ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 0
+                           --schedule random --set "cmd=${AUDIT} --mode unlocked"
+                           --expect chain-fork --quiet)
 contend_scenario_test(exec.audit-ledger-flock 0 REGEX "exec:default .*3x1 .*pass"
                       ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
                            --set "cmd=${AUDIT} --mode flock" --quiet)
@@ -132,8 +140,8 @@ contend_scenario_test(exec.file-queue 0 REGEX "4x1 .*pass"
                       ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
                            --set "cmd=${FILEQ}" --quiet)
 contend_scenario_test(exec.file-queue-scan-read-delete 0 REGEX "found double-delivery"
-                      ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
-                           --set "cmd=${FILEQ} --variant scan-read-delete"
+                      ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 0
+                           --schedule random --set "cmd=${FILEQ} --variant scan-read-delete"
                            --expect double-delivery --quiet)
 
 # A power cut takes the whole process group: a child the program forked
