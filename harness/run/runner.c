@@ -436,19 +436,10 @@ static void kill_strays(const struct runctx *r)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        char path[64], buf[512];
+        char buf[512];
         long pid = strtol(e->d_name, NULL, 10);
-        if (pid <= 0 || pid == r->anchor)
+        if (pid <= 0 || pid == r->anchor || contend_read_proc(pid, "stat", buf, sizeof buf) <= 0)
             continue;
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
         /* "pid (comm) state ppid pgrp ...": comm may hold anything but
          * ends at the last ')'. */
         const char *p = strrchr(buf, ')');

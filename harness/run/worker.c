@@ -468,15 +468,15 @@ int contend_worker_main(const char *case_dir, uint32_t worker)
      * start (an interpreter behind a wrapper, a sanitizer runtime preloaded
      * into every process it forks) gets `timeout` for its recovery and
      * `timeout` again for its open, each already bounded by the target. */
-    if (p.restarted)
+    if (p.restarted) {
         set_threads_state(&p, CONTEND_THREAD_RECOVERING);
-    if (p.restarted && p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
-        p.store_failed = true;
-        all_threads_error(&p, "target recovery failed", rc);
-        goto out;
-    }
-    if (p.restarted)
+        if (p.c.tg->recover && (rc = p.c.tg->recover(&env)) != 0) {
+            p.store_failed = true;
+            all_threads_error(&p, "target recovery failed", rc);
+            goto out;
+        }
         set_threads_state(&p, CONTEND_THREAD_CREATED);
+    }
     if (!open_per_thread(&p.c) && (rc = p.c.tg->open(&env, &p.shared_handle)) != 0) {
         p.store_failed = p.restarted;
         all_threads_error(&p, "cannot open target", rc);
