@@ -59,7 +59,7 @@ contend_scenario_test(list 0 REGEX "stale-read .*broken: lost-update" ARGS list)
 contend_scenario_test(help 0 REGEX "usage: contend run" ARGS run --help)
 # One convention for every command (harness/cli/args.h): --help exits 0,
 # a usage error exits 2 with what was wrong on the first line, then usage.
-foreach(cmd run list verify report sweep)
+foreach(cmd run list verify report sweep compare ab replay shrink)
   contend_scenario_test(cli.help.${cmd} 0 REGEX "^usage: contend ${cmd}" ARGS ${cmd} --help)
   contend_scenario_test(cli.bad-option.${cmd} 2
                         REGEX "^contend ${cmd}: unknown option -Z"

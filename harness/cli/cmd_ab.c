@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "compare.h"
 #include "report.h"
@@ -140,25 +140,23 @@ static char *side_files(const char *dir, char side, unsigned long rounds)
     return list;
 }
 
-static int parse_count(const char *flag, const char *val, unsigned long *out)
+static int parse_count(const struct contend_args *p, unsigned long *out)
 {
     char *end;
     errno = 0;
-    unsigned long v = strtoul(val, &end, 10);
-    if (errno || *end || end == val || v < 1 || v > 10000) {
-        contend_err("ab: %s expects a count from 1 to 10000, got '%s'", flag, val);
-        return -EINVAL;
-    }
+    unsigned long v = strtoul(p->value, &end, 10);
+    if (errno || *end || end == p->value || v < 1 || v > 10000)
+        return contend_usage_error(p, "--%s expects a count from 1 to 10000, got '%s'", p->name,
+                                   p->value);
     *out = v;
     return 0;
 }
 
-static int parse_number(const char *flag, const char *val, double lo, double hi, double *out)
+static int parse_number(const struct contend_args *p, double lo, double hi, double *out)
 {
-    if (contend_parse_double(val, out) != 0 || !(*out >= lo && *out <= hi)) {
-        contend_err("ab: %s expects a number in [%g, %g], got '%s'", flag, lo, hi, val);
-        return -EINVAL;
-    }
+    if (contend_parse_double(p->value, out) != 0 || !(*out >= lo && *out <= hi))
+        return contend_usage_error(p, "--%s expects a number in [%g, %g], got '%s'", p->name, lo,
+                                   hi, p->value);
     return 0;
 }
 
@@ -168,29 +166,39 @@ static bool has_eq(const char *kv)
     return eq && eq != kv;
 }
 
+enum { OPT_A, OPT_B, OPT_ASET, OPT_BSET, OPT_SET, OPT_CASE, OPT_ROUNDS, OPT_REPEAT, OPT_DIR,
+       OPT_MAX, OPT_ALPHA, OPT_JSON, OPT_MD, OPT_HTML, OPT_QUIET };
+
+static const struct contend_argdef ab_opts[] = {
+    {"a", 0, true, OPT_A},
+    {"b", 0, true, OPT_B},
+    {"a-set", 0, true, OPT_ASET},
+    {"b-set", 0, true, OPT_BSET},
+    {"set", 0, true, OPT_SET},
+    {"case", 0, true, OPT_CASE},
+    {"rounds", 0, true, OPT_ROUNDS},
+    {"repeat", 0, true, OPT_REPEAT},
+    {"dir", 0, true, OPT_DIR},
+    {"max-slowdown", 0, true, OPT_MAX},
+    {"alpha", 0, true, OPT_ALPHA},
+    {"json", 0, true, OPT_JSON},
+    {"markdown", 0, true, OPT_MD},
+    {"html", 0, true, OPT_HTML},
+    {"quiet", 'q', false, OPT_QUIET},
+    {NULL, 0, false, 0},
+};
+
 int contend_cmd_ab(int argc, char **argv)
 {
-    enum { O_A = 256, O_B, O_ASET, O_BSET, O_SET, O_CASE, O_ROUNDS, O_REPEAT, O_DIR, O_MAX,
-           O_ALPHA, O_JSON, O_MD, O_HTML, O_QUIET, O_HELP };
-    static const struct option opts[] = {
-        {"a", required_argument, NULL, O_A},          {"b", required_argument, NULL, O_B},
-        {"a-set", required_argument, NULL, O_ASET},   {"b-set", required_argument, NULL, O_BSET},
-        {"set", required_argument, NULL, O_SET},      {"case", required_argument, NULL, O_CASE},
-        {"rounds", required_argument, NULL, O_ROUNDS}, {"repeat", required_argument, NULL, O_REPEAT},
-        {"dir", required_argument, NULL, O_DIR},      {"max-slowdown", required_argument, NULL, O_MAX},
-        {"alpha", required_argument, NULL, O_ALPHA},  {"json", required_argument, NULL, O_JSON},
-        {"markdown", required_argument, NULL, O_MD},  {"html", required_argument, NULL, O_HTML},
-        {"quiet", no_argument, NULL, O_QUIET},        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct ab_args a = {.rounds = 9, .repeat = 1};
     struct contend_compare_opts co = {.alpha = 0.05, .max_slowdown_pct = 5};
     struct contend_compare_out out = {0};
     static char self[PATH_MAX];
     char *made_dir = NULL, *fa = NULL, *fb = NULL;
     json_t *base = NULL, *new_run = NULL;
-    int code = CONTEND_EXIT_USAGE, opt;
+    int code = CONTEND_EXIT_USAGE;
     bool quiet = false;
+    struct contend_args p;
 
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) {
@@ -200,43 +208,43 @@ int contend_cmd_ab(int argc, char **argv)
     self[len] = '\0';
     a.bin[0] = a.bin[1] = self;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (opt) {
-        case O_A: a.bin[0] = optarg; break;
-        case O_B: a.bin[1] = optarg; break;
-        case O_ASET: case O_BSET: case O_SET:
-            if (!has_eq(optarg)) {
-                contend_err("ab: %s expects KEY=VALUE, got '%s'", argv[optind - 2], optarg);
+    contend_args_init(&p, "ab", ab_usage, ab_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        switch (id) {
+        case CONTEND_ARG_HELP: code = CONTEND_EXIT_OK; goto out;
+        case CONTEND_ARG_ERROR: goto out;
+        case OPT_A: a.bin[0] = p.value; break;
+        case OPT_B: a.bin[1] = p.value; break;
+        case OPT_ASET: case OPT_BSET: case OPT_SET:
+            if (!has_eq(p.value)) {
+                contend_usage_error(&p, "--%s expects KEY=VALUE, got '%s'", p.name, p.value);
                 goto out;
             }
-            add_set(&a, opt == O_ASET ? 0 : opt == O_BSET ? 1 : 2, optarg);
+            add_set(&a, id == OPT_ASET ? 0 : id == OPT_BSET ? 1 : 2, p.value);
             break;
-        case O_CASE: a.only_case = optarg; break;
-        case O_ROUNDS: if (parse_count("--rounds", optarg, &a.rounds)) goto out; break;
-        case O_REPEAT: if (parse_count("--repeat", optarg, &a.repeat)) goto out; break;
-        case O_DIR: a.dir = optarg; break;
-        case O_MAX: if (parse_number("--max-slowdown", optarg, 0, 1e6, &co.max_slowdown_pct)) goto out; break;
-        case O_ALPHA: if (parse_number("--alpha", optarg, 1e-12, 0.5, &co.alpha)) goto out; break;
-        case O_JSON: out.json = optarg; break;
-        case O_MD: out.markdown = optarg; break;
-        case O_HTML: out.html = optarg; break;
-        case O_QUIET: quiet = true; break;
-        case O_HELP: fputs(ab_usage, stdout); code = CONTEND_EXIT_OK; goto out;
-        case ':':
-            contend_err("ab: %s needs a value", argv[optind - 1]);
-            goto out;
-        default:
-            contend_err("ab: unknown option %s (see contend ab --help)", argv[optind - 1]);
-            goto out;
+        case OPT_CASE: a.only_case = p.value; break;
+        case OPT_ROUNDS: if (parse_count(&p, &a.rounds)) goto out; break;
+        case OPT_REPEAT: if (parse_count(&p, &a.repeat)) goto out; break;
+        case OPT_DIR: a.dir = p.value; break;
+        case OPT_MAX: if (parse_number(&p, 0, 1e6, &co.max_slowdown_pct)) goto out; break;
+        case OPT_ALPHA: if (parse_number(&p, 1e-12, 0.5, &co.alpha)) goto out; break;
+        case OPT_JSON: out.json = p.value; break;
+        case OPT_MD: out.markdown = p.value; break;
+        case OPT_HTML: out.html = p.value; break;
+        case OPT_QUIET: quiet = true; break;
+        case CONTEND_ARG_POSITIONAL:
+            if (a.scenario) {
+                contend_usage_error(&p, "one scenario, got '%s' after '%s'", p.value, a.scenario);
+                goto out;
+            }
+            a.scenario = p.value;
+            break;
         }
     }
-    if (optind + 1 != argc) {
-        fputs(ab_usage, stderr);
+    if (!a.scenario) {
+        contend_usage_error(&p, "which scenario?");
         goto out;
     }
-    a.scenario = argv[optind];
     if (access(a.scenario, R_OK) != 0) {
         contend_err("ab: cannot read %s: %s", a.scenario, strerror(errno));
         goto out;

@@ -7,7 +7,6 @@
  * one), 0 otherwise, 2 on bad usage or input.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "compare.h"
 #include "report.h"
+#include "args.h"
 #include "commands.h"
 #include "runjson.h"
 #include "util.h"
@@ -53,13 +53,11 @@ static void write_json(const json_t *cmp, FILE *out)
     fputc('\n', out);
 }
 
-static int number_arg(const char *flag, const char *val, double lo, double hi, double *out)
+static int number_arg(const struct contend_args *p, double lo, double hi, double *out)
 {
-    if (!val || contend_parse_double(val, out) != 0 || !(*out >= lo && *out <= hi)) {
-        contend_err("compare: %s expects a number in [%g, %g], got '%s'", flag, lo, hi,
-                    val ? val : "");
-        return -EINVAL;
-    }
+    if (contend_parse_double(p->value, out) != 0 || !(*out >= lo && *out <= hi))
+        return contend_usage_error(p, "--%s expects a number in [%g, %g], got '%s'", p->name, lo,
+                                   hi, p->value);
     return 0;
 }
 
@@ -113,69 +111,58 @@ int contend_compare_emit(const json_t *base, const json_t *new_run, const char *
     return code;
 }
 
+enum { OPT_MAX, OPT_ALPHA, OPT_MD, OPT_JSON, OPT_HTML, OPT_QUIET };
+
+static const struct contend_argdef compare_opts[] = {
+    {"max-slowdown", 0, true, OPT_MAX},
+    {"alpha", 0, true, OPT_ALPHA},
+    {"markdown", 0, true, OPT_MD},
+    {"json", 0, true, OPT_JSON},
+    {"html", 0, true, OPT_HTML},
+    {"quiet", 'q', false, OPT_QUIET},
+    {NULL, 0, false, 0},
+};
+
 int contend_cmd_compare(int argc, char **argv)
 {
-    enum { O_MAX = 256, O_ALPHA, O_MD, O_JSON, O_HTML };
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},          {"quiet", no_argument, NULL, 'q'},
-        {"max-slowdown", required_argument, NULL, O_MAX},
-        {"alpha", required_argument, NULL, O_ALPHA}, {"markdown", required_argument, NULL, O_MD},
-        {"json", required_argument, NULL, O_JSON},  {"html", required_argument, NULL, O_HTML},
-        {NULL, 0, NULL, 0},
-    };
     struct contend_compare_opts o = {.alpha = 0.05, .max_slowdown_pct = 5};
     struct contend_compare_out out = {0};
-    int opt;
+    const char *files[2] = {NULL, NULL};
+    struct contend_args p;
+    int nfiles = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h':
-            fputs(compare_usage, stdout);
-            return CONTEND_EXIT_OK;
-        case 'q':
-            out.quiet = true;
-            break;
-        case O_MAX:
-            if (number_arg("--max-slowdown", optarg, 0, 1e6, &o.max_slowdown_pct))
+    contend_args_init(&p, "compare", compare_usage, compare_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        switch (id) {
+        case CONTEND_ARG_HELP: return CONTEND_EXIT_OK;
+        case CONTEND_ARG_ERROR: return CONTEND_EXIT_USAGE;
+        case OPT_QUIET: out.quiet = true; break;
+        case OPT_MAX:
+            if (number_arg(&p, 0, 1e6, &o.max_slowdown_pct))
                 return CONTEND_EXIT_USAGE;
             break;
-        case O_ALPHA:
-            if (number_arg("--alpha", optarg, 1e-12, 0.5, &o.alpha))
+        case OPT_ALPHA:
+            if (number_arg(&p, 1e-12, 0.5, &o.alpha))
                 return CONTEND_EXIT_USAGE;
             break;
-        case O_MD:
-            out.markdown = optarg;
+        case OPT_MD: out.markdown = p.value; break;
+        case OPT_JSON: out.json = p.value; break;
+        case OPT_HTML: out.html = p.value; break;
+        case CONTEND_ARG_POSITIONAL:
+            if (nfiles == 2)
+                return contend_usage_error(&p, "two files, BASE and NEW ('%s' is a third)",
+                                           p.value);
+            files[nfiles++] = p.value;
             break;
-        case O_JSON:
-            out.json = optarg;
-            break;
-        case O_HTML:
-            out.html = optarg;
-            break;
-        case ':':
-            contend_err("compare: %s needs a file name", argv[optind - 1]);
-            return CONTEND_EXIT_USAGE;
-        default:
-            contend_err("compare: unknown option %s (see contend compare --help)",
-                        argv[optind - 1]);
-            return CONTEND_EXIT_USAGE;
         }
     }
-    if (argc - optind != 2) {
-        if (argc - optind > 2)
-            contend_err("compare: two files, BASE and NEW ('%s' is a third)", argv[optind + 2]);
-        else
-            fputs(compare_usage, stderr);
-        return CONTEND_EXIT_USAGE;
-    }
+    if (nfiles != 2)
+        return contend_usage_error(&p, "two files, BASE and NEW (got %d)", nfiles);
 
     json_t *base = NULL, *new_run = NULL;
     int code = CONTEND_EXIT_USAGE;
-    if (contend_compare_load(argv[optind], &base) == 0 &&
-        contend_compare_load(argv[optind + 1], &new_run) == 0)
-        code = contend_compare_emit(base, new_run, argv[optind], argv[optind + 1], &o, &out);
+    if (contend_compare_load(files[0], &base) == 0 && contend_compare_load(files[1], &new_run) == 0)
+        code = contend_compare_emit(base, new_run, files[0], files[1], &o, &out);
     json_decref(base);
     json_decref(new_run);
     return code;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 #include "runjson.h"
@@ -35,50 +36,69 @@
 
 #define SHRINK_SEEDS 5
 
-static const char replay_usage[] =
-    "usage: contend replay RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
-    "       contend shrink RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
-    "\n"
-    "replay runs a case of a run again under the schedule that run recorded\n"
-    "(schedule = random or pct): the same decisions, violations and counts.\n"
-    "shrink searches for a smaller case (fewer processes, threads, ops, keys,\n"
-    "faults) that fails the same way under a controlled schedule, prints it as\n"
-    "an INI section with its replay command, and writes its run.json.\n"
-    "\n"
-    "  --case NAME   the case (default: the first failing one, else the first)\n"
-    "  --json PATH   also write the resulting run.json to PATH\n"
-    "  --dir DIR     run directory (default: a new one under $TMPDIR)\n";
+#define REPLAY_LINE "contend replay RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
+#define SHRINK_LINE "contend shrink RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
+#define REPLAY_HELP                                                               \
+    "\n"                                                                          \
+    "replay runs a case of a run again under the schedule that run recorded\n"    \
+    "(schedule = random or pct): the same decisions, violations and counts.\n"    \
+    "shrink searches for a smaller case (fewer processes, threads, ops, keys,\n"  \
+    "faults) that fails the same way under a controlled schedule, prints it as\n" \
+    "an INI section with its replay command, and writes its run.json.\n"          \
+    "\n"                                                                          \
+    "  --case NAME   the case (default: the first failing one, else the first)\n" \
+    "  --json PATH   also write the resulting run.json to PATH\n"                 \
+    "  --dir DIR     run directory (default: a new one under $TMPDIR)\n"
+
+/* Each command's usage names that command first (the convention of args.h). */
+static const char replay_usage[] = "usage: " REPLAY_LINE "       " SHRINK_LINE REPLAY_HELP;
+static const char shrink_usage[] = "usage: " SHRINK_LINE "       " REPLAY_LINE REPLAY_HELP;
 
 struct rargs {
     const char *run_json, *only_case, *json_path, *dir;
     bool quiet;
 };
 
-static int parse(int argc, char **argv, struct rargs *a)
+enum { OPT_CASE, OPT_JSON, OPT_DIR, OPT_QUIET };
+
+static const struct contend_argdef replay_opts[] = {
+    {"case", 0, true, OPT_CASE},
+    {"json", 0, true, OPT_JSON},
+    {"dir", 0, true, OPT_DIR},
+    {"quiet", 'q', false, OPT_QUIET},
+    {NULL, 0, false, 0},
+};
+
+/* Returns 0 to go on, else the exit code (--help: 0 after printing the usage,
+ * so the caller tells them apart by `*done`). */
+static int parse(int argc, char **argv, struct rargs *a, bool *done)
 {
+    struct contend_args p;
     memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(replay_usage, stdout);
-            return 1;
-        }
-        if (strcmp(s, "--quiet") == 0) {
-            a->quiet = true;
-        } else if ((strcmp(s, "--case") == 0 || strcmp(s, "--json") == 0 ||
-                    strcmp(s, "--dir") == 0) && i + 1 < argc) {
-            const char **dst = s[2] == 'c' ? &a->only_case : s[2] == 'j' ? &a->json_path : &a->dir;
-            *dst = argv[++i];
-        } else if (s[0] != '-' && !a->run_json) {
-            a->run_json = s;
-        } else {
-            contend_err("%s: unknown argument %s\n%s", argv[0], s, replay_usage);
-            return -EINVAL;
+    *done = false;
+    const char *usage = strcmp(argv[0], "shrink") == 0 ? shrink_usage : replay_usage;
+    contend_args_init(&p, argv[0], usage, replay_opts, false, argc, argv);
+    for (int id; (id = contend_args_next(&p)) != CONTEND_ARG_END;) {
+        switch (id) {
+        case CONTEND_ARG_HELP: *done = true; return CONTEND_EXIT_OK;
+        case CONTEND_ARG_ERROR: *done = true; return CONTEND_EXIT_USAGE;
+        case OPT_CASE: a->only_case = p.value; break;
+        case OPT_JSON: a->json_path = p.value; break;
+        case OPT_DIR: a->dir = p.value; break;
+        case OPT_QUIET: a->quiet = true; break;
+        case CONTEND_ARG_POSITIONAL:
+            if (a->run_json) {
+                *done = true;
+                return contend_usage_error(&p, "one run.json at a time, got '%s' after '%s'",
+                                           p.value, a->run_json);
+            }
+            a->run_json = p.value;
+            break;
         }
     }
     if (!a->run_json) {
-        contend_err("%s: which run.json?\n%s", argv[0], replay_usage);
-        return -EINVAL;
+        *done = true;
+        return contend_usage_error(&p, "which run.json?");
     }
     return 0;
 }
@@ -235,9 +255,10 @@ int contend_cmd_replay(int argc, char **argv)
     struct rargs a;
     json_t *kase;
     char dir[PATH_MAX];
-    int rc = parse(argc, argv, &a);
-    if (rc)
-        return rc > 0 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
+    bool done;
+    int rc = parse(argc, argv, &a, &done);
+    if (done)
+        return rc;
     json_t *orig = load(&a, &kase);
     if (!orig)
         return CONTEND_EXIT_USAGE;
@@ -411,9 +432,10 @@ int contend_cmd_shrink(int argc, char **argv)
     struct rargs a;
     json_t *kase;
     struct shrink sh;
-    int rc = parse(argc, argv, &a);
-    if (rc)
-        return rc > 0 ? CONTEND_EXIT_OK : CONTEND_EXIT_USAGE;
+    bool done;
+    int rc = parse(argc, argv, &a, &done);
+    if (done)
+        return rc;
     json_t *orig = load(&a, &kase);
     if (!orig)
         return CONTEND_EXIT_USAGE;
