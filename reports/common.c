@@ -399,10 +399,93 @@ static void bands(FILE *out, const struct contend_plot *p, const struct frame *f
         fputs("<title>", out);
         contend_put_escaped(out, bd->label);
         fputs(z - a < 1.5 ? "</title></line>" : "</title></rect>", out);
-        text(out, a + 3, f->y0 + 12 + 11.0 * (double)(b % 3), "start",
-             " font-size=\"10\" fill=\"#8a3b00\"", bd->label);
         fputs("</g>\n", out);
     }
+}
+
+/*
+ * The bands' labels.  A run with faults can have dozens of events within a
+ * few pixels of each other (a kill every 50 ops), and labels written at
+ * their band's x overlap into an unreadable smear.  So each label takes the
+ * first of BAND_ROWS text rows where it does not touch the label before it
+ * (greedy, in x order, widths estimated from the character count: SVG has
+ * no text metrics before layout), written left of its band where it would
+ * leave the plot; a label that finds no free row is not written, and a last line says
+ * how many were left out.  Every band keeps its full label as a tooltip.
+ */
+#define BAND_ROWS 4
+#define BAND_LABEL_CHARS 44  /* longer labels end in "..." */
+#define BAND_CHAR_PX 6.0     /* font-size 10 sans-serif, a generous average advance */
+
+struct band_at {
+    double x, w; /* where its label starts, and its estimated width */
+    size_t i;
+};
+
+static int by_x(const void *a, const void *b)
+{
+    const struct band_at *l = a, *r = b;
+    return l->x < r->x ? -1 : l->x > r->x ? 1 : l->i < r->i ? -1 : l->i > r->i;
+}
+
+/* Copies at most BAND_LABEL_CHARS characters of s (UTF-8: a character is
+ * never cut in two); returns the number of characters written. */
+static size_t short_label(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0, chars = 0;
+    while (s[n] && chars < BAND_LABEL_CHARS && n + 8 < cap) {
+        n++;
+        while ((s[n] & 0xC0) == 0x80 && n + 8 < cap)
+            n++;
+        chars++;
+    }
+    memcpy(dst, s, n);
+    if (s[n]) {
+        memcpy(dst + n, "...", 3);
+        n += 3;
+        chars += 3;
+    }
+    dst[n] = '\0';
+    return chars;
+}
+
+static void band_labels(FILE *out, const struct contend_plot *p, const struct frame *f)
+{
+    const char *style = " font-size=\"10\" fill=\"#8a3b00\"";
+    struct band_at *order = p->nbands ? malloc(p->nbands * sizeof *order) : NULL;
+    double row_end[BAND_ROWS];
+    size_t hidden = 0;
+    char label[4 * BAND_LABEL_CHARS + 16];
+
+    if (!order)
+        return; /* nothing to label, or no memory: the tooltips still say it all */
+    for (size_t b = 0; b < p->nbands; b++) {
+        double a = px(f, p->bands[b].x0);
+        double w = BAND_CHAR_PX * (double)short_label(label, sizeof label, p->bands[b].label);
+        /* Right of the band, or left of it where the plot ends. */
+        double x = a + 3 + w <= f->x0 + f->w ? a + 3 : fmax(a - 3 - w, f->x0 + 2);
+        order[b] = (struct band_at){.x = x, .w = w, .i = b};
+    }
+    qsort(order, p->nbands, sizeof *order, by_x);
+    for (int r = 0; r < BAND_ROWS; r++)
+        row_end[r] = -INFINITY;
+    for (size_t k = 0; k < p->nbands; k++) {
+        int r = 0;
+        while (r < BAND_ROWS && row_end[r] + 6 > order[k].x)
+            r++;
+        if (r == BAND_ROWS) {
+            hidden++;
+            continue;
+        }
+        row_end[r] = order[k].x + order[k].w;
+        short_label(label, sizeof label, p->bands[order[k].i].label);
+        text(out, order[k].x, f->y0 + 12 + 11.0 * r, "start", style, label);
+    }
+    if (hidden) {
+        snprintf(label, sizeof label, "+%zu more (hover the bands)", hidden);
+        text(out, f->x0 + f->w - 2, f->y0 + 12 + 11.0 * BAND_ROWS, "end", style, label);
+    }
+    free(order);
 }
 
 static void series(FILE *out, const struct contend_plot *p, const struct frame *f, size_t s)
@@ -470,6 +553,7 @@ void contend_svg_plot(FILE *out, const struct contend_plot *p)
                       "fill=\"none\" stroke=\"#888\"/>\n", f.x0, f.y0, f.w, f.h);
     for (size_t s = 0; s < p->nseries; s++)
         series(out, p, &f, s);
+    band_labels(out, p, &f);
     text(out, f.x0 + f.w / 2, f.y0 + f.h + 36, "middle", NULL, p->xlabel);
     char rot[96];
     snprintf(rot, sizeof rot, " transform=\"rotate(-90 14 %.1f)\"", f.y0 + f.h / 2);

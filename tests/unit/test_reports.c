@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "common.h"
 #include "compare.h"
 #include "report.h"
 #include "context.h"
@@ -461,6 +462,87 @@ static void test_sweep_table_and_page(void **state)
     json_decref(sweep);
 }
 
+/* Band labels: every <text> with the band style, as x, y and characters. */
+struct label_at {
+    double x, y;
+    size_t chars;
+};
+
+static size_t band_label_list(const char *svg, struct label_at *out, size_t cap)
+{
+    static const char mark[] = " font-size=\"10\" fill=\"#8a3b00\">";
+    size_t n = 0;
+    for (const char *t = strstr(svg, "<text x=\""); t; t = strstr(t + 1, "<text x=\"")) {
+        const char *end = strchr(t, '>');
+        if (!end || end + 1 - t < (long)sizeof mark || strncmp(end + 1 - (sizeof mark - 1), mark,
+                                                                sizeof mark - 1) != 0)
+            continue;
+        assert_true(n < cap);
+        assert_int_equal(sscanf(t, "<text x=\"%lf\" y=\"%lf\"", &out[n].x, &out[n].y), 2);
+        out[n].chars = (size_t)(strchr(end, '<') - end - 1);
+        n++;
+    }
+    return n;
+}
+
+/* Dozens of kills a few pixels apart (what a run with a kill every few ops
+ * draws): no two labels may share a row where they overlap (widths as the
+ * renderer estimates them, 6 px a character), the labels left out are
+ * counted on the plot, and every band keeps its tooltip.  Spread out, every
+ * band is labelled. */
+static void test_band_labels_do_not_overlap(void **state)
+{
+    (void)state;
+    enum { NB = 40 };
+    struct contend_plot_band bands[NB];
+    char names[NB][64];
+    double x[2] = {0, 100}, y[2] = {1, 2};
+    struct contend_plot_series se = {.label = "s", .x = x, .y = y, .n = 2};
+    struct label_at at[NB + 1];
+    for (int spread = 0; spread < 2; spread++) {
+        for (int i = 0; i < NB; i++) {
+            if (spread)
+                snprintf(names[i], sizeof names[i], "kill #%d", i);
+            else
+                snprintf(names[i], sizeof names[i], "kill: worker %d at op %d", i % 4, 50 * i);
+            double t = spread ? 100.0 * i / 8 : 40 + 0.05 * i;
+            bands[i] = (struct contend_plot_band){.x0 = t, .x1 = t, .label = names[i]};
+        }
+        struct contend_plot p = {.title = "t", .xlabel = "x", .ylabel = "y", .series = &se,
+                                 .nseries = 1, .bands = bands,
+                                 .nbands = spread ? 8 : NB};
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        contend_svg_plot(f, &p);
+        fclose(f);
+        size_t n = band_label_list(buf, at, NB + 1), shown = n;
+        const char *more = strstr(buf, "more (hover the bands)");
+        if (spread) {
+            assert_null(more);
+            assert_int_equal(n, 8);
+        } else {
+            unsigned long hidden = 0;
+            assert_non_null(more);
+            const char *num = more;
+            while (num > buf && num[-1] != '+')
+                num--;
+            hidden = strtoul(num, NULL, 10);
+            shown = n - 1; /* the "+N more" line is one of them */
+            assert_true(shown >= 4);
+            assert_int_equal(shown + hidden, NB);
+        }
+        assert_int_equal(count(buf, "<g class=\"band\">"), p.nbands);
+        for (size_t i = 0; i < shown; i++)
+            for (size_t j = i + 1; j < shown; j++)
+                if (at[i].y == at[j].y)
+                    assert_true(at[i].x + 6.0 * (double)at[i].chars <= at[j].x ||
+                                at[j].x + 6.0 * (double)at[j].chars <= at[i].x);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_compare_verdicts),
         cmocka_unit_test(test_compare_holm),
         cmocka_unit_test(test_sweep_table_and_page),
+        cmocka_unit_test(test_band_labels_do_not_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
