@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # expect_exit.sh CODE REGEX CMD [ARGS...]
 # Runs CMD; passes when it exits with CODE and, if REGEX is not empty, its
-# stdout+stderr match REGEX (grep -E).  Prints the output on failure.
+# stdout+stderr match REGEX (grep -E), and do not match $EXPECT_REJECT when
+# that is set.  Prints the output on failure.
 set -u
 want=$1 regex=$2
 shift 2
@@ -14,6 +15,10 @@ if [ "$got" != "$want" ]; then
 fi
 if [ -n "$regex" ] && ! grep -Eq -- "$regex" <<<"$out"; then
   echo "output does not match /$regex/: $*"
+  fail=1
+fi
+if [ -n "${EXPECT_REJECT:-}" ] && grep -Eq -- "$EXPECT_REJECT" <<<"$out"; then
+  echo "output matches /$EXPECT_REJECT/, which it must not: $*"
   fail=1
 fi
 if [ $fail = 1 ]; then

@@ -121,7 +121,12 @@ void contend_sched_yield(int reason, const char *name);
 void contend_sched_thread_end(void);
 /* For the preload shim: a call of this thread would block.  Returns 1 after
  * giving the token up and getting it back (the caller tries again), 0 when
- * the thread is not under a controlled schedule (the caller blocks). */
-int contend_sched_would_block(const char *what);
+ * the thread is not under a controlled schedule (the caller blocks).
+ * Exported from the executable although plug-ins never call it: the shim
+ * finds it with dlsym(RTLD_DEFAULT), and under -fvisibility=hidden a hidden
+ * symbol is not found, so every blocking flock, fcntl lock and mutex of a
+ * token holder would block with the token held until the watchdog gave the
+ * case to the OS (it did, silently, until schedule.flock-clean checked it). */
+__attribute__((visibility("default"))) int contend_sched_would_block(const char *what);
 
 #endif /* CONTEND_SCHEDULE_H */
