@@ -618,6 +618,15 @@ static void test_files_outside_the_store_are_left_alone(void **state)
     char *out = probe(true, &st, "op:0:0:0", "open:%s-outside:c", "pwrite:0:abc", "end", NULL);
     assert_string_equal(out, "0 -\n0 -\n3 -\n0 -\n");
     expect_exit0(out, &st);
+    /* A path that starts with the store's but leaves it through "..". */
+    out = probe(true, &st, "op:0:0:0", "open:%s/../dotdot-outside:c", "pwrite:0:abc",
+                "open:%s/./..//dotdot-outside2:c", "pwrite:0:abc", "end", NULL);
+    assert_string_equal(out, "0 -\n0 -\n3 -\n0 -\n3 -\n0 -\n");
+    expect_exit0(out, &st);
+    /* ...and one that only looks odd stays inside: its write fails. */
+    out = probe(true, &st, "op:0:0:0", "open:%s//.//f:c", "pwrite:0:abc", "end", NULL);
+    assert_string_equal(out, "0 -\n0 -\n-1 EIO\n0 -\n");
+    expect_exit0(out, &st);
 }
 
 /* ---- helpers of the extension ---------------------------------------------------- */

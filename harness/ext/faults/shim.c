@@ -289,9 +289,46 @@ static uint32_t tracked(int fd)
     return (f & FD_TRACKED) ? f : 0;
 }
 
+/*
+ * Collapse "//", "/./" and "/../" of the absolute path p, in place.  Without
+ * it "STORE/../x" would start with STORE and be taken for a file of the
+ * store: its writes undo-logged, rolled back at a power cut and failed by io
+ * rules, although it lies outside (next to the run's own files).  Lexical,
+ * as `realpath -s` is: a symlink inside the store that points out of it is
+ * still taken for the store's, and no syscall is made (this runs on every
+ * open of the target).  The writer never overtakes the reader, so one
+ * buffer does.
+ */
+static void normalize_path(char *p)
+{
+    char *w = p;
+    const char *r = p;
+    while (*r) {
+        while (*r == '/')
+            r++;
+        if (!*r)
+            break;
+        const char *end = strchr(r, '/');
+        size_t n = end ? (size_t)(end - r) : strlen(r);
+        if (n == 2 && r[0] == '.' && r[1] == '.') {
+            while (w > p && *--w != '/') {
+                /* back to the slash before the last component */
+            }
+        } else if (!(n == 1 && r[0] == '.')) {
+            *w++ = '/';
+            memmove(w, r, n);
+            w += n;
+        }
+        r += n;
+    }
+    if (w == p)
+        *w++ = '/';
+    *w = '\0';
+}
+
 /* Make `path` (relative to `dirfd`) absolute in out[PATH_MAX]; true when it
- * lies under the store directory.  Paths are compared as written, the way
- * the runner handed the store directory to the target. */
+ * lies under the store directory.  Paths are compared after normalize_path(),
+ * the store directory as the runner handed it to the target. */
 static int store_path(int dirfd, const char *path, char *out)
 {
     if (!__atomic_load_n(&S.active, __ATOMIC_ACQUIRE) || !path)
@@ -317,6 +354,7 @@ static int store_path(int dirfd, const char *path, char *out)
     if (n + len >= PATH_MAX)
         return 0;
     memcpy(out + n, path, len + 1);
+    normalize_path(out);
     return strncmp(out, S.ctl->store, S.store_len) == 0 &&
            (out[S.store_len] == '/' || out[S.store_len] == '\0');
 }
