@@ -28,7 +28,7 @@ case $secs in '' | *[!0-9]* | 0) echo "usage: ci/fuzz-campaign.sh [--cpu] [SECON
 jobs=${CONTEND_FUZZ_JOBS:-$(nproc)}
 niceness=${CONTEND_FUZZ_NICE:-19}
 dir=build/fuzz
-harnesses=(scenario ledger report compare exec_reply)
+harnesses=($(sed -n 's/^\([a-z_][a-z_]*\).*/\1/p' tests/fuzz/harnesses.txt))
 bash ci/fuzz.sh 1 >/dev/null || { echo "campaign: ci/fuzz.sh failed" >&2; exit 1; }
 
 # fuzz_one NAME: one harness, its log in $dir/campaign-NAME.log and its CPU

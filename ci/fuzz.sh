@@ -25,16 +25,21 @@ root=$PWD
 ci=0
 secs=${1:-20}
 if [ "${1:-}" = --ci ]; then ci=1; fi
-# Inputs per harness in --ci mode (executions per second differ 50-fold:
-# a ledger input is hashed and checked line by line).
-declare -A CI_RUNS=([scenario]=40000 [ledger]=2000 [report]=80000 [compare]=25000 [exec_reply]=60000)
+# The harnesses and their inputs in --ci mode: tests/fuzz/harnesses.txt.
+declare -A CI_RUNS=()
+harnesses=()
+while read -r name runs _; do
+  case $name in '' | '#'*) continue ;; esac
+  harnesses+=("$name")
+  CI_RUNS[$name]=$runs
+done <tests/fuzz/harnesses.txt
 jobs=${CONTEND_CI_JOBS:-$(nproc)}
 dir=build/fuzz
 CC=clang cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEND_FUZZ=ON >/dev/null
-cmake --build "$dir" -j "$jobs" --target fuzz_scenario fuzz_ledger fuzz_report fuzz_compare fuzz_exec_reply
+cmake --build "$dir" -j "$jobs" --target "${harnesses[@]/#/fuzz_}"
 
 status=0
-for f in scenario ledger report compare exec_reply; do
+for f in "${harnesses[@]}"; do
   if [ $ci = 1 ]; then
     # A scratch corpus, emptied first: inputs left by earlier runs on this
     # machine would change what the fixed seed explores.
