@@ -17,6 +17,7 @@ packages=(
   python3-jsonschema                 # docs/schema/ checked against real run.json (tests only)
   procps                             # pgrep, for the no-process-left-behind test
   clang libclang-rt-dev              # libFuzzer harnesses (ci/fuzz.sh): the runtime is only recommended by clang
+  clang-format                       # ci/format-check.sh --all, the first step of ci/test.sh
 )
 
 missing=()

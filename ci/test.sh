@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ci/test.sh - install dependencies, then four passes:
+# ci/test.sh - install dependencies, check the format of every C file
+# (ci/format-check.sh --all: .clang-format, clang-format 14), then four passes:
 #   1. release build (RelWithDebInfo, -Werror), every test;
 #   2. one instrumented build with ASan+UBSan *and* gcov, every test, whose
 #      line coverage of harness/, lib/, targets/ and reports/ must reach 80 %
@@ -33,6 +34,9 @@ run_tests() { # run_tests DIR [CTEST-ARGS...]
   local dir=$1; shift
   (cd "$dir" && ctest --output-on-failure -j "$jobs" "$@")
 }
+
+step "format (.clang-format, every tracked C file)"
+bash ci/format-check.sh --all
 
 step "build (RelWithDebInfo, -Werror)"
 build build/ci-release -DCMAKE_BUILD_TYPE=RelWithDebInfo
