@@ -52,6 +52,17 @@
  * then runs the perturbation point (a seeded sleep when `perturb` is on, and
  * a place where faults land) and answers `go`.
  *
+ * Under a controlled schedule (`schedule = random | pct`) the worker thread
+ * holds the token while its program works, so a program that blocked in its
+ * own flock, fcntl lock or sleep would stop every other thread, the lock's
+ * holder among them.  Each worker thread's program therefore gets a yield
+ * channel (harness/run/schedchan.h, CONTEND_SCHED_CHANNEL): the preload shim
+ * in the program sends the call's name over it instead of blocking, and the
+ * worker, which waits for the reply and for the channel at once, gives the
+ * token up as for a blocking call of its own, and answers once it has the
+ * token again.  Setup, recover and state programs, and every program under
+ * the OS's schedule, get no channel and run as before.
+ *
  * The environment tells the program where it is: every variable of the
  * worker's own (the fault shim's control variables among them, so that `io`
  * rules and power cuts reach the program's calls), plus CONTEND_STORE_DIR,
@@ -74,13 +85,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec_reply.h"
 #include "fatal.h"
 #include "history.h"
+#include "schedchan.h"
+#include "schedule.h"
 #include "target.h"
 #include "util.h"
 
@@ -118,6 +133,7 @@ struct proc {
     int in;   /* to the program's stdin */
     int out;  /* from its stdout */
     int err;  /* from its stderr, -1 once closed */
+    int chan; /* the yield channel, -1 when none (schedchan.h) */
     bool dead;
     char who[48];        /* "worker 0.1", "setup", ... for messages */
     uint64_t timeout_ns; /* per request */
@@ -134,13 +150,13 @@ extern char **environ;
 
 /* ---- the program's environment ------------------------------------------ */
 
-#define NOWN 14
+#define NOWN 15
 
 /* The program's environment: the worker's own plus where it is.  Inherited
  * CONTEND_ variables stay (the fault shim finds its control block through
  * them); those we set replace theirs.  Built before fork(), because after
  * fork() in a threaded worker only async-signal-safe calls are allowed. */
-static char **build_env(const struct contend_env *env)
+static char **build_env(const struct contend_env *env, const char *chan)
 {
     uint64_t ttl_ns = 0;
     if (contend_parse_duration_ns(contend_opt(env, "ttl", "1s"), &ttl_ns) != 0)
@@ -170,6 +186,8 @@ static char **build_env(const struct contend_env *env)
                         env->worker * env->threads + env->thread, (long)getpid()) < 0;
     else
         bad |= asprintf(&own[13], "CONTEND_FAULTS_DELEGATE=") < 0;
+    /* Empty when there is no channel: never one inherited from elsewhere. */
+    bad |= asprintf(&own[14], CONTEND_SCHED_CHANNEL_ENV "=%s", chan) < 0;
     size_t n = 0;
     while (environ[n])
         n++;
@@ -215,12 +233,61 @@ static uint64_t opt_timeout(const struct contend_env *env, const char *key)
     return ns;
 }
 
+/* The yield channel, when this worker is under a controlled schedule: both
+ * ends close-on-exec (other threads fork their programs at the same time);
+ * the program's end is made inheritable in the child alone.  Its number is
+ * kept above stderr, which the child's dup2() calls would overwrite.  *spec
+ * gets the variable's value, FD:INODE. */
+static int chan_open(int sv[2], char *spec, size_t cap)
+{
+    struct stat st;
+    sv[0] = sv[1] = -1;
+    spec[0] = '\0';
+    if (!contend_sched_active())
+        return 0;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    if (sv[1] <= STDERR_FILENO) {
+        int fd = fcntl(sv[1], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        int e = fd < 0 ? -errno : 0;
+        close(sv[1]);
+        sv[1] = fd;
+        if (e) {
+            close(sv[0]);
+            sv[0] = -1;
+            return e;
+        }
+    }
+    if (fstat(sv[1], &st) < 0) {
+        int e = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        sv[0] = sv[1] = -1;
+        return e;
+    }
+    snprintf(spec, cap, "%d:%llu", sv[1], (unsigned long long)st.st_ino);
+    return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 static int proc_start(const struct contend_env *env, struct proc *p, const char *who,
-                      uint64_t timeout_ns)
+                      uint64_t timeout_ns, bool yield_channel)
 {
     const char *cmd = contend_opt(env, "cmd", NULL);
-    int to[2], from[2], errp[2];
-    p->in = p->out = p->err = -1;
+    /* to[2], from[2], errp[2], chan[2]: closed on the one error path. */
+    int fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    int *to = fds, *from = fds + 2, *errp = fds + 4, *chan = fds + 6;
+    char spec[48] = "";
+    char **envp = NULL;
+    char *line = NULL;
+    int rc = 0;
+    p->in = p->out = p->err = p->chan = -1;
     snprintf(p->who, sizeof p->who, "%s", who);
     p->timeout_ns = timeout_ns;
     if (!cmd || !*cmd) {
@@ -231,38 +298,21 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
      * our child and dies with us (PR_SET_PDEATHSIG below): a shell that
      * forks would leave it, stopped by a power cut, holding its locks.  A
      * list or a subshell is left to the shell: write `exec` in it. */
-    char *line = NULL;
     bool simple = strpbrk(cmd, ";&|()`\n") == NULL;
     if (asprintf(&line, "%s%s", simple ? "exec " : "", cmd) < 0) {
-        return -ENOMEM;
+        line = NULL;
+        rc = -ENOMEM;
+        goto fail;
     }
-    char **envp = build_env(env);
-    if (!envp) {
-        free(line);
-        return -ENOMEM;
+    if (yield_channel && (rc = chan_open(chan, spec, sizeof spec)) != 0)
+        goto fail;
+    if (!(envp = build_env(env, spec))) {
+        rc = -ENOMEM;
+        goto fail;
     }
-    if (pipe2(to, O_CLOEXEC) < 0) {
-        free_env(envp);
-        free(line);
-        return -errno;
-    }
-    if (pipe2(from, O_CLOEXEC) < 0) {
-        int e = -errno;
-        close(to[0]);
-        close(to[1]);
-        free_env(envp);
-        free(line);
-        return e;
-    }
-    if (pipe2(errp, O_CLOEXEC) < 0) {
-        int e = -errno;
-        close(to[0]);
-        close(to[1]);
-        close(from[0]);
-        close(from[1]);
-        free_env(envp);
-        free(line);
-        return e;
+    if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        rc = -errno;
+        goto fail;
     }
     char *argv[] = {"sh", "-c", line, NULL};
     pid_t parent = getpid();
@@ -274,6 +324,11 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         dup2(to[0], 0);
         dup2(from[1], 1);
         dup2(errp[1], 2);
+        /* The channel keeps its number (the variable names it); a raw
+         * system call, because after fork() only async-signal-safe calls
+         * are allowed, and the shim's fcntl may look its target up. */
+        if (chan[1] >= 0)
+            syscall(SYS_fcntl, chan[1], F_SETFD, 0);
         /* Die with the thread that started it: a killed worker's program
          * must not finish its op, and a power cut's stopped program must not
          * survive holding its locks.  (A shell that forks instead of
@@ -286,23 +341,31 @@ static int proc_start(const struct contend_env *env, struct proc *p, const char 
         execve("/bin/sh", argv, envp);
         _exit(127);
     }
-    int e = p->pid < 0 ? -errno : 0;
+    if (p->pid < 0) {
+        rc = -errno;
+        p->pid = 0;
+        goto fail;
+    }
     free_env(envp);
     free(line);
     close(to[0]);
     close(from[1]);
     close(errp[1]);
+    if (chan[1] >= 0)
+        close(chan[1]);
     p->in = to[1];
     p->out = from[0];
     p->err = errp[0];
+    p->chan = chan[0];
     /* Reads never block: next_line() waits in poll() with a deadline. */
     fcntl(p->out, F_SETFL, O_NONBLOCK);
     fcntl(p->err, F_SETFL, O_NONBLOCK);
-    if (e) {
-        p->pid = 0;
-        return e;
-    }
     return 0;
+fail:
+    close_fds(fds, 8);
+    free_env(envp);
+    free(line);
+    return rc;
 }
 
 /* Pass complete stderr lines through, prefixed; at EOF the rest too. */
@@ -340,6 +403,62 @@ static void forward_stderr(struct proc *p, bool drain)
     }
 }
 
+/* ---- the yield channel ------------------------------------------------------ */
+
+/* One request from the program's shim: its call would block, so this thread
+ * gives the token up exactly as for a blocking call of its own (the
+ * hand-off is recorded under the call's name) and answers how the token came
+ * back.  A closed channel (the program, and whatever it shared the channel
+ * with, exited or closed it) is closed here too. */
+static void serve_yield(struct proc *p)
+{
+    char name[CONTEND_SCHED_CHAN_NAME + 1];
+    ssize_t n;
+    while ((n = recv(p->chan, name, CONTEND_SCHED_CHAN_NAME, MSG_DONTWAIT)) < 0 &&
+           errno == EINTR) {
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n <= 0) {
+        close(p->chan);
+        p->chan = -1;
+        return;
+    }
+    /* The name goes into the schedule file, one word of a line. */
+    for (ssize_t i = 0; i < n; i++)
+        if (name[i] <= ' ' || name[i] > '~')
+            name[i] = '_';
+    name[n] = '\0';
+    char how = (char)('0' + contend_sched_would_block(name));
+    if (send(p->chan, &how, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+        close(p->chan);
+        p->chan = -1;
+    }
+}
+
+/* A program may still take a lock or sleep on its way out (a flush under
+ * flock at exit): answer until it is gone, then close the channel, so that
+ * nothing it left behind waits on it. */
+static void serve_until_exit(struct proc *p)
+{
+    while (p->chan >= 0 && p->pid > 0) {
+        struct pollfd f = {.fd = p->chan, .events = POLLIN};
+        int r = poll(&f, 1, 100);
+        if (r > 0 && (f.revents & POLLIN)) {
+            serve_yield(p);
+            continue;
+        }
+        if (r > 0)
+            break; /* hung up: no process holds the program's end any more */
+        int st;
+        if (waitpid(p->pid, &st, WNOHANG) == p->pid)
+            p->pid = 0;
+    }
+    if (p->chan >= 0)
+        close(p->chan);
+    p->chan = -1;
+}
+
 static void proc_stop(struct proc *p, bool kill_it)
 {
     if (p->in >= 0)
@@ -349,6 +468,11 @@ static void proc_stop(struct proc *p, bool kill_it)
         kill(p->pid, SIGKILL);
     if (p->out >= 0)
         close(p->out);
+    if (kill_it && p->chan >= 0) {
+        close(p->chan);
+        p->chan = -1;
+    }
+    serve_until_exit(p);
     if (p->pid > 0) {
         int st;
         while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR) {
@@ -411,9 +535,11 @@ static int send_line(struct proc *p, const char *line, size_t len)
     return 0;
 }
 
-enum { GOT_LINE = 0, GOT_EOF = -1, GOT_TIMEOUT = -2, GOT_TOO_LONG = -3 };
+enum { GOT_LINE = 0, GOT_EOF = -1, GOT_TIMEOUT = -2, GOT_TOO_LONG = -3, GOT_YIELD = -4 };
 
-/* The next line from the program's stdout into p->line, by the deadline. */
+/* The next line from the program's stdout into p->line, by the deadline;
+ * GOT_YIELD when, with no line there, the program asks over its yield
+ * channel. */
 static int next_line(struct proc *p, uint64_t deadline)
 {
     for (;;) {
@@ -452,11 +578,21 @@ static int next_line(struct proc *p, uint64_t deadline)
             p->line_len = p->len;
             return GOT_TIMEOUT;
         }
-        struct pollfd fds[2] = {{.fd = p->out, .events = POLLIN}, {.fd = p->err, .events = POLLIN}};
+        /* stderr and the channel are polled only while open (fd -1 is
+         * skipped by poll()). */
+        struct pollfd fds[3] = {{.fd = p->out, .events = POLLIN},
+                                {.fd = p->err, .events = POLLIN},
+                                {.fd = p->chan, .events = POLLIN}};
         int ms = (int)((deadline - now + 999999) / 1000000);
-        int r = poll(fds, p->err >= 0 ? 2 : 1, ms);
+        int r = poll(fds, 3, ms);
         if (r > 0 && p->err >= 0 && (fds[1].revents & (POLLIN | POLLHUP)))
             forward_stderr(p, false);
+        if (r > 0 && p->chan >= 0 && fds[2].revents) {
+            if (fds[2].revents & POLLIN)
+                return GOT_YIELD;
+            close(p->chan); /* hung up, never to be used again */
+            p->chan = -1;
+        }
     }
 }
 
@@ -503,6 +639,12 @@ static int exchange(struct proc *p, const char *line, size_t len, bool fatal)
     uint64_t deadline = contend_now_ns() + p->timeout_ns;
     for (;;) {
         int got = next_line(p, deadline);
+        if (got == GOT_YIELD) {
+            serve_yield(p);
+            /* Waiting for the token is not the program's silence. */
+            deadline = contend_now_ns() + p->timeout_ns;
+            continue;
+        }
         if (got != GOT_LINE) {
             p->dead = true;
             no_reply(p, got, fatal || got != GOT_EOF);
@@ -559,7 +701,7 @@ static int one_shot(const struct contend_env *env, const char *req, const char *
     struct proc *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
-    int rc = proc_start(env, p, req, opt_timeout(env, key));
+    int rc = proc_start(env, p, req, opt_timeout(env, key), false);
     if (rc == 0)
         rc = simple_request(p, req);
     proc_stop(p, rc != 0);
@@ -587,7 +729,7 @@ static int exec_open(const struct contend_env *env, void **handle)
         return -ENOMEM;
     char who[48];
     snprintf(who, sizeof who, "worker %u.%u", env->worker, env->thread);
-    int rc = proc_start(env, p, who, opt_timeout(env, NULL) / 10 * 9);
+    int rc = proc_start(env, p, who, opt_timeout(env, NULL) / 10 * 9, true);
     if (rc == 0)
         rc = simple_request(p, "open");
     if (rc) {
@@ -667,7 +809,7 @@ static int exec_read_state(const struct contend_env *env, const struct contend_s
     if (!p)
         return -ENOMEM;
     link_ledger(env);
-    int rc = proc_start(env, p, "state", opt_timeout(env, "state_timeout"));
+    int rc = proc_start(env, p, "state", opt_timeout(env, "state_timeout"), false);
     if (rc == 0 && exchange(p, "state\n", 6, true) != GOT_LINE)
         rc = -EPROTO;
     const char *why;

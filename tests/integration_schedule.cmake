@@ -26,3 +26,15 @@ contend_scenario_test(schedule.bad-mode 2 REGEX "schedule"
 contend_scenario_test(schedule.watchdog 0 REGEX "the OS schedules the rest of this case"
                       ARGS run --workload counter --target json-doc --procs 2 --ops 1
                            --thinktime 3s --timeout 4s --schedule pct --quiet)
+# Blocking calls handed over instead of the watchdog's fallback: an exec
+# program's own flock (through its worker's yield channel), condition
+# variables (a test plug-in whose threads take turns), in-process flock.
+add_library(plugin_cond_turn MODULE plugin_cond_turn.c)
+target_include_directories(plugin_cond_turn PRIVATE ${PROJECT_SOURCE_DIR}/targets)
+set_target_properties(plugin_cond_turn PROPERTIES PREFIX "")
+add_test(NAME schedule.handoffs
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/schedule_handoffs.sh $<TARGET_FILE:contend>
+                 $<TARGET_FILE:plugin_cond_turn>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(schedule.handoffs PROPERTIES LABELS integration
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")

@@ -328,8 +328,22 @@ void contend_sched_thread_end(void)
 
 int contend_sched_would_block(const char *what)
 {
-    if (!S || me == CONTEND_SCHED_NONE || is_off(S))
-        return 0;
+    if (!contend_sched_controlled())
+        return SCHED_BLOCK_OS;
     give_up(SCHED_BLOCK, what);
-    return 1;
+    /* The decision that gave the token back is the last one made (only the
+     * holder decides), so stuck_rounds describes it. */
+    if (!is_off(S) && S->stuck_rounds > 0)
+        return SCHED_BLOCK_STUCK;
+    return SCHED_BLOCK_RETRY;
+}
+
+int contend_sched_controlled(void)
+{
+    return S && me != CONTEND_SCHED_NONE && !is_off(S);
+}
+
+bool contend_sched_active(void)
+{
+    return S && !is_off(S);
 }

@@ -119,14 +119,32 @@ void contend_sched_thread_begin(uint32_t writer);
 void contend_sched_yield(int reason, const char *name);
 /* The thread is done: it leaves the run set and passes the token on. */
 void contend_sched_thread_end(void);
-/* For the preload shim: a call of this thread would block.  Returns 1 after
- * giving the token up and getting it back (the caller tries again), 0 when
- * the thread is not under a controlled schedule (the caller blocks).
- * Exported from the executable although plug-ins never call it: the shim
- * finds it with dlsym(RTLD_DEFAULT), and under -fvisibility=hidden a hidden
- * symbol is not found, so every blocking flock, fcntl lock and mutex of a
- * token holder would block with the token held until the watchdog gave the
- * case to the OS (it did, silently, until schedule.flock-clean checked it). */
-__attribute__((visibility("default"))) int contend_sched_would_block(const char *what);
+/* The two functions below are what the preload shim (harness/ext/faults/
+ * shim.c) looks up with dlsym in the contend executable, which is built with
+ * hidden visibility: they must stay exported, or every blocking call under a
+ * schedule silently waits for the watchdog's fallback (it did, until
+ * schedule.flock-clean rejected a fallback). */
+#define CONTEND_SCHED_EXPORT __attribute__((visibility("default")))
+
+/* What contend_sched_would_block() returns. */
+enum contend_sched_block {
+    SCHED_BLOCK_OS = 0,    /* not under a controlled schedule: make the real call */
+    SCHED_BLOCK_RETRY = 1, /* the token went round and came back: try again */
+    SCHED_BLOCK_STUCK = 2, /* ... but every live thread was blocked: what can free
+                              the caller runs outside the schedule (another
+                              thread of the process, a process outside the run),
+                              so wait for it briefly on the real clock, then try */
+};
+
+/* For the preload shim: a call of this thread would block.  Gives the token
+ * up marked blocked, gets it back, and says how (enum contend_sched_block);
+ * SCHED_BLOCK_OS at once when the thread is not under a controlled schedule. */
+CONTEND_SCHED_EXPORT int contend_sched_would_block(const char *what);
+/* For the preload shim: whether the calling thread runs under a controlled
+ * schedule now (it holds the token, and the schedule is not off). */
+CONTEND_SCHED_EXPORT int contend_sched_controlled(void);
+/* For targets that serve another process's blocking calls (exec.c): whether
+ * this worker process is under a controlled schedule at all. */
+bool contend_sched_active(void);
 
 #endif /* CONTEND_SCHEDULE_H */

@@ -160,6 +160,85 @@ static void test_pct_one_window_handoff(void **state)
     }
 }
 
+/* What contend_sched_would_block() tells the preload shim.  One thread alone
+ * whose call would block: nobody under the schedule can free it (what can
+ * runs outside the schedule), so SCHED_BLOCK_STUCK.  Two threads, the other
+ * still running: the token went round, SCHED_BLOCK_RETRY.  Outside the
+ * schedule (before begin, after end): SCHED_BLOCK_OS, the real call. */
+static int answers[8];
+static int released;
+
+static void *lone(void *arg)
+{
+    (void)arg;
+    answers[0] = contend_sched_would_block("test:early");
+    contend_sched_thread_begin(0);
+    answers[1] = contend_sched_controlled();
+    answers[2] = contend_sched_would_block("test:outside");
+    contend_sched_yield(SCHED_OP, NULL);
+    contend_sched_thread_end();
+    answers[3] = contend_sched_controlled();
+    answers[4] = contend_sched_would_block("test:late");
+    return NULL;
+}
+
+static void *blocker(void *arg)
+{
+    (void)arg;
+    contend_sched_thread_begin(0);
+    answers[5] = contend_sched_would_block("test:lock");
+    __atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+    contend_sched_thread_end();
+    return NULL;
+}
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    contend_sched_thread_begin(1);
+    while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
+        contend_sched_yield(SCHED_OP, NULL);
+    contend_sched_thread_end();
+    return NULL;
+}
+
+static void test_would_block_answers(void **state)
+{
+    (void)state;
+    for (int mode = SCHED_RANDOM; mode <= SCHED_PCT; mode++) {
+        pthread_t t[2];
+        memset(answers, 0xff, sizeof answers);
+        memset(&shared, 0, sizeof shared);
+        contend_sched_setup(&shared, mode, 3, 1, 2, 10, logbuf, 4096);
+        contend_sched_attach(&shared, logbuf);
+        assert_int_equal(pthread_create(&t[0], NULL, lone, NULL), 0);
+        pthread_join(t[0], NULL);
+        assert_int_equal(answers[0], SCHED_BLOCK_OS);
+        assert_int_equal(answers[1], 1);
+        assert_int_equal(answers[2], SCHED_BLOCK_STUCK);
+        assert_int_equal(answers[3], 0);
+        assert_int_equal(answers[4], SCHED_BLOCK_OS);
+        assert_int_equal(shared.block_yields, 1);
+
+        contend_sched_attach(NULL, NULL);
+        /* The holder spins on the token until the blocker has run: under
+         * pct the higher priority would run alone for ever, so random only. */
+        if (mode != SCHED_RANDOM)
+            continue;
+        memset(&shared, 0, sizeof shared);
+        released = 0;
+        contend_sched_setup(&shared, mode, 3, 2, 2, 10, logbuf, 4096);
+        contend_sched_attach(&shared, logbuf);
+        assert_int_equal(pthread_create(&t[0], NULL, blocker, NULL), 0);
+        assert_int_equal(pthread_create(&t[1], NULL, holder, NULL), 0);
+        pthread_join(t[0], NULL);
+        pthread_join(t[1], NULL);
+        contend_sched_attach(NULL, NULL);
+        assert_int_equal(answers[5], SCHED_BLOCK_RETRY);
+        assert_false(shared.off);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_random_pick),
         cmocka_unit_test(test_token_deterministic),
         cmocka_unit_test(test_pct_one_window_handoff),
+        cmocka_unit_test(test_would_block_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

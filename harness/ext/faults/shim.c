@@ -45,11 +45,13 @@
 #include <pthread.h>
 #include <sys/file.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -59,6 +61,8 @@
 #include "ctl.h"
 #include "iorule.h"
 #include "undolog.h"
+#include "schedchan.h"
+#include "schedule.h"
 
 #define PAGE 4096u
 #define MAX_FD 4096
@@ -1184,6 +1188,26 @@ int dup3(int oldfd, int newfd, int flags)
  * SQLite's busy handler sleeps between retries, and under the schedule the
  * time passes in other threads' steps instead.  Threads that are not under a
  * schedule (and processes that are not contend workers) get the plain call.
+ *
+ * A condition variable wait is a hand-off too.  POSIX lets a wait return
+ * without a signal (a spurious wake-up), and every correct caller checks its
+ * predicate in a loop, so a wait under the schedule unlocks the mutex, gives
+ * the token up and, scheduled again, locks the mutex (through the wrapper
+ * below, which hands off while another thread holds it) and returns 0; a
+ * timed wait returns ETIMEDOUT once its deadline has passed.
+ *
+ * When every scheduled thread is blocked, what can free them runs outside the
+ * schedule: a thread the harness does not schedule (a group-commit thread),
+ * or a process outside the run.  Retrying at once would spin against it, so
+ * then (SCHED_BLOCK_STUCK) a lock waits a little on the real clock, a sleep
+ * sleeps, and a condition wait really waits, a millisecond at most.
+ *
+ * An exec target's program is another process, with no scheduler of its
+ * own: its worker thread holds the token while the program works.  Its flock,
+ * fcntl locks and sleeps go over the yield channel its worker gave it
+ * (harness/run/schedchan.h): the worker yields for it and answers.  Its
+ * mutexes and condition variables are between the program's own threads,
+ * which the schedule does not stop, so they stay plain calls.
  */
 typedef int (*flock_fn)(int, int);
 typedef int (*fcntl_fn)(int, int, ...);
@@ -1192,24 +1216,148 @@ typedef int (*pthread_mutex_trylock_fn)(pthread_mutex_t *);
 typedef int (*nanosleep_fn)(const struct timespec *, struct timespec *);
 typedef int (*usleep_fn)(useconds_t);
 typedef unsigned (*sleep_fn)(unsigned);
+typedef int (*pthread_cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
+typedef int (*pthread_cond_timedwait_fn)(pthread_cond_t *, pthread_mutex_t *,
+                                         const struct timespec *);
+typedef int (*pthread_cond_clockwait_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+                                         const struct timespec *);
 typedef int (*would_block_fn)(const char *);
+typedef int (*controlled_fn)(void);
 
 static struct {
     void *flock, *fcntl, *fcntl64, *pthread_mutex_lock, *pthread_mutex_trylock, *nanosleep,
-        *usleep, *sleep, *hook;
+        *usleep, *sleep, *pthread_cond_wait, *pthread_cond_timedwait, *pthread_cond_clockwait,
+        *hook, *controlled;
     int hook_looked;
 } sreal;
 
+/* The yield channel of an exec program (schedchan.h); fd -1 when none. */
+static struct {
+    int fd;
+    ino_t ino;
+} chan = {-1, 0};
+
 #define SREAL(fn) ((fn##_fn)resolve(&sreal.fn, #fn))
 
+/* dlsym finds the oldest version of a versioned symbol, and glibc's oldest
+ * pthread_cond_* (GLIBC_2.2.5 on x86_64) is the compatibility one for the
+ * condition variable layout of before 2.3.2: ask for the current one. */
+static void *resolve_cond(void **slot, const char *name)
+{
+    void *p = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!p) {
+        p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+        if (!p)
+            p = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+#define CREAL(fn) ((fn##_fn)resolve_cond(&sreal.fn, #fn))
+
+static void look_up_hooks(void)
+{
+    if (__atomic_load_n(&sreal.hook_looked, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&sreal.hook, dlsym(RTLD_DEFAULT, "contend_sched_would_block"),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&sreal.controlled, dlsym(RTLD_DEFAULT, "contend_sched_controlled"),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&sreal.hook_looked, 1, __ATOMIC_RELEASE);
+}
+
+/* Everything the wrappers look up, looked up while the process loads: a
+ * first lookup inside a wait could take the loader's lock while another
+ * thread holds it in a constructor that waits for this one. */
+__attribute__((constructor)) static void sched_init(void)
+{
+    look_up_hooks();
+    CREAL(pthread_cond_wait);
+    CREAL(pthread_cond_timedwait);
+    CREAL(pthread_cond_clockwait);
+    SREAL(pthread_mutex_trylock);
+    const char *v = getenv(CONTEND_SCHED_CHANNEL_ENV);
+    if (!v || !*v)
+        return;
+    char *end;
+    long fd = strtol(v, &end, 10);
+    if (*end != ':' || fd < 0 || fd > INT_MAX)
+        return;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (*end)
+        return;
+    chan.ino = (ino_t)ino;
+    __atomic_store_n(&chan.fd, (int)fd, __ATOMIC_RELEASE);
+}
+
+/* The in-process hook: set in contend's workers only. */
+static would_block_fn thread_hook(void)
+{
+    look_up_hooks();
+    return (would_block_fn)__atomic_load_n(&sreal.hook, __ATOMIC_RELAXED);
+}
+
+/* Whether the calling thread runs under a controlled schedule now. */
+static int controlled_now(void)
+{
+    look_up_hooks();
+    controlled_fn f = (controlled_fn)__atomic_load_n(&sreal.controlled, __ATOMIC_RELAXED);
+    return f ? f() : 0;
+}
+
+/* An exec program's would-block: ask the worker over the channel.  The
+ * descriptor is checked first: a program may have closed it and opened
+ * something else under that number (a daemon closes all it inherited). */
+static int channel_hook(const char *what)
+{
+    int fd = __atomic_load_n(&chan.fd, __ATOMIC_ACQUIRE);
+    int saved = errno, how = SCHED_BLOCK_OS;
+    struct stat st;
+    if (fd < 0)
+        return SCHED_BLOCK_OS;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != chan.ino) {
+        __atomic_store_n(&chan.fd, -1, __ATOMIC_RELEASE);
+        errno = saved;
+        return SCHED_BLOCK_OS;
+    }
+    size_t n = strnlen(what, CONTEND_SCHED_CHAN_NAME);
+    ssize_t w, r;
+    char a = '0';
+    while ((w = send(fd, what, n, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (w == (ssize_t)n) {
+        while ((r = recv(fd, &a, 1, 0)) < 0 && errno == EINTR) {
+        }
+        if (r == 1)
+            how = a == '1' ? SCHED_BLOCK_RETRY : a == '2' ? SCHED_BLOCK_STUCK : SCHED_BLOCK_OS;
+        else
+            w = -1;
+    }
+    if (w != (ssize_t)n) /* the worker is gone: real calls from now on */
+        __atomic_store_n(&chan.fd, -1, __ATOMIC_RELEASE);
+    errno = saved;
+    return how;
+}
+
+/* For calls that wait on another process or on time: the in-process hook in
+ * a worker, the channel in an exec program, else none. */
 static would_block_fn sched_hook(void)
 {
-    if (!__atomic_load_n(&sreal.hook_looked, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&sreal.hook, dlsym(RTLD_DEFAULT, "contend_sched_would_block"),
-                         __ATOMIC_RELAXED);
-        __atomic_store_n(&sreal.hook_looked, 1, __ATOMIC_RELEASE);
-    }
-    return (would_block_fn)__atomic_load_n(&sreal.hook, __ATOMIC_RELAXED);
+    would_block_fn hook = thread_hook();
+    if (hook)
+        return hook;
+    return __atomic_load_n(&chan.fd, __ATOMIC_ACQUIRE) >= 0 ? channel_hook : NULL;
+}
+
+/* Every scheduled thread is blocked: let whatever runs outside the schedule
+ * make progress before trying again. */
+static void stuck_pause(void)
+{
+    struct timespec ts = {0, 100000};
+    int saved = errno;
+    SREAL(nanosleep)(&ts, NULL);
+    errno = saved;
 }
 
 int flock(int fd, int op)
@@ -1221,8 +1369,11 @@ int flock(int fd, int op)
         int rc = SREAL(flock)(fd, op | LOCK_NB);
         if (rc == 0 || errno != EWOULDBLOCK)
             return rc;
-        if (!hook("flock"))
+        int how = hook("flock");
+        if (how == SCHED_BLOCK_OS)
             return SREAL(flock)(fd, op);
+        if (how == SCHED_BLOCK_STUCK)
+            stuck_pause();
     }
 }
 
@@ -1237,8 +1388,11 @@ static int lock_call(void **slot, const char *name, int fd, int cmd, void *arg)
         int rc = real_fcntl(fd, try_cmd, arg);
         if (rc == 0 || (errno != EAGAIN && errno != EACCES))
             return rc;
-        if (!hook("fcntl-lock"))
+        int how = hook("fcntl-lock");
+        if (how == SCHED_BLOCK_OS)
             return real_fcntl(fd, cmd, arg);
+        if (how == SCHED_BLOCK_STUCK)
+            stuck_pause();
     }
 }
 
@@ -1263,22 +1417,32 @@ int fcntl64(int fd, int cmd, ...)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    would_block_fn hook = sched_hook();
+    would_block_fn hook = thread_hook();
     if (!hook)
         return SREAL(pthread_mutex_lock)(m);
     for (;;) {
         int rc = SREAL(pthread_mutex_trylock)(m);
         if (rc != EBUSY)
             return rc;
-        if (!hook("mutex"))
+        int how = hook("mutex");
+        if (how == SCHED_BLOCK_OS)
             return SREAL(pthread_mutex_lock)(m);
+        if (how == SCHED_BLOCK_STUCK)
+            stuck_pause();
     }
+}
+
+/* A sleep under the schedule is a hand-off and no sleep, unless every
+ * scheduled thread is blocked: then time is what the sleeper waits for. */
+static int sleep_handed_off(void)
+{
+    would_block_fn hook = sched_hook();
+    return hook && hook("sleep") == SCHED_BLOCK_RETRY;
 }
 
 int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-    would_block_fn hook = sched_hook();
-    if (hook && hook("sleep")) {
+    if (sleep_handed_off()) {
         if (rem)
             *rem = (struct timespec){0, 0};
         return 0;
@@ -1288,16 +1452,106 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
 
 int usleep(useconds_t us)
 {
-    would_block_fn hook = sched_hook();
-    if (hook && hook("sleep"))
+    if (sleep_handed_off())
         return 0;
     return SREAL(usleep)(us);
 }
 
 unsigned sleep(unsigned s)
 {
-    would_block_fn hook = sched_hook();
-    if (hook && hook("sleep"))
+    if (sleep_handed_off())
         return 0;
     return SREAL(sleep)(s);
 }
+
+/* The clock a condition variable's deadlines are on.  glibc (2.25 on) keeps
+ * pthread_condattr_setclock's choice in bit 1 of __wrefs, set once by
+ * pthread_cond_init and only read afterwards. */
+static clockid_t cond_clock(pthread_cond_t *c)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+    return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & 2u) ? CLOCK_MONOTONIC
+                                                                        : CLOCK_REALTIME;
+#else
+    (void)c;
+    return CLOCK_REALTIME;
+#endif
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static bool deadline_passed(clockid_t clk, const struct timespec *abstime)
+{
+    struct timespec now;
+    return abstime && clock_gettime(clk, &now) == 0 && !ts_before(&now, abstime);
+}
+
+/* Every scheduled thread waits: the signal can only come from outside the
+ * schedule.  Wait for it on the real condition variable, 1 ms at most (or
+ * to the caller's deadline), holding the token; the caller's loop then
+ * checks its predicate and, still false, hands off again. */
+static int cond_wait_outside(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                             const struct timespec *abstime)
+{
+    struct timespec t;
+    if (clock_gettime(clk, &t) != 0)
+        return 0;
+    t.tv_nsec += 1000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    if (abstime && ts_before(abstime, &t))
+        t = *abstime;
+    pthread_cond_clockwait_fn cw = CREAL(pthread_cond_clockwait);
+    int rc = cw ? cw(c, m, clk, &t) : clk == cond_clock(c) ? CREAL(pthread_cond_timedwait)(c, m, &t)
+                                                             : 0;
+    return rc == ETIMEDOUT ? 0 : rc;
+}
+
+/* A wait under the schedule: unlock, hand the token on, relock, and return
+ * as after a spurious wake-up (ETIMEDOUT when a deadline has passed). */
+static int cond_handoff(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                        const struct timespec *abstime, would_block_fn hook)
+{
+    int rc = pthread_mutex_unlock(m);
+    if (rc != 0)
+        return rc; /* not the owner: what the real wait says (EPERM) */
+    int how = hook("cond");
+    rc = pthread_mutex_lock(m);
+    if (rc != 0)
+        return rc; /* EOWNERDEAD of a robust mutex: as the real wait */
+    if (how == SCHED_BLOCK_STUCK && (rc = cond_wait_outside(c, m, clk, abstime)) != 0)
+        return rc;
+    return deadline_passed(clk, abstime) ? ETIMEDOUT : 0;
+}
+
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    would_block_fn hook = thread_hook();
+    if (!hook || !controlled_now())
+        return CREAL(pthread_cond_wait)(c, m);
+    return cond_handoff(c, m, cond_clock(c), NULL, hook);
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+    would_block_fn hook = thread_hook();
+    if (!hook || !controlled_now())
+        return CREAL(pthread_cond_timedwait)(c, m, abstime);
+    return cond_handoff(c, m, cond_clock(c), abstime, hook);
+}
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                           const struct timespec *abstime)
+{
+    would_block_fn hook = thread_hook();
+    if (!hook || !controlled_now())
+        return CREAL(pthread_cond_clockwait)(c, m, clk, abstime);
+    return cond_handoff(c, m, clk, abstime, hook);
+}
+#endif
