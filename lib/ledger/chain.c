@@ -43,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "canon.h"
@@ -162,15 +164,52 @@ static uint64_t fingerprint(const char *s, size_t n)
     return h ? h : 1; /* 0 marks an empty slot */
 }
 
-static void idx_grow(struct chain *c)
+/* The index is the one big allocation (16 bytes a slot, two slots a
+ * record: 32 MiB for a million records), and on a virtual machine its page
+ * faults cost more than everything else it does: a fault per 4 KiB page
+ * exits to the hypervisor.  So it is mapped on its own, asked for in huge
+ * pages where the kernel has them, and made present and writable in one call
+ * (MADV_POPULATE_WRITE) rather than page by page.  Fresh anonymous memory is
+ * zero, so there is no memset either; where the populate call is missing
+ * (Linux before 5.14), writing the zeros makes the pages present instead. A
+ * lookup before the first insert must not find the kernel's shared zero page:
+ * the insert after it would take a second, copy-on-write fault. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static struct slot *idx_map(size_t cap)
 {
-    size_t cap = c->idx_cap ? c->idx_cap * 2 : 1024;
-    /* Zeroed by writing, not by calloc's fresh zero pages: a lookup would
-     * map those read-only, and the insert after it would take a second,
-     * copy-on-write fault with a TLB flush on every CPU (a fifth of
-     * verify's time on a virtual machine). */
-    struct slot *s = contend_realloc(NULL, cap * sizeof *s);
-    memset(s, 0, cap * sizeof *s);
+    size_t bytes = cap * sizeof(struct slot);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        contend_err("out of memory for an index of %zu records", cap / 2);
+        _exit(CONTEND_EXIT_HARNESS);
+    }
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (2u << 20))
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0)
+        memset(p, 0, bytes);
+    return p;
+}
+
+static void idx_unmap(struct slot *s, size_t cap)
+{
+    if (s)
+        munmap(s, cap * sizeof *s);
+}
+
+/* Grow (or first make) the index to at least `want` slots, a power of two. */
+static void idx_resize(struct chain *c, size_t want)
+{
+    size_t cap = c->idx_cap ? c->idx_cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    if (cap == c->idx_cap)
+        return;
+    struct slot *s = idx_map(cap);
     for (size_t i = 0; i < c->idx_cap; i++) {
         if (!c->idx[i].fp)
             continue;
@@ -179,9 +218,14 @@ static void idx_grow(struct chain *c)
             j = (j + 1) & (cap - 1);
         s[j] = c->idx[i];
     }
-    free(c->idx);
+    idx_unmap(c->idx, c->idx_cap);
     c->idx = s;
     c->idx_cap = cap;
+}
+
+static void idx_grow(struct chain *c)
+{
+    idx_resize(c, c->idx_cap * 2);
 }
 
 static struct slot *idx_find(struct chain *c, uint64_t fp)
@@ -241,13 +285,17 @@ static struct wslot *writer_slot(struct chain *c, int64_t writer)
 
 /* ---- hashing ---------------------------------------------------------------- */
 
+/* Two hex digits a byte, from a table: every record's digest is written
+ * out to be compared with the text of its hash. */
 static void to_hex(const unsigned char *d, size_t n, char *hex)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
+#define H16(x) #x "0" #x "1" #x "2" #x "3" #x "4" #x "5" #x "6" #x "7" \
+               #x "8" #x "9" #x "a" #x "b" #x "c" #x "d" #x "e" #x "f"
+    static const char pairs[513] = H16(0) H16(1) H16(2) H16(3) H16(4) H16(5) H16(6) H16(7)
+        H16(8) H16(9) H16(a) H16(b) H16(c) H16(d) H16(e) H16(f);
+#undef H16
+    for (size_t i = 0; i < n; i++)
+        memcpy(hex + 2 * i, pairs + 2 * d[i], 2);
     hex[2 * n] = '\0';
 }
 
@@ -699,7 +747,7 @@ static void chain_free(struct chain *c)
 {
     hasher_free(&c->h, c->st);
     EVP_MD_free(c->md);
-    free(c->idx);
+    idx_unmap(c->idx, c->idx_cap);
     free(c->wr);
 }
 
@@ -858,6 +906,24 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
     }
 }
 
+/* A regular file says how long it is, and its first batch how long its
+ * lines are: size the index for the whole file at once, instead of doubling
+ * it (and rehashing every record) a dozen times on the way.  A guess: lines
+ * that get shorter later only mean the index grows as before. */
+static void presize_index(struct chain *c, int fd, const struct batch *b)
+{
+    struct stat sb;
+    if (b->n == 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uint64_t)sb.st_size <= b->have)
+        return;
+    uint64_t records = (uint64_t)sb.st_size / (b->used / b->n) + 1;
+    if (c->o.max_index && records > c->o.max_index)
+        records = c->o.max_index;
+    if (records > UINT32_MAX)
+        records = UINT32_MAX;
+    idx_resize(c, (size_t)records * 2 + 2);
+}
+
 int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
                            const struct contend_chain_sink *sink, struct contend_chain_stats *st)
 {
@@ -873,6 +939,8 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
     pool_start(&p, &c, rc == 0 ? c.o.threads : 1);
     if (rc == 0)
         rc = fill(fd, &b[0], NULL, 0, 0, &eof, c.o.max_line, st);
+    if (rc == 0)
+        presize_index(&c, fd, &b[0]);
     struct batch *cur = &b[0];
     if (rc == 0)
         post(&p, cur);
