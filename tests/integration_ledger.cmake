@@ -68,6 +68,12 @@ set_tests_properties(ledger.verify PROPERTIES LABELS integration
 add_test(NAME ledger.verify.long-lines COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ledger_longline.sh
                                     $<TARGET_FILE:contend> ${CONTEND_TEST_TMP}/longline)
 set_tests_properties(ledger.verify.long-lines PROPERTIES LABELS integration)
+# The canonical JSON that verify hashes, against Python's own json.dumps on
+# records written every way JSON can be written (seeded, 1500 records).
+add_test(NAME ledger.verify.python-differential
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/ledger_canon_diff.py $<TARGET_FILE:contend>
+                 ${CONTEND_TEST_TMP}/canon-diff 1500 14)
+set_tests_properties(ledger.verify.python-differential PROPERTIES LABELS integration)
 contend_scenario_test(ledger.verify.bad-max-line 2 REGEX "--max-line needs a size"
                       ARGS verify ledger x.jsonl --max-line 0)
 contend_scenario_test(ledger.verify.missing-file 2 REGEX "cannot read /nonexistent/x.jsonl"

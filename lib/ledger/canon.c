@@ -769,36 +769,57 @@ bool contend_canon_scan_line(const char *line, size_t n, const char *hash_field,
 
 #define STREAM_DEPTH 512
 
+/* One member of an object being written.  What the scan learnt about it
+ * decides how it is written: a key or value already in canonical form (no
+ * whitespace inside, Python's own escapes, an integer or a float as repr()
+ * writes it, a literal) is copied as it stands, in one piece; only the rest
+ * (strings with other escapes or raw UTF-8, floats Python writes
+ * differently, nested objects and arrays) is walked again to be rewritten. */
 struct smember {
-    size_t key, key_len;  /* the raw key (inside the quotes), offsets in the line */
+    size_t key, key_len;   /* the raw key (inside the quotes), offsets in the line */
     size_t dkey, dkey_len; /* the decoded key, offsets in st->keys (when escaped) */
-    bool escaped;
-    size_t val, val_end;  /* the value's span */
-    size_t order;         /* position in the object: the last of equal keys wins */
+    size_t val, val_end;   /* the value's span */
+    uint64_t head;         /* the decoded key's first 8 bytes, big-endian, zero-padded */
+    bool escaped;          /* the key has escapes: compare the decoded copy */
+    bool key_same;         /* the key, quotes included, is already canonical */
+    bool val_same;         /* the value is already canonical */
+    bool val_raw;          /* the value is a string without escapes */
 };
 
-static void sink_put(struct contend_canon_stream *st, const void *p, size_t n)
+static void sink_flush(struct contend_canon_stream *st)
 {
-    const char *s = p;
+    st->put(st->arg, st->out, st->nout);
+    st->nout = 0;
+}
+
+static void sink_put_slow(struct contend_canon_stream *st, const char *s, size_t n)
+{
     while (n) {
         size_t room = sizeof st->out - st->nout, k = n < room ? n : room;
         memcpy(st->out + st->nout, s, k);
         st->nout += k;
         s += k;
         n -= k;
-        if (st->nout == sizeof st->out) {
-            st->put(st->arg, st->out, st->nout);
-            st->nout = 0;
-        }
+        if (st->nout == sizeof st->out)
+            sink_flush(st);
     }
 }
 
-static void sink_c(struct contend_canon_stream *st, char c)
+/* Most pieces are a few bytes and fit: one memcpy, no loop. */
+static inline void sink_put(struct contend_canon_stream *st, const void *p, size_t n)
 {
-    if (st->nout == sizeof st->out) {
-        st->put(st->arg, st->out, st->nout);
-        st->nout = 0;
+    if (n < sizeof st->out - st->nout) {
+        memcpy(st->out + st->nout, p, n);
+        st->nout += n;
+        return;
     }
+    sink_put_slow(st, p, n);
+}
+
+static inline void sink_c(struct contend_canon_stream *st, char c)
+{
+    if (st->nout == sizeof st->out)
+        sink_flush(st);
     st->out[st->nout++] = c;
 }
 
@@ -816,6 +837,15 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
+/* A hex digit in either case, as json.loads reads them (canonical text has
+ * only lowercase ones: hexval). */
+static int hexval_any(char c)
+{
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return hexval(c);
+}
+
 /* One \uXXXX at p (after the backslash-u): the 16-bit unit, or -1. */
 static long hex4(const char *p, const char *e)
 {
@@ -823,7 +853,7 @@ static long hex4(const char *p, const char *e)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hexval(p[i]);
+        int d = hexval_any(p[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -845,8 +875,7 @@ static const char *do_string(struct contend_canon_stream *st, const char *p, con
         sink_c(st, '"');
     while (p < e) {
         const char *run = p;
-        while (p < e && plain[(unsigned char)*p])
-            p++;
+        p = skip_plain(p, e);
         if (p > run) {
             if (emit)
                 sink_put(st, run, (size_t)(p - run));
@@ -960,9 +989,10 @@ static const char *do_string(struct contend_canon_stream *st, const char *p, con
     return fail_at(st, start, "unterminated string"), NULL;
 }
 
-/* A number at p: its end, whether it is an integer, or NULL. */
+/* A number at p: its end, or NULL.  With `same`, whether its text is
+ * already what Python writes for it (then it need not be rewritten). */
 static const char *do_number(struct contend_canon_stream *st, const char *p, const char *e,
-                             bool emit)
+                             bool emit, bool *same)
 {
     const char *s = p, *q = p;
     if (q < e && *q == '-')
@@ -970,6 +1000,8 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
     if (e - q >= 8 && memcmp(q, "Infinity", 8) == 0 && q > s) {
         if (emit)
             sink_put(st, "-Infinity", 9);
+        if (same)
+            *same = true;
         return q + 8;
     }
     if (q >= e || !(*q >= '0' && *q <= '9'))
@@ -1000,6 +1032,9 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
         is_int = false;
         has_exp = true;
     }
+    if (same)
+        *same = is_int ? !(q - s == 2 && s[0] == '-' && s[1] == '0')
+                       : float_canonical(s, (size_t)(q - s), int_end, frac, frac_end, has_exp);
     if (!emit)
         return q;
     if (is_int) {
@@ -1037,55 +1072,140 @@ static const char *do_number(struct contend_canon_stream *st, const char *p, con
 static const char *do_value(struct contend_canon_stream *st, const char *p, const char *e,
                             int depth, bool emit, bool top);
 
-static int cmp_members(const void *a, const void *b, void *arg)
+/* The first 8 bytes of k[0..n), big-endian, zero-padded.  Keys compare as
+ * these integers first; only keys that share their first 8 bytes look at
+ * the rest (record keys are short: most compare in one step). */
+static inline uint64_t key_head(const char *k, size_t n)
 {
-    const struct contend_canon_stream *st = arg;
-    const struct smember *x = a, *y = b;
-    const char *kx = x->escaped ? st->keys.p + x->dkey : st->line + x->key;
-    const char *ky = y->escaped ? st->keys.p + y->dkey : st->line + y->key;
-    size_t nx = x->escaped ? x->dkey_len : x->key_len, ny = y->escaped ? y->dkey_len : y->key_len;
-    int c = memcmp(kx, ky, nx < ny ? nx : ny);
+    uint64_t h = 0;
+    if (n >= 8) {
+        const unsigned char *u = (const unsigned char *)k;
+        for (int i = 0; i < 8; i++) /* compilers make this one load and a bswap */
+            h = h << 8 | u[i];
+        return h;
+    }
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        h = h << 8 | (unsigned char)k[i];
+    return h << (8 * (8 - n));
+}
+
+/* The decoded key of m, for comparing: the raw bytes when it had no escapes. */
+static const char *key_bytes(const struct contend_canon_stream *st, const struct smember *m,
+                             size_t *n)
+{
+    *n = m->escaped ? m->dkey_len : m->key_len;
+    return m->escaped ? st->keys.p + m->dkey : st->line + m->key;
+}
+
+/* Code point order, which for UTF-8 is byte order; a key that is a prefix
+ * of another comes first.  When the heads are equal, the first
+ * min(nx, ny, 8) bytes are, and only bytes 8.. can still differ. */
+static int cmp_keys(const struct contend_canon_stream *st, const struct smember *x,
+                    const struct smember *y)
+{
+    if (x->head != y->head)
+        return x->head < y->head ? -1 : 1;
+    size_t nx, ny;
+    const char *kx = key_bytes(st, x, &nx), *ky = key_bytes(st, y, &ny);
+    size_t n = nx < ny ? nx : ny;
+    if (n > 8) {
+        int c = memcmp(kx + 8, ky + 8, n - 8);
+        if (c)
+            return c;
+    }
+    return (nx > ny) - (nx < ny);
+}
+
+/* The sort moves these, not the members: a head and the member's index,
+ * which is also its position in the object (of equal keys the last wins). */
+struct sref {
+    uint64_t head;
+    size_t i;
+};
+
+static int cmp_refs(const struct contend_canon_stream *st, const struct sref *x,
+                    const struct sref *y)
+{
+    if (x->head != y->head)
+        return x->head < y->head ? -1 : 1;
+    const struct smember *m = st->m;
+    int c = cmp_keys(st, &m[x->i], &m[y->i]);
     if (c == 0)
-        c = (nx > ny) - (nx < ny);
-    if (c == 0)
-        c = (x->order > y->order) - (x->order < y->order);
+        c = (x->i > y->i) - (x->i < y->i);
     return c;
 }
 
-static bool same_key(const struct contend_canon_stream *st, const struct smember *x,
-                     const struct smember *y)
+static int cmp_refs_r(const void *a, const void *b, void *arg)
 {
-    const char *kx = x->escaped ? st->keys.p + x->dkey : st->line + x->key;
-    const char *ky = y->escaped ? st->keys.p + y->dkey : st->line + y->key;
-    size_t nx = x->escaped ? x->dkey_len : x->key_len, ny = y->escaped ? y->dkey_len : y->key_len;
-    return nx == ny && memcmp(kx, ky, nx) == 0;
+    return cmp_refs(arg, a, b);
 }
 
-/* A record has a dozen members or so: insertion sort, in place, beats
- * qsort_r's merge sort with its scratch buffer; big objects take qsort_r. */
-static void sort_members(struct contend_canon_stream *st, struct smember *m, size_t n)
+/* Keys in order already (a writer that sorts, or most of a nested object)
+ * cost one comparison each: insertion sort does no more on sorted input,
+ * and big objects are checked before qsort_r is called.  A record has a
+ * dozen members or so: insertion sort, in place, beats qsort_r's merge sort
+ * with its scratch buffer. */
+static void sort_refs(struct contend_canon_stream *st, struct sref *r, size_t n)
 {
     if (n > 24) {
-        qsort_r(m, n, sizeof *m, cmp_members, st);
+        size_t i = 1;
+        while (i < n && cmp_refs(st, &r[i - 1], &r[i]) < 0)
+            i++;
+        if (i < n)
+            qsort_r(r, n, sizeof *r, cmp_refs_r, st);
         return;
     }
     for (size_t i = 1; i < n; i++) {
-        struct smember x = m[i];
+        if (cmp_refs(st, &r[i - 1], &r[i]) < 0)
+            continue;
+        struct sref x = r[i];
         size_t j = i;
-        while (j > 0 && cmp_members(&m[j - 1], &x, st) > 0) {
-            m[j] = m[j - 1];
+        while (j > 0 && cmp_refs(st, &r[j - 1], &x) > 0) {
+            r[j] = r[j - 1];
             j--;
         }
-        m[j] = x;
+        r[j] = x;
     }
 }
 
-static bool key_named(const struct contend_canon_stream *st, const struct smember *m,
-                      const char *name, size_t n)
+/* The names the stream looks for among the top-level keys. */
+enum { SNAME_SKIP, SNAME_HASH, SNAME_PREV, SNAME_OP /* op, writer, seq */ };
+
+static struct contend_canon_name sname(const char *s)
 {
-    const char *k = m->escaped ? st->keys.p + m->dkey : st->line + m->key;
-    size_t kn = m->escaped ? m->dkey_len : m->key_len;
-    return kn == n && memcmp(k, name, n) == 0;
+    size_t n = s ? strlen(s) : 0;
+    return (struct contend_canon_name){.s = s, .n = n, .head = s ? key_head(s, n) : 0};
+}
+
+static bool key_named_rest(const struct contend_canon_stream *st, const struct smember *m,
+                           const struct contend_canon_name *name)
+{
+    size_t kn;
+    const char *k = key_bytes(st, m, &kn);
+    return name->s && kn == name->n && (kn <= 8 || memcmp(k + 8, name->s + 8, kn - 8) == 0);
+}
+
+static inline bool key_named(const struct contend_canon_stream *st, const struct smember *m,
+                             const struct contend_canon_name *name)
+{
+    return m->head == name->head && key_named_rest(st, m, name);
+}
+
+/* A string member's decoded contents into d. */
+static bool string_value(struct contend_canon_stream *st, const struct smember *m,
+                         struct contend_sbuf *d)
+{
+    const char *v = st->line + m->val, *ve = st->line + m->val_end;
+    d->n = 0;
+    if (*v != '"')
+        return false;
+    if (m->val_raw) {
+        contend_sbuf_add(d, v + 1, (size_t)(ve - v) - 2);
+        return true;
+    }
+    return do_string(st, v, ve, false, d) != NULL;
 }
 
 /* The top-level members the ledger checker needs, noted while the line is
@@ -1094,23 +1214,81 @@ static void note_top(struct contend_canon_stream *st, const struct smember *m)
 {
     const char *v = st->line + m->val, *ve = st->line + m->val_end;
     struct contend_canon_top *t = &st->top;
-    if (st->hash_field && key_named(st, m, st->hash_field, st->hash_len) && *v == '"') {
-        t->hash.n = 0;
-        if (do_string(st, v, ve, false, &t->hash))
-            t->has_hash = true;
-    } else if (st->prev_field && key_named(st, m, st->prev_field, st->prev_len) && *v == '"') {
-        t->prev.n = 0;
-        if (do_string(st, v, ve, false, &t->prev))
-            t->has_prev = true;
-    } else {
-        static const char *const names[3] = {"op", "writer", "seq"};
-        static const size_t lens[3] = {2, 6, 3};
-        int64_t *dst[3] = {&t->op, &t->writer, &t->seq};
-        bool *has[3] = {&t->has_op, &t->has_writer, &t->has_seq};
-        for (int i = 0; i < 3; i++)
-            if (key_named(st, m, names[i], lens[i]))
-                *has[i] = int_value(v, ve, dst[i]);
+    if (key_named(st, m, &st->names[SNAME_HASH])) {
+        t->has_hash = string_value(st, m, &t->hash);
+        return;
     }
+    if (key_named(st, m, &st->names[SNAME_PREV])) {
+        t->has_prev = string_value(st, m, &t->prev);
+        return;
+    }
+    int64_t *dst[3] = {&t->op, &t->writer, &t->seq};
+    bool *has[3] = {&t->has_op, &t->has_writer, &t->has_seq};
+    for (int i = 0; i < 3; i++)
+        if (key_named(st, m, &st->names[SNAME_OP + i]))
+            *has[i] = int_value(v, ve, dst[i]);
+}
+
+/* Scan the key at p (its opening quote) into m; the byte after its closing
+ * quote, or NULL.  A key in canonical form without escapes (nearly all)
+ * is compared in place; others are decoded into st->keys. */
+static const char *scan_key(struct contend_canon_stream *st, const char *p, const char *e,
+                            size_t at)
+{
+    bool esc = false;
+    const char *q = scan_string(p, e, &esc);
+    struct smember *m = (struct smember *)st->m + at;
+    m->key = (size_t)(p + 1 - st->line);
+    m->key_same = q != NULL;
+    m->escaped = !q || esc;
+    if (!m->escaped) {
+        m->key_len = (size_t)(q - 1 - p - 1);
+        m->head = key_head(p + 1, m->key_len);
+        return q;
+    }
+    size_t d = st->keys.n;
+    q = do_string(st, p, e, false, &st->keys);
+    if (!q)
+        return NULL;
+    m = (struct smember *)st->m + at;
+    m->dkey = d;
+    m->dkey_len = st->keys.n - d;
+    m->key_len = (size_t)(q - 1 - st->line) - m->key;
+    m->head = key_head(st->keys.p + d, m->dkey_len);
+    return q;
+}
+
+/* Scan the value at p into m (at index `at`): its end, or NULL.  Whether it
+ * is canonical as it stands is noted, so that writing it is one copy. */
+static const char *scan_member_value(struct contend_canon_stream *st, const char *p,
+                                     const char *e, int depth, size_t at)
+{
+    const char *v;
+    bool same = false, raw = false;
+    if (depth > STREAM_DEPTH || p >= e) {
+        v = do_value(st, p, e, depth, false, false); /* says why */
+    } else if (*p == '"') {
+        bool esc = false;
+        v = scan_string(p, e, &esc);
+        if (v) {
+            same = true;
+            raw = !esc;
+        } else {
+            v = do_string(st, p, e, false, NULL);
+        }
+    } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        v = do_number(st, p, e, false, &same);
+    } else {
+        v = do_value(st, p, e, depth, false, false);
+        same = *p != '{' && *p != '['; /* the literals are written as read */
+    }
+    if (!v)
+        return NULL;
+    struct smember *m = (struct smember *)st->m + at;
+    m->val_end = (size_t)(v - st->line);
+    m->val_same = same;
+    m->val_raw = raw;
+    return v;
 }
 
 static const char *do_object(struct contend_canon_stream *st, const char *p, const char *e,
@@ -1128,43 +1306,22 @@ static const char *do_object(struct contend_canon_stream *st, const char *p, con
         if (st->nm == st->cap_m) {
             st->cap_m = st->cap_m ? st->cap_m * 2 : 64;
             st->m = contend_realloc(st->m, st->cap_m * sizeof(struct smember));
+            st->refs = contend_realloc(st->refs, st->cap_m * sizeof(struct sref));
         }
-        struct smember *m = (struct smember *)st->m + st->nm;
-        memset(m, 0, sizeof *m);
-        m->key = (size_t)(p + 1 - st->line);
-        const char *k = p;
-        bool esc_key = false;
-        for (const char *q = p + 1; q < e && *q != '"'; q++) {
-            if (*q == '\\') {
-                esc_key = true;
-                break;
-            }
-        }
-        if (esc_key) {
-            size_t at = st->keys.n;
-            p = do_string(st, k, e, false, &st->keys);
-            m = (struct smember *)st->m + st->nm;
-            m->escaped = true;
-            m->dkey = at;
-            m->dkey_len = st->keys.n - at;
-        } else {
-            p = do_string(st, k, e, false, NULL);
-        }
+        size_t at = st->nm;
+        p = scan_key(st, p, e, at);
         if (!p)
             return NULL;
-        m->key_len = (size_t)(p - 1 - st->line) - m->key;
         p = ws(p, e);
         if (p >= e || *p != ':')
             return fail_at(st, p, "expected ':'"), NULL;
         p = ws(p + 1, e);
+        struct smember *m = (struct smember *)st->m + at;
         m->val = (size_t)(p - st->line);
-        m->order = count;
         st->nm++;
-        const char *v = do_value(st, p, e, depth + 1, false, false);
+        const char *v = scan_member_value(st, p, e, depth + 1, at);
         if (!v)
             return NULL;
-        m = (struct smember *)st->m + base + count;
-        m->val_end = (size_t)(v - st->line);
         count++;
         p = ws(v, e);
         if (p < e && *p == ',') {
@@ -1178,30 +1335,43 @@ static const char *do_object(struct contend_canon_stream *st, const char *p, con
         return fail_at(st, p, "expected ',' or '}'"), NULL;
     }
 write:
-    if (emit) {
-        /* An empty object may come before any member was ever stored, when
-         * st->m is still NULL: NULL + 0 is undefined in C, so no pointer. */
-        struct smember *m = count ? (struct smember *)st->m + base : NULL;
-        sort_members(st, m, count);
+    if (emit && count == 0) {
+        sink_put(st, "{}", 2);
+    } else if (emit) {
+        /* The order is sorted in st->refs[base..base + count), beside the
+         * members; nested objects use the room after it (and may move both
+         * arrays: indexes, not pointers). */
+        struct sref *r = (struct sref *)st->refs + base;
+        for (size_t i = 0; i < count; i++)
+            r[i] = (struct sref){.head = ((struct smember *)st->m)[base + i].head, .i = base + i};
+        sort_refs(st, r, count);
         bool first = true;
         sink_c(st, '{');
-        for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < count; k++) {
+            r = (struct sref *)st->refs + base;
+            const struct smember *m = (const struct smember *)st->m + r[k].i;
             /* Of equal keys, only the last in the line counts (json.loads). */
-            if (i + 1 < count && same_key(st, &m[i], &m[i + 1]))
+            if (k + 1 < count && r[k].head == r[k + 1].head &&
+                cmp_keys(st, m, (const struct smember *)st->m + r[k + 1].i) == 0)
                 continue;
-            if (top)
-                note_top(st, &m[i]);
-            if (top && st->skip_key && key_named(st, &m[i], st->skip_key, st->skip_len))
-                continue;
+            if (top) {
+                note_top(st, m);
+                if (key_named(st, m, &st->names[SNAME_SKIP]))
+                    continue;
+            }
             if (!first)
                 sink_c(st, ',');
             first = false;
-            do_string(st, st->line + m[i].key - 1, e, true, NULL);
+            if (m->key_same)
+                sink_put(st, st->line + m->key - 1, m->key_len + 2);
+            else
+                do_string(st, st->line + m->key - 1, e, true, NULL);
             sink_c(st, ':');
-            if (!do_value(st, st->line + m[i].val, st->line + m[i].val_end, depth + 1, true,
-                          false))
+            if (m->val_same)
+                sink_put(st, st->line + m->val, m->val_end - m->val);
+            else if (!do_value(st, st->line + m->val, st->line + m->val_end, depth + 1, true,
+                               false))
                 return NULL;
-            m = (struct smember *)st->m + base; /* nested objects may have moved it */
         }
         sink_c(st, '}');
     }
@@ -1267,13 +1437,15 @@ static const char *do_value(struct contend_canon_stream *st, const char *p, cons
     case 'n': return word(st, p, e, "null", emit);
     case 'N': return word(st, p, e, "NaN", emit);
     case 'I': return word(st, p, e, "Infinity", emit);
-    default: return do_number(st, p, e, emit);
+    default: return do_number(st, p, e, emit, NULL);
     }
 }
 
 void contend_canon_stream_free(struct contend_canon_stream *st)
 {
     free(st->m);
+    free(st->refs);
+    st->refs = NULL;
     contend_sbuf_free(&st->keys);
     contend_sbuf_free(&st->top.hash);
     contend_sbuf_free(&st->top.prev);
@@ -1285,9 +1457,18 @@ int contend_canon_stream_line(struct contend_canon_stream *st, const char *line,
 {
     const char *e = line + n, *p;
     st->line = line;
-    st->skip_len = st->skip_key ? strlen(st->skip_key) : 0;
-    st->hash_len = st->hash_field ? strlen(st->hash_field) : 0;
-    st->prev_len = st->prev_field ? strlen(st->prev_field) : 0;
+    /* The names are measured once, not per line (see canon.h). */
+    if (st->names[SNAME_SKIP].s != st->skip_key)
+        st->names[SNAME_SKIP] = sname(st->skip_key);
+    if (st->names[SNAME_HASH].s != st->hash_field)
+        st->names[SNAME_HASH] = sname(st->hash_field);
+    if (st->names[SNAME_PREV].s != st->prev_field)
+        st->names[SNAME_PREV] = sname(st->prev_field);
+    if (!st->names[SNAME_OP].s) {
+        st->names[SNAME_OP] = sname("op");
+        st->names[SNAME_OP + 1] = sname("writer");
+        st->names[SNAME_OP + 2] = sname("seq");
+    }
     st->nout = 0;
     st->nm = 0;
     st->keys.n = 0;

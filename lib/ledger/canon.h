@@ -75,11 +75,18 @@ bool contend_canon_scan_line(const char *line, size_t n, const char *hash_field,
  * hash_field and prev_field (strings, decoded) and the integer members op,
  * writer and seq are noted in `top`.  Set put, arg and the three names,
  * zero the rest; reuse the struct from line to line; free it with
- * contend_canon_stream_free(). */
+ * contend_canon_stream_free().  The names are measured on first use: to
+ * change one, point at another string (do not rewrite the one in use). */
 struct contend_canon_top {
     struct contend_sbuf hash, prev; /* decoded contents, when has_hash / has_prev */
     bool has_hash, has_prev, has_op, has_writer, has_seq;
     int64_t op, writer, seq;
+};
+
+struct contend_canon_name {
+    const char *s;
+    size_t n;
+    uint64_t head;
 };
 
 struct contend_canon_stream {
@@ -91,8 +98,8 @@ struct contend_canon_stream {
     size_t err_col;
     /* private */
     const char *line;
-    size_t skip_len, hash_len, prev_len;
-    void *m;
+    struct contend_canon_name names[6]; /* looked for at the top level */
+    void *m, *refs;
     size_t nm, cap_m;
     struct contend_sbuf keys;
     size_t nout;

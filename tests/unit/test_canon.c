@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -242,6 +244,8 @@ static const char *const stream_cases[][2] = {
      "{\"a\":\"b\",\"sp\":1}"},
     {"{\"hash\":\"abc\",\"x\":[{\"b\":1,\"a\":2}],\"prev_hash\":\"00\",\"op\":7,\"writer\":-2,\"seq\":18446744073709551616}",
      "{\"op\":7,\"prev_hash\":\"00\",\"seq\":18446744073709551616,\"writer\":-2,\"x\":[{\"a\":2,\"b\":1}]}"},
+    {"{\"up\": \"\\u00E9\\u00c9\\uD83D\\uDE00\\u001F\", \"\\u00C9\": 1}",
+     "{\"up\":\"\\u00e9\\u00c9\\ud83d\\ude00\\u001f\",\"\\u00c9\":1}"},
     {"{\"k\\u0000ey\": \"v\\u0000\", \"k\": 1}",
      "{\"k\":1,\"k\\u0000ey\":\"v\\u0000\"}"},
     {"{\"deep\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
@@ -387,6 +391,152 @@ static void test_stream_agrees_with_dump_on_long_lines(void **state)
     free(st);
 }
 
+/* The streamed form copies what is canonical already and rewrites the rest,
+ * and the string scanner takes 16 bytes a step: an escape, a raw UTF-8
+ * character or a DEL at every position relative to a 16-byte block, in a
+ * value and in a key, must come out as the tree serializer writes it. */
+static void test_stream_escapes_at_every_block_offset(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {
+        "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u00E9", "\\u0041", "\\ud83d\\ude00",
+        "\xc3\xa9", "\xf0\x9f\x98\x80", "\\u007f", "\x7f", "\\t", "\\u001F", "\\b",
+    };
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    struct contend_sbuf line = {0}, want = {0};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        for (int k = 0; k <= 40; k++) {
+            line.n = 0;
+            /* In a value, then in a key; "m" sorts between them. */
+            add(&line, "{\"z\": \"");
+            for (int j = 0; j < k; j++)
+                add(&line, "x");
+            add(&line, odd[i]);
+            for (int j = 0; j < (k * 7) % 23; j++)
+                add(&line, "y");
+            add(&line, "\", \"m\": 1, \"");
+            for (int j = 0; j < k; j++)
+                add(&line, "k");
+            add(&line, odd[i]);
+            add(&line, "\": [\"");
+            add(&line, odd[i]);
+            add(&line, "\"]}");
+            json_error_t err;
+            json_t *v = json_loadb(line.p, line.n, JSON_ALLOW_NUL, &err);
+            if (!v)
+                fail_msg("jansson refused %.*s: %s", (int)line.n, line.p, err.text);
+            want.n = 0;
+            assert_int_equal(contend_canon_dump(v, "hash", &want), 0);
+            json_decref(v);
+            if (stream(st, &c, line.p, line.n) != 0)
+                fail_msg("refused %.*s: %s", (int)line.n, line.p, st->err);
+            if (c.b.n != want.n || memcmp(c.b.p, want.p, want.n) != 0)
+                fail_msg("%.*s\n  streamed %s\n  expected %.*s", (int)line.n, line.p, c.b.p,
+                         (int)want.n, want.p);
+        }
+    }
+    contend_sbuf_free(&line);
+    contend_sbuf_free(&want);
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
+/* Keys are compared by their first 8 bytes as a number, then by the rest:
+ * keys that are prefixes of each other, share 8 bytes, hold a NUL (which
+ * the zero padding must not confuse with "shorter"), or are non-ASCII, in
+ * sorted, reversed and shuffled order.  Expected: Python's
+ * json.dumps({k: i for i, k in enumerate(keys)}, sort_keys=True, ...). */
+static void test_stream_orders_keys_by_code_point(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {
+        "\"a\"", "\"a\\u0000\"", "\"a\\u0000b\"", "\"abcdefgh\"", "\"abcdefghi\"",
+        "\"abcdefgh\\u0000\"", "\"abcdefgg~\"", "\"abcdefgh~\"", "\"\\u00e9\"", "\"z\"", "\"\"",
+        "\"\\ud83d\\ude00\"", "\"\\uffff\"", "\"ab\"", "\"b\"",
+    };
+    static const char want[] =
+        "{\"\":10,\"a\":0,\"a\\u0000\":1,\"a\\u0000b\":2,\"ab\":13,\"abcdefgg~\":6,"
+        "\"abcdefgh\":3,\"abcdefgh\\u0000\":5,\"abcdefghi\":4,\"abcdefgh~\":7,\"b\":14,\"z\":9,"
+        "\"\\u00e9\":8,\"\\uffff\":12,\"\\ud83d\\ude00\":11}";
+    enum { N = sizeof keys / sizeof keys[0] };
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    struct contend_sbuf line = {0};
+    size_t order[N];
+    uint64_t rng = 42;
+    for (int round = 0; round < 40; round++) {
+        for (size_t i = 0; i < N; i++)
+            order[i] = round == 1 ? N - 1 - i : i;
+        if (round >= 2) {
+            for (size_t i = N - 1; i > 0; i--) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                size_t j = (size_t)(rng >> 33) % (i + 1), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        line.n = 0;
+        add(&line, "{");
+        for (size_t i = 0; i < N; i++) {
+            char num[32];
+            if (i)
+                add(&line, ", ");
+            add(&line, keys[order[i]]);
+            snprintf(num, sizeof num, ": %zu", order[i]);
+            add(&line, num);
+        }
+        add(&line, "}");
+        if (stream(st, &c, line.p, line.n) != 0)
+            fail_msg("refused %.*s: %s", (int)line.n, line.p, st->err);
+        if (strcmp(c.b.p, want) != 0)
+            fail_msg("round %d: %.*s\n  streamed %s", round, (int)line.n, line.p, c.b.p);
+    }
+    contend_sbuf_free(&line);
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
+/* More members than the insertion sort takes (qsort_r), sorted already and
+ * not, nested, with a repeated key (the last wins): as the tree
+ * serializer writes them. */
+static void test_stream_big_objects(void **state)
+{
+    (void)state;
+    struct contend_canon_stream *st = calloc(1, sizeof *st);
+    struct collect c = {0};
+    struct contend_sbuf line = {0}, want = {0};
+    for (int shape = 0; shape < 3; shape++) {
+        line.n = 0;
+        add(&line, "{");
+        for (int i = 0; i < 60; i++) {
+            char m[96];
+            int k = shape == 0 ? i : shape == 1 ? 59 - i : (i * 37) % 60;
+            snprintf(m, sizeof m, "%s\"key_%02d_long_name\": {\"b%d\": %d, \"a\": [%d.50]}",
+                     i ? ", " : "", k, k, i, k);
+            add(&line, m);
+        }
+        add(&line, ", \"key_07_long_name\": \"again\"}");
+        json_error_t err;
+        json_t *v = json_loadb(line.p, line.n, 0, &err);
+        assert_non_null(v);
+        want.n = 0;
+        assert_int_equal(contend_canon_dump(v, "hash", &want), 0);
+        json_decref(v);
+        assert_int_equal(stream(st, &c, line.p, line.n), 0);
+        if (c.b.n != want.n || memcmp(c.b.p, want.p, want.n) != 0)
+            fail_msg("shape %d\n  streamed %s\n  expected %.*s", shape, c.b.p, (int)want.n,
+                     want.p);
+    }
+    contend_sbuf_free(&line);
+    contend_sbuf_free(&want);
+    contend_sbuf_free(&c.b);
+    contend_canon_stream_free(st);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +551,9 @@ int main(void)
         cmocka_unit_test(test_stream_notes_the_record_fields),
         cmocka_unit_test(test_stream_refuses_what_python_refuses),
         cmocka_unit_test(test_stream_agrees_with_dump_on_long_lines),
+        cmocka_unit_test(test_stream_escapes_at_every_block_offset),
+        cmocka_unit_test(test_stream_orders_keys_by_code_point),
+        cmocka_unit_test(test_stream_big_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
