@@ -1,7 +1,7 @@
 # The exec line-protocol target with the Python example adapter
 # (examples/exec/json_counter.py) and a shell program that dies mid-run.
 
-set(ADAPTER "python3 ${PROJECT_SOURCE_DIR}/examples/exec/json_counter.py")
+set(ADAPTER "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/json_counter.py")
 # Tests that must find a race run under a controlled schedule
 # (docs/schedule.md): the program's `point` lines are where the token passes,
 # so the interleaving, and the verdict, are functions of the seed.  Under the
@@ -28,7 +28,7 @@ contend_scenario_test(exec.no-cmd 4 REGEX "setup failed"
 # the seen store and the budget transfer, done right and done racy.  The racy
 # ones must be caught on every seed of three; the right ones clean with
 # threads and processes mixed.
-set(SQLITE_APP "python3 ${PROJECT_SOURCE_DIR}/examples/exec/sqlite_app.py")
+set(SQLITE_APP "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/sqlite_app.py")
 contend_scenario_test(exec.sqlite-claim 0 REGEX "exec:default .*2x2 .*pass"
                       ARGS run --workload claim --target exec --set "cmd=${SQLITE_APP}"
                            --procs 2 --threads 2 --keys 8 --ops 40 --perturb 200 --quiet)
@@ -66,11 +66,11 @@ contend_scenario_test(exec.answers-done 4
 contend_scenario_test(exec.debug-on-stdout 4
                       REGEX "protocol-error: worker 0.0: request \"incr 0 0 0 0\": reply \"DEBUG handling incr 0 0 0 0\" does not parse"
                       ARGS run --workload counter --target exec --ops 10 --quiet
-                           --set "cmd=python3 ${EXEC_T}/debug_on_stdout.py")
+                           --set "cmd=${CONTEND_PYTHON} ${EXEC_T}/debug_on_stdout.py")
 contend_scenario_test(exec.unflushed 4
                       REGEX "request \"setup\": no reply line within 3.0 s \\(no line came back\\). Is stdout flushed"
                       ARGS run --workload counter --target exec --ops 10 --timeout 3s --quiet
-                           --set "cmd=env -u PYTHONUNBUFFERED python3 ${EXEC_T}/unflushed.py")
+                           --set "cmd=env -u PYTHONUNBUFFERED ${CONTEND_PYTHON} ${EXEC_T}/unflushed.py")
 contend_scenario_test(exec.bad-state 4
                       REGEX "could not report its final state: protocol-error: state: request \"state\": reply \"0 five\" does not parse"
                       ARGS run --workload counter --target exec --ops 10 --quiet
@@ -98,7 +98,7 @@ contend_scenario_test(exec.slow-restart 0 REGEX "exec:default .*kill [0-9]+ +pas
 # Every workload over exec, with the contend_exec client: the AuditLedger
 # (unlocked forks the chain, flock + tail-scan is one chain) and an LRU/TTL
 # cache in a shelve (bounded passes, unbounded breaks capacity and TTL).
-set(AUDIT "python3 ${PROJECT_SOURCE_DIR}/examples/exec/audit_ledger.py")
+set(AUDIT "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/audit_ledger.py")
 contend_scenario_test(exec.audit-ledger-unlocked 0 REGEX "exec:default .*found chain-fork"
                       ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 0
                            --schedule random --set "cmd=${AUDIT} --mode unlocked"
@@ -106,7 +106,7 @@ contend_scenario_test(exec.audit-ledger-unlocked 0 REGEX "exec:default .*found c
 contend_scenario_test(exec.audit-ledger-flock 0 REGEX "exec:default .*3x1 .*pass"
                       ARGS run --workload ledger --target exec --procs 3 --ops 20 --perturb 300
                            --set "cmd=${AUDIT} --mode flock" --quiet)
-set(SHELVE_CACHE "python3 ${PROJECT_SOURCE_DIR}/examples/exec/shelve_cache.py")
+set(SHELVE_CACHE "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/shelve_cache.py")
 contend_scenario_test(exec.shelve-cache 0 REGEX "exec:default .*2x1 .*pass"
                       ARGS run --workload cache --target exec --procs 2 --ops 60 --keys 40
                            --set capacity=8 --set "cmd=${SHELVE_CACHE} --mode lru" --quiet)
@@ -122,7 +122,7 @@ contend_scenario_test(exec.env 0 REGEX "cli .*claim .*pass"
 
 # The README's quick start, as a reader would run it: the unlocked counter
 # loses updates, the locked one is exact.
-set(QUICKSTART "python3 ${PROJECT_SOURCE_DIR}/examples/exec/quickstart_counter.py")
+set(QUICKSTART "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/quickstart_counter.py")
 contend_scenario_test(exec.quickstart-unlocked 0 REGEX "found lost-update"
                       ARGS run --workload counter --target exec --procs 4 --ops 30 --perturb 200
                            --set "cmd=${QUICKSTART}" --expect lost-update --quiet)
@@ -134,7 +134,7 @@ contend_scenario_test(exec.quickstart-lock 0 REGEX "4x1 .*pass"
 # one per process on one file (the field report's state-machine log), loses
 # lines and rotates them out of order; wrapped in an flock that follows the
 # rotation, it keeps every line.
-set(ROTLOG "python3 ${PROJECT_SOURCE_DIR}/examples/exec/rotating_log.py")
+set(ROTLOG "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/rotating_log.py")
 contend_scenario_test(exec.rotating-file-handler 0 REGEX "found missing-line"
                       ARGS run --workload log --target exec --procs 4 --ops 150
                            --set "cmd=${ROTLOG}" --expect "missing-line|writer-order" --quiet)
@@ -145,7 +145,7 @@ contend_scenario_test(exec.rotating-file-handler-lock 0 REGEX "4x1 .*pass"
 # The queue workload over exec: the field report's file queue in Python.
 # rename-claim delivers each job once; scan-read-delete hands one job to two
 # consumers.
-set(FILEQ "python3 ${PROJECT_SOURCE_DIR}/examples/exec/file_queue.py")
+set(FILEQ "${CONTEND_PYTHON} ${PROJECT_SOURCE_DIR}/examples/exec/file_queue.py")
 contend_scenario_test(exec.file-queue 0 REGEX "4x1 .*pass"
                       ARGS run --workload queue --target exec --procs 4 --ops 40 --perturb 200
                            --set "cmd=${FILEQ}" --quiet)

@@ -20,7 +20,7 @@ plugin=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
-adapter="python3 $PWD/examples/exec/json_counter.py"
+adapter="${CONTEND_PYTHON:-python3} $PWD/examples/exec/json_counter.py"
 fail() { echo "FAIL: $*"; exit 1; }
 # check RUN.json VERDICT NAME...: the case's verdict, no fallback, and at
 # least one `block NAME` decision in its schedule file for each NAME.
