@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ci/fuzz-campaign.sh [--cpu] [SECONDS] - the developers' fuzz campaign on the
-# sanitizer build of ci/fuzz.sh (clang, ASan+UBSan).
+# ci/fuzz-campaign.sh [--cpu] [SECONDS [HARNESS...]] - the developers' fuzz
+# campaign on the sanitizer build of ci/fuzz.sh (clang, ASan+UBSan); every
+# harness of tests/fuzz/harnesses.txt, or the ones named.
 #
 #   ci/fuzz-campaign.sh 1800        every harness at once, nice 19, each for
 #                                   1800 s of wall time
@@ -24,11 +25,18 @@ cd "$(dirname "$0")/.."
 cpu_mode=0
 if [ "${1:-}" = --cpu ]; then cpu_mode=1; shift; fi
 secs=${1:-1800}
-case $secs in '' | *[!0-9]* | 0) echo "usage: ci/fuzz-campaign.sh [--cpu] [SECONDS>0]" >&2; exit 2 ;; esac
+case $secs in '' | *[!0-9]* | 0) echo "usage: ci/fuzz-campaign.sh [--cpu] [SECONDS>0 [HARNESS...]]" >&2; exit 2 ;; esac
+shift || true
 jobs=${CONTEND_FUZZ_JOBS:-$(nproc)}
 niceness=${CONTEND_FUZZ_NICE:-19}
 dir=build/fuzz
 harnesses=($(sed -n 's/^\([a-z_][a-z_]*\).*/\1/p' tests/fuzz/harnesses.txt))
+if [ $# -gt 0 ]; then
+  for f in "$@"; do
+    case " ${harnesses[*]} " in *" $f "*) ;; *) echo "campaign: no harness '$f' (${harnesses[*]})" >&2; exit 2 ;; esac
+  done
+  harnesses=("$@")
+fi
 bash ci/fuzz.sh 1 >/dev/null || { echo "campaign: ci/fuzz.sh failed" >&2; exit 1; }
 
 # fuzz_one NAME: one harness, its log in $dir/campaign-NAME.log and its CPU
