@@ -37,4 +37,4 @@ add_test(NAME schedule.handoffs
                  $<TARGET_FILE:plugin_cond_turn>
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(schedule.handoffs PROPERTIES LABELS integration
-                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP};CONTEND_PYTHON=${CONTEND_PYTHON}")
+                     ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP};CONTEND_PYTHON=${CONTEND_PYTHON};CONTEND_TSAN_BUILD=$<BOOL:${CONTEND_TSAN}>")

@@ -62,8 +62,15 @@ run nolock --workload counter --target exec --set "cmd=$adapter" --procs 2 --thr
   --ops 6 --expect lost-update
 check "$tmp/nolock.json" found || fail "exec without its lock: lost update not found"
 
-run cond --workload counter --target_path "$plugin" --procs 1 --threads 3 --keys 2 --ops 10
-check "$tmp/cond.json" pass cond mutex || fail "condition variables: not clean, or a fallback"
+# Under ThreadSanitizer its own pthread_cond_wait interceptor runs the wait
+# and never reaches the shim's (measured: the watchdog's fallback), so a
+# TSan build checks the other hand-offs only.
+if [ "${CONTEND_TSAN_BUILD:-0}" = 1 ]; then
+  echo "cond: not checked in a ThreadSanitizer build"
+else
+  run cond --workload counter --target_path "$plugin" --procs 1 --threads 3 --keys 2 --ops 10
+  check "$tmp/cond.json" pass cond mutex || fail "condition variables: not clean, or a fallback"
+fi
 
 run inproc --workload counter --target json-doc:flock --procs 3 --keys 1 --ops 6
 check "$tmp/inproc.json" pass flock || fail "in-process flock: not clean, or a fallback"
