@@ -90,10 +90,16 @@ set_tests_properties(exec.python-faults PROPERTIES LABELS "integration;faults"
                      ENVIRONMENT "TMPDIR=${CONTEND_TEST_TMP}")
 # A restarted worker's recover and open each get the whole timeout: 2.4 s
 # each under a 4 s timeout passes (it was a `hang` when they shared one).
-contend_scenario_test(exec.slow-restart 0 REGEX "exec:default .*kill [0-9]+ +pass"
-                      ARGS run --workload counter --target exec --procs 1 --ops 8 --kill 4
-                           --timeout 4s --seed 1
-                           --set "cmd=sh ${PROJECT_SOURCE_DIR}/tests/exec/slow_restart.sh 2.4")
+# Plain builds only: the logic is the same in every build, and in the
+# sanitizer builds the program's `sh` and `sleep` start with the sanitizer
+# runtime preloaded, which on a loaded machine ate the 1.2 s of slack
+# (an `open` with no reply within 3.6 s).
+if(NOT CONTEND_ASAN AND NOT CONTEND_TSAN AND NOT CONTEND_COVERAGE)
+  contend_scenario_test(exec.slow-restart 0 REGEX "exec:default .*kill [0-9]+ +pass"
+                        ARGS run --workload counter --target exec --procs 1 --ops 8 --kill 4
+                             --timeout 4s --seed 1
+                             --set "cmd=sh ${PROJECT_SOURCE_DIR}/tests/exec/slow_restart.sh 2.4")
+endif()
 
 # Every workload over exec, with the contend_exec client: the AuditLedger
 # (unlocked forks the chain, flock + tail-scan is one chain) and an LRU/TTL
