@@ -22,10 +22,12 @@ contend_scenario_test(schedule.flock-clean 0 REGEX "flock .*pass"
 contend_scenario_test(schedule.bad-mode 2 REGEX "schedule"
                       ARGS run ${S}/lost-update.ini --set schedule=fifo --quiet)
 # The watchdog: a token holder that sleeps where the shim cannot see it
-# (thinktime) is named, and the OS schedules the rest; the case ends.
+# (thinktime) is named, and the OS schedules the rest; the case ends.  The
+# watchdog acts after a quarter of `timeout` (2 s) and the 3 s sleep is far
+# from both that and the 8 s a hang needs, so load cannot change the verdict.
 contend_scenario_test(schedule.watchdog 0 REGEX "the OS schedules the rest of this case"
                       ARGS run --workload counter --target json-doc --procs 2 --ops 1
-                           --thinktime 3s --timeout 4s --schedule pct --quiet)
+                           --thinktime 3s --timeout 8s --schedule pct --quiet)
 # Blocking calls handed over instead of the watchdog's fallback: an exec
 # program's own flock (through its worker's yield channel), condition
 # variables (a test plug-in whose threads take turns), in-process flock.
