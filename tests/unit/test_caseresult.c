@@ -1,0 +1,294 @@
+/*
+ * test_caseresult.c - the typed case result (caseresult.h): filled from
+ * repetitions, written to run.json, read back.
+ *
+ * The fixtures cover every branch of a case entry: a case found with some
+ * runs failing, a harness error, a gate, an inconclusive run, a run without
+ * any latency.  With CONTEND_DUMP_CASES=PATH set, the dump test writes their
+ * entries to PATH: that is how the entries written before and after a change
+ * of the writer are compared byte for byte.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "caseresult.h"
+#include "helpers.h"
+#include "runjson.h"
+#include "stats.h"
+
+static struct contend_witness witness_at(uint32_t writer, uint64_t index, uint64_t t)
+{
+    return (struct contend_witness){
+        .worker = writer, .thread = 0, .writer = writer, .index = index,
+        .rec = {.t_invoke = t, .t_complete = t + 1500, .kind = CONTEND_OP_INCR,
+                .status = CONTEND_OK, .key = 3, .value = 41},
+    };
+}
+
+static void add_hist(struct contend_rep *r, uint64_t scale)
+{
+    r->hist = contend_calloc(1, sizeof *r->hist);
+    for (uint64_t v = 1; v <= 500; v++)
+        contend_hist_record(r->hist, v * scale + v * v % 97);
+}
+
+static void add_growth(struct contend_rep *r, double exponent, bool valid)
+{
+    struct contend_growth *g = &r->growth.fit[CONTEND_GROWTH_LATENCY];
+    r->growth.decided_by = CONTEND_GROWTH_LATENCY;
+    r->growth.valid = valid;
+    r->growth.exponent = exponent;
+    g->valid = valid;
+    g->exponent = exponent;
+    g->ops = 1234;
+    g->size_max = 999;
+    g->npoints = 2;
+    g->size[0] = 10.12345;
+    g->size[1] = 100.5;
+    g->cost[0] = 2000.0004;
+    g->cost[1] = 2100;
+    for (int i = 0; i < CONTEND_GROWTH_PARTS; i++)
+        g->part[i] = exponent + 0.01 * i;
+    if (!valid)
+        snprintf(g->why, sizeof g->why, "too few ops");
+}
+
+/* A found case over three runs: found, failed (an unexpected kind, a
+ * missing one), and a harness error. */
+static void fixture_found(struct contend_case *c, struct contend_rep *r)
+{
+    *c = (struct contend_case){.name = "found-case", .description = "d\xff", .workload = "counter",
+                               .target = "json-doc", .variant = "nolock", .procs = 4,
+                               .threads = 2, .ops = 100, .keys = 8, .seed = 7, .perturb_us = 50,
+                               .expect = "lost-update", .repeat = 3, .min_tps = 10,
+                               .max_p99_us = NAN, .max_growth = 0.5};
+    contend_settings_add(&c->settings, "workload", "counter", "f", 1);
+    contend_settings_add(&c->settings, "procs", "4", "f", 2);
+    for (int i = 0; i < 3; i++) {
+        r[i].seed = 7 + (uint64_t)i;
+        r[i].t0 = 1000000;
+        r[i].n_ok = 100 + (uint64_t)i;
+        r[i].n_fail = (uint64_t)i;
+        r[i].n_info = 1;
+        r[i].duration_s = 0.4123 + 0.1 * i;
+        r[i].tps = 487.81234 - 13.3 * i;
+        r[i].probed = true;
+        r[i].probe_cpu[0] = 100.1234;
+        r[i].probe_cpu[1] = 101;
+        r[i].probe_fsync[0] = 500;
+        r[i].probe_fsync[1] = 510.5;
+    }
+    struct contend_witness w[2] = {witness_at(0, 5, 1200000), witness_at(1, 6, 1300000)};
+    /* Run 0: found, with context around the witnesses. */
+    r[0].ok = true;
+    add_hist(&r[0], 1000);
+    contend_rep_add_violation(&r[0], "lost-update", 37, w, 2, "37 increments lost");
+    r[0].v[0].context = contend_calloc(3, sizeof *r[0].v[0].context);
+    r[0].v[0].context[0] = witness_at(0, 4, 1100000);
+    r[0].v[0].context[1] = w[0];
+    r[0].v[0].context[2] = witness_at(2, 9, 1250000);
+    r[0].v[0].ncontext = 3;
+    contend_rep_add_stat(&r[0], "fsyncs", 12.3456);
+    contend_rep_add_event(&r[0], 2000000, 0, "kill", "worker 1");
+    contend_rep_add_event(&r[0], 3000000, 500000, "pause", "worker 0");
+    r[0].series = contend_calloc(3, sizeof *r[0].series);
+    r[0].series[0] = 10;
+    r[0].series[1] = 20;
+    r[0].series[2] = 5;
+    r[0].nseries = 3;
+    add_growth(&r[0], 0.1234567, true);
+    r[0].sched = (struct contend_sched_info){.mode = "random", .file = contend_strdup("s.sched"),
+                                             .sha256 = "abc", .steps = 10, .handoffs = 4,
+                                             .window_handoffs = 2, .block_yields = 1,
+                                             .replayable = true};
+    r[0].conc = (struct contend_concurrency){.valid = true, .ops = 100, .overlapping = 40,
+                                             .overlap = 0.4, .floor = 0.05};
+    /* Run 1: fails, an unexpected kind and the expected one, a repro. */
+    r[1].ok = false;
+    add_hist(&r[1], 1700);
+    contend_rep_add_violation(&r[1], "phantom-update", 2, NULL, 0, NULL);
+    contend_rep_add_violation(&r[1], "lost-update", 5, w, 1, "5 increments lost");
+    contend_rep_add_event(&r[1], 2500000, 0, "kill", "worker 2");
+    add_growth(&r[1], 0.3, true);
+    r[1].missing = contend_strdup("torn-line");
+    r[1].repro = contend_strdup("contend run x.ini --case found-case --seed 8");
+    r[1].case_dir = contend_strdup("/tmp/run/found-case");
+    r[1].conc = (struct contend_concurrency){.valid = true, .ops = 90, .overlapping = 1,
+                                             .overlap = 1.0 / 90, .floor = 0.05,
+                                             .below_floor = true,
+                                             .inconclusive = contend_strdup("little overlap")};
+    /* Run 2: the harness could not run it. */
+    contend_rep_error(&r[2], "setup failed: %s", "no space");
+    r[2].n_ok = r[2].n_fail = r[2].n_info = 0;
+    r[2].probed = false;
+}
+
+/* One run: a gate failed (ok, but too slow). */
+static void fixture_gate(struct contend_case *c, struct contend_rep *r)
+{
+    *c = (struct contend_case){.name = "gate-case", .workload = "bank", .target = "sqlite",
+                               .variant = "wal", .procs = 2, .threads = 1,
+                               .duration_ns = 1500000000, .keys = 2, .seed = 1, .repeat = 1,
+                               .min_tps = 1e6, .max_p99_us = 50.5, .max_growth = NAN};
+    r->seed = 1;
+    r->ok = true;
+    r->n_ok = 50;
+    r->duration_s = 1.5;
+    r->tps = 33.3333;
+    add_hist(r, 2000);
+    add_growth(r, 0, false);
+    r->gate_failed = true;
+    r->gate_msg = contend_strdup("min_tps: 33.3 tx/s is below 1000000.0");
+    r->retries = 3;
+    r->busy = 4;
+}
+
+/* One run: inconclusive, no op acknowledged, no latency. */
+static void fixture_inconclusive(struct contend_case *c, struct contend_rep *r)
+{
+    *c = (struct contend_case){.name = "thin-case", .workload = "claim", .target = "null",
+                               .variant = "default", .procs = 1, .threads = 1, .ops = 1,
+                               .seed = 3, .repeat = 1, .min_tps = NAN, .max_p99_us = NAN,
+                               .max_growth = NAN};
+    r->seed = 3;
+    r->ok = false;
+    r->inconclusive = contend_strdup("no acknowledged op");
+    r->n_info = 1;
+    add_growth(r, 0, false);
+}
+
+#define NFIX 3
+typedef void (*fixture_fn)(struct contend_case *, struct contend_rep *);
+static const fixture_fn fixtures[NFIX] = {fixture_found, fixture_gate, fixture_inconclusive};
+static const uint32_t fixture_reps[NFIX] = {3, 1, 1};
+
+static void free_fixture(struct contend_case *c, struct contend_rep *r, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        free(r[i].sched.file);
+        r[i].sched.file = NULL;
+        contend_rep_free(&r[i]);
+    }
+    contend_settings_free(&c->settings);
+}
+
+/* The entries of every fixture, as run.json writes them. */
+static char *dump_fixtures(void)
+{
+    json_t *all = json_array();
+    for (int f = 0; f < NFIX; f++) {
+        struct contend_case c;
+        struct contend_rep r[3];
+        memset(r, 0, sizeof r);
+        fixtures[f](&c, r);
+        json_t *o = contend_runjson_case(&c, r, fixture_reps[f]);
+        assert_non_null(o);
+        json_array_append_new(all, o);
+        free_fixture(&c, r, fixture_reps[f]);
+    }
+    char *text = json_dumps(all, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    json_decref(all);
+    return text;
+}
+
+static void test_dump(void **state)
+{
+    (void)state;
+    char *text = dump_fixtures();
+    assert_non_null(text);
+    const char *path = getenv("CONTEND_DUMP_CASES");
+    if (path) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+    }
+    free(text);
+}
+
+/* The aggregation over repetitions: sums, medians, merged violations, the
+ * run shown, the verdict and exit code. */
+static void test_of_repetitions(void **state)
+{
+    (void)state;
+    struct contend_case c;
+    struct contend_rep r[3];
+    memset(r, 0, sizeof r);
+    fixture_found(&c, r);
+    struct contend_case_result res;
+    contend_case_result_of(&c, r, 3, &res);
+    assert_string_equal(res.name, "found-case");
+    assert_int_equal(res.nruns, 3);
+    assert_int_equal(res.failed_runs, 2);
+    /* The first failed run is shown: it failed, the error of the third
+     * decides the exit code. */
+    assert_int_equal(res.shown, 1);
+    assert_int_equal(res.verdict, CONTEND_VERDICT_FAIL);
+    assert_int_equal(res.exit_code, CONTEND_EXIT_HARNESS);
+    assert_false(res.ok);
+    assert_string_equal(res.missing, "torn-line");
+    assert_non_null(strstr(res.repro, "--seed 8"));
+    assert_null(res.error);
+    assert_int_equal(res.n_ok, 100 + 101);
+    assert_int_equal(res.n_fail, 1);
+    assert_int_equal(res.n_info, 2);
+    /* The harness error has no latency: medians of the two others. */
+    assert_true(res.fig[CONTEND_FIG_TPS] == 474.512);
+    assert_int_equal(res.summary[CONTEND_FIG_TPS].n, 3);
+    assert_int_equal(res.summary[CONTEND_FIG_P50].n, 2);
+    assert_true(res.summary[CONTEND_FIG_TPS].min == 461.212);
+    assert_true(res.summary[CONTEND_FIG_TPS].max == 487.812);
+    assert_true(res.growth_exponent == round((0.1234567 + 0.3) / 2 * 1000) / 1000);
+    assert_false(isnan(res.curve_us[CONTEND_CURVE_POINTS - 1]));
+    assert_true(isnan(res.duration_target_s));
+    assert_true(isnan(res.gates.max_p99_us));
+    assert_true(res.gates.min_tps == 10);
+    /* Merged by kind in order of first report: counts add up, the first
+     * message and witnesses stand for the kind. */
+    assert_int_equal(res.nviolations, 2);
+    assert_string_equal(res.violations[0].kind, "lost-update");
+    assert_int_equal(res.violations[0].count, 42);
+    assert_int_equal(res.violations[0].runs, 2);
+    assert_string_equal(res.violations[0].message, "37 increments lost");
+    assert_ptr_equal(res.violations[0].first, &r[0].v[0]);
+    assert_string_equal(res.violations[1].kind, "phantom-update");
+    assert_int_equal(res.violations[1].runs, 1);
+    assert_int_equal(res.violations[1].count, 2);
+    assert_int_equal(res.nfaults, 2);
+    assert_string_equal(res.faults[0].kind, "kill");
+    assert_int_equal(res.faults[0].count, 2);
+    assert_int_equal(res.faults[1].count, 1);
+    contend_case_result_free(&res);
+    assert_null(res.violations);
+    assert_int_equal(res.exit_code, CONTEND_EXIT_HARNESS);
+    free_fixture(&c, r, 3);
+}
+
+static void test_verdict_names(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"pass", "found", "fail", "gate", "error", "inconclusive"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        enum contend_verdict v = contend_verdict_parse(names[i]);
+        assert_int_not_equal(v, CONTEND_VERDICT_UNKNOWN);
+        assert_string_equal(contend_verdict_name(v), names[i]);
+    }
+    assert_int_equal(contend_verdict_parse("FAIL"), CONTEND_VERDICT_UNKNOWN);
+    assert_int_equal(contend_verdict_parse(""), CONTEND_VERDICT_UNKNOWN);
+    assert_int_equal(contend_verdict_parse(NULL), CONTEND_VERDICT_UNKNOWN);
+    assert_string_equal(contend_verdict_name(CONTEND_VERDICT_UNKNOWN), "");
+    assert_string_equal(contend_verdict_name((enum contend_verdict)99), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_of_repetitions),
+        cmocka_unit_test(test_verdict_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
