@@ -416,8 +416,15 @@ int contend_case_result_read(const json_t *entry, struct contend_case_result *ou
 void contend_case_result_free(struct contend_case_result *r)
 {
     free(r->violations);
+    /* What is borrowed goes too: it may be gone soon after. */
     r->violations = NULL;
     r->nviolations = 0;
+    r->name = r->description = r->workload = r->target = r->variant = r->expect = NULL;
+    r->error = r->missing = r->inconclusive_reason = r->gate = r->case_dir = r->repro = NULL;
+    r->nfaults = 0;
+    r->c = NULL;
+    r->reps = NULL;
+    r->runs = r->entry = NULL;
 }
 
 int contend_case_results_exit_code(const struct contend_case_result *r, size_t n)

@@ -13,8 +13,8 @@
  * its repetitions when the result is built, from the JSON entry when it is
  * read.  The result is valid while they are; contend_case_result_free()
  * releases what the result itself allocated and keeps the scalars (verdict,
- * exit code, counts, figures), so a run's exit code can be computed from
- * results whose repetitions are gone.
+ * exit code, counts, figures), so that a run's exit code is computed from
+ * the results of cases whose repetitions are gone (cmd_run.c, cmd_replay.c).
  */
 #ifndef CONTEND_CASERESULT_H
 #define CONTEND_CASERESULT_H
@@ -151,7 +151,8 @@ void contend_case_result_of(const struct contend_case *c, const struct contend_r
  * non-object entry).  Free with contend_case_result_free() either way. */
 int contend_case_result_read(const json_t *entry, struct contend_case_result *out);
 
-/* Release what the result allocated; the scalars stay valid. */
+/* Release what the result allocated and forget what it borrowed; the
+ * scalars (verdict, ok, exit code, counts, figures) stay valid. */
 void contend_case_result_free(struct contend_case_result *r);
 
 /* The exit code of a run: the worst of its cases' (4 over 1 over 3 over 0). */

@@ -507,17 +507,6 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
     return o;
 }
 
-int contend_runjson_exit_code(const json_t *run)
-{
-    int code = CONTEND_EXIT_OK;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(run, "cases"), i, c) {
-        code = contend_exit_merge(code, (int)json_integer_value(json_object_get(c, "exit_code")));
-    }
-    return code;
-}
-
 int contend_runjson_write(json_t *run, const char *path)
 {
     char *text = json_dumps(run, JSON_INDENT(2) | JSON_REAL_PRECISION(12));

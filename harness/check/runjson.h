@@ -21,8 +21,6 @@ json_t *contend_case_result_json(const struct contend_case_result *r);
 /* The same from the repetitions, through a struct contend_case_result. */
 json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
                              uint32_t nreps);
-/* The exit code the whole run asks for, from its cases. */
-int contend_runjson_exit_code(const json_t *run);
 /* Atomically (temp + fsync + rename). */
 int contend_runjson_write(json_t *run, const char *path);
 

@@ -283,12 +283,41 @@ static void test_verdict_names(void **state)
     assert_string_equal(contend_verdict_name((enum contend_verdict)99), "");
 }
 
+/* The run's exit code from its cases' results: 4 over 1 over 3 over 0. */
+static void test_run_exit_code(void **state)
+{
+    (void)state;
+    struct contend_case_result r[4];
+    memset(r, 0, sizeof r);
+    assert_int_equal(contend_case_results_exit_code(r, 0), CONTEND_EXIT_OK);
+    assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_OK);
+    r[1].exit_code = CONTEND_EXIT_GATE;
+    assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_GATE);
+    r[3].exit_code = CONTEND_EXIT_VIOLATION;
+    assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_VIOLATION);
+    r[0].exit_code = CONTEND_EXIT_HARNESS;
+    assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_HARNESS);
+    /* From the repetitions: a gate in one run, a pass in the other. */
+    struct contend_case c = {.name = "g", .min_tps = NAN, .max_p99_us = NAN, .max_growth = NAN};
+    struct contend_rep reps[2];
+    memset(reps, 0, sizeof reps);
+    reps[0].ok = reps[1].ok = true;
+    reps[1].gate_failed = true;
+    contend_case_result_of(&c, reps, 2, &r[0]);
+    assert_int_equal(r[0].verdict, CONTEND_VERDICT_GATE);
+    assert_int_equal(r[0].shown, 1);
+    contend_case_result_free(&r[0]);
+    assert_int_equal(contend_case_results_exit_code(r, 1), CONTEND_EXIT_GATE);
+    assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_VIOLATION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_of_repetitions),
         cmocka_unit_test(test_verdict_names),
+        cmocka_unit_test(test_run_exit_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
