@@ -434,17 +434,3 @@ int contend_case_results_exit_code(const struct contend_case_result *r, size_t n
         code = contend_exit_merge(code, r[i].exit_code);
     return code;
 }
-
-int contend_run_exit_code_of(const json_t *run)
-{
-    int code = CONTEND_EXIT_OK;
-    size_t i;
-    const json_t *entry;
-    json_array_foreach(json_object_get(run, "cases"), i, entry) {
-        struct contend_case_result r;
-        contend_case_result_read(entry, &r);
-        code = contend_exit_merge(code, r.exit_code);
-        contend_case_result_free(&r);
-    }
-    return code;
-}

@@ -158,8 +158,4 @@ void contend_case_result_free(struct contend_case_result *r);
 /* The exit code of a run: the worst of its cases' (4 over 1 over 3 over 0). */
 int contend_case_results_exit_code(const struct contend_case_result *r, size_t n);
 
-/* The exit code of a run.json's cases, read with contend_case_result_read,
- * for commands that start from a file. */
-int contend_run_exit_code_of(const json_t *run);
-
 #endif /* CONTEND_CASERESULT_H */

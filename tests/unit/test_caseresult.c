@@ -8,6 +8,7 @@
  * entries to PATH: that is how the entries written before and after a change
  * of the writer are compared byte for byte.
  */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -311,6 +312,195 @@ static void test_run_exit_code(void **state)
     assert_int_equal(contend_case_results_exit_code(r, 4), CONTEND_EXIT_VIOLATION);
 }
 
+static bool same_num(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+static void same_str(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+/* struct -> JSON -> struct gives the same fields. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    for (int f = 0; f < NFIX; f++) {
+        struct contend_case c;
+        struct contend_rep r[3];
+        memset(r, 0, sizeof r);
+        fixtures[f](&c, r);
+        struct contend_case_result a, b;
+        contend_case_result_of(&c, r, fixture_reps[f], &a);
+        json_t *j = contend_case_result_json(&a);
+        assert_non_null(j);
+        assert_int_equal(contend_case_result_read(j, &b), 0);
+        same_str(a.name, b.name);
+        same_str(a.workload, b.workload);
+        same_str(a.target, b.target);
+        same_str(a.variant, b.variant);
+        same_str(a.expect, b.expect);
+        assert_int_equal(a.procs, b.procs);
+        assert_int_equal(a.threads, b.threads);
+        assert_int_equal(a.ops_per_thread, b.ops_per_thread);
+        assert_int_equal(a.keys, b.keys);
+        assert_int_equal(a.seed, b.seed);
+        assert_int_equal(a.perturb_us, b.perturb_us);
+        assert_true(same_num(a.duration_target_s, b.duration_target_s));
+        assert_true(same_num(a.gates.min_tps, b.gates.min_tps));
+        assert_true(same_num(a.gates.max_p99_us, b.gates.max_p99_us));
+        assert_true(same_num(a.gates.max_growth, b.gates.max_growth));
+        assert_int_equal(a.verdict, b.verdict);
+        assert_int_equal(a.ok, b.ok);
+        assert_int_equal(a.exit_code, b.exit_code);
+        assert_int_equal(a.nruns, b.nruns);
+        assert_int_equal(a.failed_runs, b.failed_runs);
+        same_str(a.error, b.error);
+        same_str(a.missing, b.missing);
+        same_str(a.inconclusive_reason, b.inconclusive_reason);
+        same_str(a.gate, b.gate);
+        same_str(a.case_dir, b.case_dir);
+        same_str(a.repro, b.repro);
+        assert_int_equal(a.n_ok, b.n_ok);
+        assert_int_equal(a.n_fail, b.n_fail);
+        assert_int_equal(a.n_info, b.n_info);
+        for (int k = 0; k < CONTEND_FIGS; k++) {
+            assert_true(same_num(a.fig[k], b.fig[k]));
+            assert_int_equal(a.summary[k].n, b.summary[k].n);
+            if (a.summary[k].n) {
+                assert_true(same_num(a.summary[k].median, b.summary[k].median));
+                assert_true(same_num(a.summary[k].min, b.summary[k].min));
+                assert_true(same_num(a.summary[k].max, b.summary[k].max));
+                assert_true(same_num(a.summary[k].spread_pct, b.summary[k].spread_pct));
+            }
+        }
+        for (int p = 0; p < CONTEND_CURVE_POINTS; p++)
+            assert_true(same_num(a.curve_us[p], b.curve_us[p]));
+        assert_true(same_num(a.growth_exponent, b.growth_exponent));
+        assert_int_equal(a.nviolations, b.nviolations);
+        for (size_t i = 0; i < a.nviolations; i++) {
+            same_str(a.violations[i].kind, b.violations[i].kind);
+            same_str(a.violations[i].message, b.violations[i].message);
+            assert_int_equal(a.violations[i].count, b.violations[i].count);
+            assert_int_equal(a.violations[i].runs, b.violations[i].runs);
+            assert_non_null(b.violations[i].entry);
+        }
+        assert_int_equal(a.nfaults, b.nfaults);
+        for (size_t i = 0; i < a.nfaults; i++) {
+            same_str(a.faults[i].kind, b.faults[i].kind);
+            assert_int_equal(a.faults[i].count, b.faults[i].count);
+        }
+        assert_int_equal(json_array_size(b.runs), fixture_reps[f]);
+        /* And written again from what was read: the same merged violations. */
+        json_t *again = json_object_get(j, "violations");
+        for (size_t i = 0; i < b.nviolations; i++)
+            assert_true(json_equal(json_array_get(again, i), b.violations[i].entry));
+        contend_case_result_free(&a);
+        contend_case_result_free(&b);
+        json_decref(j);
+        free_fixture(&c, r, fixture_reps[f]);
+    }
+}
+
+/* The members a case entry must have (docs/schema/run.schema.json). */
+static const char *const required[] = {
+    "name", "workload", "target", "variant", "procs", "threads", "seed", "expect", "ok",
+    "verdict", "exit_code", "ops", "duration_s", "throughput_tps", "latency_us", "violations",
+    "repro", "runs",
+};
+
+static json_t *found_entry(struct contend_case *c, struct contend_rep *r)
+{
+    memset(r, 0, 3 * sizeof *r);
+    fixture_found(c, r);
+    json_t *j = contend_runjson_case(c, r, 3);
+    assert_non_null(j);
+    return j;
+}
+
+/* A missing or mistyped member is refused, without a crash, and what is
+ * there is still read. */
+static void test_read_refuses(void **state)
+{
+    (void)state;
+    struct contend_case c;
+    struct contend_rep r[3];
+    struct contend_case_result res;
+    json_t *j = found_entry(&c, r);
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        json_t *x = json_deep_copy(j);
+        json_object_del(x, required[i]);
+        assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+        contend_case_result_free(&res);
+        /* Mistyped: a boolean, or a string where a boolean belongs. */
+        bool is_bool = json_is_boolean(json_object_get(j, required[i]));
+        json_object_set_new(x, required[i], is_bool ? json_string("true") : json_true());
+        assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+        if (strcmp(required[i], "name") != 0)
+            assert_string_equal(res.name, "found-case");
+        contend_case_result_free(&res);
+        json_decref(x);
+    }
+    /* Inside: an op count, a latency, a violation's kind or count. */
+    static const char *const inner[][2] = {{"ops", "fail"}, {"latency_us", "p99"}};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *x = json_deep_copy(j);
+        json_object_set_new(json_object_get(x, inner[i][0]), inner[i][1], json_string("1"));
+        assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+        contend_case_result_free(&res);
+        json_decref(x);
+    }
+    json_t *x = json_deep_copy(j);
+    json_object_del(json_array_get(json_object_get(x, "violations"), 0), "kind");
+    json_object_set_new(json_array_get(json_object_get(x, "violations"), 1), "count",
+                        json_integer(-1));
+    assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+    assert_int_equal(res.nviolations, 1); /* the one without a kind is left out */
+    contend_case_result_free(&res);
+    json_object_set_new(x, "violations", json_loads("[1, null, \"x\"]", 0, NULL));
+    assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+    assert_int_equal(res.nviolations, 0);
+    contend_case_result_free(&res);
+    json_object_set_new(x, "verdict", json_string("FAIL"));
+    assert_int_equal(contend_case_result_read(x, &res), -EINVAL);
+    assert_int_equal(res.verdict, CONTEND_VERDICT_UNKNOWN);
+    contend_case_result_free(&res);
+    json_decref(x);
+    /* Not an entry at all. */
+    json_t *not[] = {NULL, json_array(), json_string("case"), json_object()};
+    for (size_t i = 0; i < sizeof not / sizeof not[0]; i++) {
+        assert_int_equal(contend_case_result_read(not[i], &res), -EINVAL);
+        assert_null(res.name);
+        assert_int_equal(res.verdict, CONTEND_VERDICT_UNKNOWN);
+        assert_true(isnan(res.fig[CONTEND_FIG_TPS]));
+        contend_case_result_free(&res);
+        json_decref(not[i]);
+    }
+    /* Optional members may be absent, or null where the schema allows it. */
+    x = json_deep_copy(j);
+    static const char *const optional[] = {"description", "ops_per_thread", "summary",
+                                           "latency_curve_us", "growth", "gates", "failed_runs",
+                                           "stats", "series", "events", "settings", "missing"};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        json_object_del(x, optional[i]);
+    json_object_set_new(x, "expect", json_null());
+    json_object_set_new(x, "repro", json_null());
+    json_object_set_new(x, "throughput_tps", json_null());
+    assert_int_equal(contend_case_result_read(x, &res), 0);
+    assert_null(res.expect);
+    assert_true(isnan(res.fig[CONTEND_FIG_TPS]));
+    assert_true(isnan(res.growth_exponent));
+    assert_int_equal(res.summary[CONTEND_FIG_TPS].n, 0);
+    contend_case_result_free(&res);
+    json_decref(x);
+    json_decref(j);
+    free_fixture(&c, r, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +508,8 @@ int main(void)
         cmocka_unit_test(test_of_repetitions),
         cmocka_unit_test(test_verdict_names),
         cmocka_unit_test(test_run_exit_code),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_read_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
