@@ -236,6 +236,8 @@ void contend_case_result_of(const struct contend_case *c, const struct contend_r
     out->gate = s->gate_msg;
     out->case_dir = s->case_dir;
     out->repro = s->repro;
+    out->busy = s->busy;
+    out->retries = s->retries;
     aggregate_figures(reps, nreps, out);
     merge_violations(reps, nreps, out);
 }
@@ -397,6 +399,9 @@ int contend_case_result_read(const json_t *entry, struct contend_case_result *ou
     out->n_ok = get_count(ops, "ok", &ok);
     out->n_fail = get_count(ops, "fail", &ok);
     out->n_info = get_count(ops, "info", &ok);
+    const json_t *stats = json_object_get(entry, "stats");
+    out->busy = get_count(stats, "busy", NULL);
+    out->retries = get_count(stats, "retries", NULL);
     out->fig[CONTEND_FIG_TPS] = get_num(entry, "throughput_tps", &ok);
     out->fig[CONTEND_FIG_DURATION] = get_num(entry, "duration_s", &ok);
     const json_t *lat = json_object_get(entry, "latency_us");

@@ -120,6 +120,7 @@ struct contend_case_result {
 
     /* Figures: op counts summed, the others the median of the runs'. */
     uint64_t n_ok, n_fail, n_info;
+    uint64_t busy, retries; /* of the run shown (its "stats") */
     double fig[CONTEND_FIGS];           /* NAN when no run had it */
     struct contend_spread summary[CONTEND_FIGS];
     double curve_us[CONTEND_CURVE_POINTS]; /* NAN when no run had a curve */

@@ -368,6 +368,8 @@ static void test_round_trip(void **state)
         assert_int_equal(a.n_ok, b.n_ok);
         assert_int_equal(a.n_fail, b.n_fail);
         assert_int_equal(a.n_info, b.n_info);
+        assert_int_equal(a.busy, b.busy);
+        assert_int_equal(a.retries, b.retries);
         for (int k = 0; k < CONTEND_FIGS; k++) {
             assert_true(same_num(a.fig[k], b.fig[k]));
             assert_int_equal(a.summary[k].n, b.summary[k].n);
