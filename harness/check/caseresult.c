@@ -418,6 +418,44 @@ int contend_case_result_read(const json_t *entry, struct contend_case_result *ou
     return ok ? 0 : -EINVAL;
 }
 
+/* A pair [before, after] of numbers; false when it is not one. */
+static bool get_pair(const json_t *o, const char *key, double out[2])
+{
+    const json_t *a = json_object_get(o, key);
+    bool ok = json_array_size(a) == 2;
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *x = json_array_get(a, i);
+        out[i] = json_is_number(x) ? json_number_value(x) : NAN;
+        ok &= json_is_number(x);
+    }
+    return ok;
+}
+
+int contend_run_result_read(const json_t *entry, struct contend_run_result *out)
+{
+    bool ok = json_is_object(entry);
+    memset(out, 0, sizeof *out);
+    out->seed = get_count(entry, "seed", &ok);
+    const json_t *x = json_object_get(entry, "ok");
+    ok &= json_is_boolean(x);
+    out->ok = json_is_true(x);
+    out->verdict = contend_verdict_parse(get_str(entry, "verdict", false, &ok));
+    ok &= out->verdict != CONTEND_VERDICT_UNKNOWN;
+    const json_t *ops = json_object_get(entry, "ops");
+    ok &= json_is_object(ops);
+    out->fig[CONTEND_FIG_TPS] = get_num(entry, "throughput_tps", &ok);
+    out->fig[CONTEND_FIG_DURATION] = get_num(entry, "duration_s", &ok);
+    const json_t *lat = json_object_get(entry, "latency_us");
+    ok &= json_is_object(lat);
+    for (int f = CONTEND_FIG_LATENCY; f < CONTEND_FIGS; f++)
+        out->fig[f] = get_num(lat, fig_names[f], f == CONTEND_FIG_MEAN ? NULL : &ok);
+    ok &= json_is_array(json_object_get(entry, "violations"));
+    const json_t *probe = json_object_get(entry, "probe");
+    out->probed = get_pair(probe, "cpu_mops", out->probe_cpu) &
+                  get_pair(probe, "fsync_per_s", out->probe_fsync);
+    return ok ? 0 : -EINVAL;
+}
+
 void contend_case_result_free(struct contend_case_result *r)
 {
     free(r->violations);

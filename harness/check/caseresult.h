@@ -152,6 +152,21 @@ void contend_case_result_of(const struct contend_case *c, const struct contend_r
  * non-object entry).  Free with contend_case_result_free() either way. */
 int contend_case_result_read(const json_t *entry, struct contend_case_result *out);
 
+/* One repetition as a case entry's "runs" has it: what compare weighs. */
+struct contend_run_result {
+    uint64_t seed;
+    bool ok;
+    enum contend_verdict verdict;
+    double fig[CONTEND_FIGS]; /* NAN when none */
+    /* The machine probe before [0] and after [1]; NAN when none. */
+    double probe_cpu[2], probe_fsync[2];
+    bool probed; /* both probes have two numbers */
+};
+
+/* Read one entry of "runs"; the same rules as contend_case_result_read
+ * (0, or -EINVAL with what is there filled). */
+int contend_run_result_read(const json_t *entry, struct contend_run_result *out);
+
 /* Release what the result allocated and forget what it borrowed; the
  * scalars (verdict, ok, exit code, counts, figures) stay valid. */
 void contend_case_result_free(struct contend_case_result *r);
