@@ -503,6 +503,42 @@ static void test_read_refuses(void **state)
     free_fixture(&c, r, 3);
 }
 
+/* Each repetition read back from "runs": its verdict, figures and probes. */
+static void test_run_round_trip(void **state)
+{
+    (void)state;
+    for (int f = 0; f < NFIX; f++) {
+        struct contend_case c;
+        struct contend_rep r[3];
+        memset(r, 0, sizeof r);
+        fixtures[f](&c, r);
+        json_t *j = contend_runjson_case(&c, r, fixture_reps[f]);
+        for (uint32_t i = 0; i < fixture_reps[f]; i++) {
+            struct contend_run_result rr;
+            double fig[CONTEND_FIGS];
+            contend_rep_figures(&r[i], fig);
+            assert_int_equal(contend_run_result_read(
+                                 json_array_get(json_object_get(j, "runs"), i), &rr),
+                             0);
+            assert_int_equal(rr.seed, r[i].seed);
+            assert_int_equal(rr.verdict, contend_rep_verdict(&c, &r[i]));
+            assert_int_equal(rr.ok, r[i].ok && !r[i].gate_failed);
+            for (int k = 0; k < CONTEND_FIGS; k++)
+                assert_true(same_num(rr.fig[k], fig[k]));
+            assert_int_equal(rr.probed, r[i].probed);
+            if (r[i].probed)
+                assert_true(rr.probe_cpu[0] == round(r[i].probe_cpu[0] * 1000) / 1000 &&
+                            rr.probe_fsync[1] == r[i].probe_fsync[1]);
+        }
+        struct contend_run_result rr;
+        assert_int_equal(contend_run_result_read(json_object_get(j, "ops"), &rr), -EINVAL);
+        assert_int_equal(contend_run_result_read(NULL, &rr), -EINVAL);
+        assert_true(isnan(rr.fig[CONTEND_FIG_TPS]));
+        json_decref(j);
+        free_fixture(&c, r, fixture_reps[f]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_run_exit_code),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_read_refuses),
+        cmocka_unit_test(test_run_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
