@@ -226,15 +226,15 @@ static int finish_run(const struct rargs *a, json_t *run, int code, const char *
 static char *counts_of(json_t *kase)
 {
     char *s = contend_strdup("");
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(kase, "violations"), i, v) {
-        char *n = contend_asprintf("%s%s%s %lld", s, *s ? ", " : "",
-                                   json_string_value(json_object_get(v, "kind")),
-                                   (long long)json_integer_value(json_object_get(v, "count")));
+    struct contend_case_result r;
+    contend_case_result_read(kase, &r);
+    for (size_t i = 0; i < r.nviolations; i++) {
+        char *n = contend_asprintf("%s%s%s %llu", s, *s ? ", " : "", r.violations[i].kind,
+                                   (unsigned long long)r.violations[i].count);
         free(s);
         s = n;
     }
+    contend_case_result_free(&r);
     return s;
 }
 
@@ -333,15 +333,14 @@ struct shrink {
 
 static bool same_failure(const struct shrink *sh, json_t *entry)
 {
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(entry, "violations"), i, v) {
-        const char *k = json_string_value(json_object_get(v, "kind"));
-        for (size_t j = 0; k && j < sh->nkinds; j++)
-            if (strcmp(sh->kinds[j], k) == 0)
-                return true;
-    }
-    return false;
+    struct contend_case_result r;
+    bool same = false;
+    contend_case_result_read(entry, &r);
+    for (size_t i = 0; i < r.nviolations && !same; i++)
+        for (size_t j = 0; j < sh->nkinds && !same; j++)
+            same = strcmp(sh->kinds[j], r.violations[i].kind) == 0;
+    contend_case_result_free(&r);
+    return same;
 }
 
 /* Does the case with these extra settings fail the same way on one of a few
@@ -454,14 +453,14 @@ int contend_cmd_shrink(int argc, char **argv)
     sh.a = &a;
     sh.argc = argc;
     sh.argv = argv;
-    sh.name = json_string_value(json_object_get(kase, "name"));
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(kase, "violations"), i, v) {
-        const char *k = json_string_value(json_object_get(v, "kind"));
-        if (k && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0])
-            sh.kinds[sh.nkinds++] = k;
-    }
+    /* The names are orig's strings: they outlive the result read here. */
+    struct contend_case_result kr;
+    contend_case_result_read(kase, &kr);
+    sh.name = kr.name;
+    for (size_t i = 0; i < kr.nviolations && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0];
+         i++)
+        sh.kinds[sh.nkinds++] = kr.violations[i].kind;
+    contend_case_result_free(&kr);
     if (sh.nkinds == 0) {
         contend_err("%s: case %s found no violation: nothing to shrink", a.run_json, sh.name);
         json_decref(orig);
