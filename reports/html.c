@@ -380,10 +380,11 @@ static void figures(const json_t *c, FILE *out)
 }
 
 /* Whatever gates the case has; a gate failed when the gate message names it. */
-static void gates(const json_t *c, FILE *out)
+static void gates(const struct contend_case_result *c, FILE *out)
 {
-    const json_t *g = json_object_get(c, "gates");
-    const char *gate_msg = contend_js(c, "gate");
+    /* Every gate the file names, known to this version or not. */
+    const json_t *g = json_object_get(c->entry, "gates");
+    const char *gate_msg = or_empty(c->gate);
     const char *k;
     json_t *v;
     char a[48], key[80];
@@ -396,9 +397,9 @@ static void gates(const json_t *c, FILE *out)
         double measured = NAN;
         bool latency = false;
         if (strcmp(k, "min_tps") == 0)
-            measured = contend_jn(c, "throughput_tps");
+            measured = c->fig[CONTEND_FIG_TPS];
         else if (strcmp(k, "max_p99_us") == 0) {
-            measured = contend_jn2(c, "latency_us", "p99");
+            measured = c->fig[CONTEND_FIG_P99];
             latency = true;
         }
         snprintf(key, sizeof key, "%s:", k);
@@ -408,10 +409,10 @@ static void gates(const json_t *c, FILE *out)
         td_num(out, json_is_number(v) ? contend_fmt_fig(a, sizeof a, json_number_value(v)) : "?");
         td_num(out, latency ? contend_fmt_us(a, sizeof a, measured)
                             : contend_fmt_fig(a, sizeof a, measured));
-        td(out, failed ? "FAILED" : (strcmp(contend_js(c, "verdict"), "fail") == 0 ||
-                                     strcmp(contend_js(c, "verdict"), "error") == 0)
-                                        ? "not judged (the case failed)"
-                                        : "passed");
+        td(out, failed ? "FAILED"
+                       : (c->verdict == CONTEND_VERDICT_FAIL || c->verdict == CONTEND_VERDICT_ERROR)
+                           ? "not judged (the case failed)"
+                           : "passed");
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
@@ -845,7 +846,7 @@ static void one_case(const json_t *c, size_t idx, FILE *out)
     }
     facts(&r, out);
     figures(c, out);
-    gates(c, out);
+    gates(&r, out);
     trouble(&r, out);
     fputs("<div class=\"plots\">\n", out);
     contend_html_throughput_plot(c, out);
