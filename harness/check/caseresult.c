@@ -206,7 +206,6 @@ static void aggregate_figures(const struct contend_rep *reps, uint32_t nreps,
 void contend_case_result_of(const struct contend_case *c, const struct contend_rep *reps,
                             uint32_t nreps, struct contend_case_result *out)
 {
-    memset(out, 0, sizeof *out);
     *out = (struct contend_case_result){
         .name = c->name, .description = c->description, .workload = c->workload,
         .target = c->target, .variant = c->variant, .expect = c->expect,

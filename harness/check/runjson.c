@@ -199,18 +199,16 @@ static json_t *violation(const struct contend_violation *v, uint64_t t0)
     return o;
 }
 
-/* The latency percentile curve, [[percent, us], ...], for the report's plot. */
-#define curve_pcts contend_curve_pcts
-#define NCURVE CONTEND_CURVE_POINTS
-
+/* The latency percentile curve, [[percent, us], ...], for the report's plot;
+ * the percentiles are contend_curve_pcts (caseresult.c). */
 static json_t *latency_curve(const struct contend_hist *h)
 {
     json_t *a = json_array();
     if (!h || h->count == 0)
         return a;
-    for (size_t i = 0; i < NCURVE; i++) {
-        double q = curve_pcts[i] / 100.0;
-        json_array_append_new(a, json_pack("[f, o]", curve_pcts[i],
+    for (size_t i = 0; i < CONTEND_CURVE_POINTS; i++) {
+        double q = contend_curve_pcts[i] / 100.0;
+        json_array_append_new(a, json_pack("[f, o]", contend_curve_pcts[i],
                                            real3((double)contend_hist_quantile(h, q) / 1e3)));
     }
     return a;
@@ -395,9 +393,10 @@ static json_t *case_latency(const struct contend_case_result *r)
 static json_t *case_curve(const struct contend_case_result *r)
 {
     json_t *out = json_array();
-    for (size_t p = 0; p < NCURVE; p++)
+    for (size_t p = 0; p < CONTEND_CURVE_POINTS; p++)
         if (!isnan(r->curve_us[p]))
-            json_array_append_new(out, json_pack("[f, o]", curve_pcts[p], real3(r->curve_us[p])));
+            json_array_append_new(
+                out, json_pack("[f, o]", contend_curve_pcts[p], real3(r->curve_us[p])));
     return out;
 }
 
