@@ -450,8 +450,9 @@ int contend_run_result_read(const json_t *entry, struct contend_run_result *out)
         out->fig[f] = get_num(lat, fig_names[f], f == CONTEND_FIG_MEAN ? NULL : &ok);
     ok &= json_is_array(json_object_get(entry, "violations"));
     const json_t *probe = json_object_get(entry, "probe");
-    out->probed = get_pair(probe, "cpu_mops", out->probe_cpu) &
-                  get_pair(probe, "fsync_per_s", out->probe_fsync);
+    bool cpu = get_pair(probe, "cpu_mops", out->probe_cpu);
+    bool fsync = get_pair(probe, "fsync_per_s", out->probe_fsync);
+    out->probed = cpu && fsync;
     return ok ? 0 : -EINVAL;
 }
 
