@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "util.h"
 
 const char *contend_js(const json_t *o, const char *key)
@@ -570,35 +571,23 @@ void contend_svg_plot(FILE *out, const struct contend_plot *p)
 /* Faults injected into a case, over all its repetitions, by kind: "kill 2,
  * pause 1, powercut 1, io 5"; "-" when none.  The kinds are the events'
  * own (faults.c and the time extension name them). */
+const char *contend_fmt_fault_counts(char *buf, size_t len, const struct contend_case_result *r)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->nfaults && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %llu", i ? ", " : "",
+                                 r->faults[i].kind, (unsigned long long)r->faults[i].count);
+    if (!r->nfaults)
+        snprintf(buf, len, "-");
+    return buf;
+}
+
 const char *contend_fmt_faults(char *buf, size_t len, const json_t *c)
 {
-    const char *kind[16];
-    long count[16];
-    size_t nk = 0, i, j, used = 0;
-    json_t *e;
-    const json_t *runs = json_object_get(c, "runs");
-    buf[0] = '\0';
-    for (i = 0; i < json_array_size(runs) || (i == 0 && !json_array_size(runs)); i++) {
-        const json_t *events = json_array_size(runs)
-                                   ? json_object_get(json_array_get(runs, i), "events")
-                                   : json_object_get(c, "events");
-        json_array_foreach(events, j, e) {
-            const char *k = contend_js(e, "kind");
-            size_t x = 0;
-            while (x < nk && strcmp(kind[x], k) != 0)
-                x++;
-            if (x == nk && nk < 16) {
-                kind[nk] = k;
-                count[nk++] = 0;
-            }
-            if (x < nk)
-                count[x]++;
-        }
-    }
-    for (i = 0; i < nk && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s %ld", i ? ", " : "", kind[i],
-                                 count[i]);
-    if (!nk)
-        snprintf(buf, len, "-");
+    struct contend_case_result r;
+    contend_case_result_read(c, &r);
+    contend_fmt_fault_counts(buf, len, &r);
+    contend_case_result_free(&r);
     return buf;
 }

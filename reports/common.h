@@ -28,6 +28,8 @@ const char *contend_fmt_us(char *buf, size_t len, double us);
 /* The faults injected into a case over its repetitions, by kind ("kill 2,
  * io 5"), or "-". */
 const char *contend_fmt_faults(char *buf, size_t len, const json_t *c);
+struct contend_case_result;
+const char *contend_fmt_fault_counts(char *buf, size_t len, const struct contend_case_result *r);
 
 /* Escape for HTML text and attribute values (also valid in SVG and XML):
  * & < > " ' become entities; control characters other than tab and newline,

@@ -28,6 +28,9 @@
  * classical U distribution; with ties it is the exact conditional one),
  * counted by dynamic programming over doubled ranks, which are integers.
  * Above that, the normal approximation with tie and continuity correction.
+ *
+ * Cases and their repetitions are read from run.json through
+ * contend_case_result_read and contend_run_result_read (caseresult.h).
  */
 #include "compare.h"
 
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "stats.h"
 #include "util.h"
 #include "common.h"
@@ -164,56 +168,75 @@ int contend_mwu(const double *x, size_t nx, const double *y, size_t ny, struct c
 /* ---- comparing two runs -------------------------------------------------- */
 
 static const struct figure {
-    const char *name, *label, *a, *b;
+    const char *name, *label;
+    enum contend_fig fig;
     bool higher_better, latency;
 } figures[] = {
-    {.name = "throughput_tps", .label = "tx/s", .a = "throughput_tps", .higher_better = true},
-    {.name = "p50_us", .label = "p50", .a = "latency_us", .b = "p50", .latency = true},
-    {.name = "p99_us", .label = "p99", .a = "latency_us", .b = "p99", .latency = true},
+    {.name = "throughput_tps", .label = "tx/s", .fig = CONTEND_FIG_TPS, .higher_better = true},
+    {.name = "p50_us", .label = "p50", .fig = CONTEND_FIG_P50, .latency = true},
+    {.name = "p99_us", .label = "p99", .fig = CONTEND_FIG_P99, .latency = true},
 };
 #define NFIG (sizeof figures / sizeof figures[0])
 
 /* The figure of every repetition that ran (a harness error has none), and
  * beside it the repetition's machine probe (the mean of before and after),
  * NAN where the run.json has none. */
-static size_t values(const json_t *c, const struct figure *f, double **out, double **cpu,
-                     double **fsync)
+static size_t values(const struct contend_case_result *c, const struct figure *f, double **out,
+                     double **cpu, double **fsync)
 {
-    const json_t *runs = json_object_get(c, "runs");
-    size_t n = 0, i, cap = json_array_size(runs) + 1;
+    size_t n = 0, i, cap = json_array_size(c->runs) + 1;
     json_t *r;
     *out = contend_calloc(cap, sizeof **out);
     *cpu = contend_calloc(cap, sizeof **cpu);
     *fsync = contend_calloc(cap, sizeof **fsync);
-    json_array_foreach(runs, i, r) {
-        if (strcmp(contend_js(r, "verdict"), "error") == 0)
+    json_array_foreach(c->runs, i, r) {
+        struct contend_run_result rr;
+        contend_run_result_read(r, &rr);
+        if (rr.verdict == CONTEND_VERDICT_ERROR)
             continue;
-        double v = f->b ? contend_jn2(r, f->a, f->b) : contend_jn(r, f->a);
+        double v = rr.fig[f->fig];
         if (!isfinite(v))
             continue;
-        const json_t *pr = json_object_get(r, "probe");
-        const json_t *pc = json_object_get(pr, "cpu_mops"), *pf = json_object_get(pr, "fsync_per_s");
-        (*cpu)[n] = (json_number_value(json_array_get(pc, 0)) +
-                     json_number_value(json_array_get(pc, 1))) / 2;
-        (*fsync)[n] = (json_number_value(json_array_get(pf, 0)) +
-                       json_number_value(json_array_get(pf, 1))) / 2;
-        if (json_array_size(pc) != 2 || !((*cpu)[n] > 0))
+        (*cpu)[n] = (rr.probe_cpu[0] + rr.probe_cpu[1]) / 2;
+        (*fsync)[n] = (rr.probe_fsync[0] + rr.probe_fsync[1]) / 2;
+        if (!((*cpu)[n] > 0))
             (*cpu)[n] = NAN;
-        if (json_array_size(pf) != 2 || !((*fsync)[n] > 0))
+        if (!((*fsync)[n] > 0))
             (*fsync)[n] = NAN;
         (*out)[n++] = v;
     }
     return n;
 }
 
-static const json_t *find_case(const json_t *run, const char *name)
+/* The cases of a run.json, read; free with free_cases(). */
+static struct contend_case_result *read_cases(const json_t *run, size_t *n)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(run, "cases"), i, c) {
-        if (strcmp(contend_js(c, "name"), name) == 0)
-            return c;
-    }
+    const json_t *cases = json_object_get(run, "cases");
+    *n = json_array_size(cases);
+    struct contend_case_result *r = contend_calloc(*n ? *n : 1, sizeof *r);
+    for (size_t i = 0; i < *n; i++)
+        contend_case_result_read(json_array_get(cases, i), &r[i]);
+    return r;
+}
+
+static void free_cases(struct contend_case_result *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        contend_case_result_free(&r[i]);
+    free(r);
+}
+
+static const char *case_name(const struct contend_case_result *c)
+{
+    return c->name ? c->name : "";
+}
+
+static const struct contend_case_result *find_case(const struct contend_case_result *r, size_t n,
+                                                   const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(case_name(&r[i]), name) == 0)
+            return &r[i];
     return NULL;
 }
 
@@ -420,7 +443,8 @@ static bool machine_moved(double change, bool higher_better, double drift_cpu,
  * (machine_moved), it is `noisy — re-run`.
  * "why" says which rule decided.
  */
-static json_t *compare_figure(const struct figure *f, const json_t *cb, const json_t *cn,
+static json_t *compare_figure(const struct figure *f, const struct contend_case_result *cb,
+                              const struct contend_case_result *cn,
                               const struct contend_compare_opts *o, size_t *nb_out,
                               size_t *nn_out)
 {
@@ -518,9 +542,10 @@ static json_t *compare_figure(const struct figure *f, const json_t *cb, const js
 
 /* The machine probe of both sides of a case: medians over the repetitions,
  * and the drift from base to new in percent (null where a side has none). */
-static json_t *probe_drift(const json_t *cb, const json_t *cn)
+static json_t *probe_drift(const struct contend_case_result *cb,
+                           const struct contend_case_result *cn)
 {
-    static const struct figure any = {.name = "throughput_tps", .a = "throughput_tps"};
+    static const struct figure any = {.name = "throughput_tps", .fig = CONTEND_FIG_TPS};
     double *vb, *vn, *pb[2], *pn[2];
     size_t nb = values(cb, &any, &vb, &pb[0], &pb[1]), nn = values(cn, &any, &vn, &pn[0], &pn[1]);
     static const char *const names[2] = {"cpu_mops", "fsync_per_s"};
@@ -540,7 +565,8 @@ static json_t *probe_drift(const json_t *cb, const json_t *cn)
     return o;
 }
 
-static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn,
+static json_t *compare_case(const char *name, const struct contend_case_result *cb,
+                            const struct contend_case_result *cn,
                             const struct contend_compare_opts *o)
 {
     json_t *j = json_pack("{s:s}", "name", name);
@@ -563,8 +589,8 @@ static json_t *compare_case(const char *name, const json_t *cb, const json_t *cn
     json_object_set_new(j, "status", json_string(compared ? "compared" : "too few runs"));
     json_object_set_new(j, "runs_base", json_integer((json_int_t)minb));
     json_object_set_new(j, "runs_new", json_integer((json_int_t)minn));
-    json_object_set_new(j, "ok_base", json_boolean(json_is_true(json_object_get(cb, "ok"))));
-    json_object_set_new(j, "ok_new", json_boolean(json_is_true(json_object_get(cn, "ok"))));
+    json_object_set_new(j, "ok_base", json_boolean(cb->ok));
+    json_object_set_new(j, "ok_new", json_boolean(cn->ok));
     if (!compared)
         json_object_set_new(j, "warning",
                             json_string("needs at least 2 repetitions on each side "
@@ -664,18 +690,21 @@ json_t *contend_compare(const json_t *base, const json_t *new_run, const char *b
                         const char *new_path, const struct contend_compare_opts *o)
 {
     json_t *cases = json_array(), *regressed = json_array();
-    size_t i;
+    size_t i, nb, nn;
     json_t *c;
+    struct contend_case_result *rb = read_cases(base, &nb), *rn = read_cases(new_run, &nn);
 
-    json_array_foreach(json_object_get(base, "cases"), i, c) {
-        const char *name = contend_js(c, "name");
-        json_array_append_new(cases, compare_case(name, c, find_case(new_run, name), o));
+    for (i = 0; i < nb; i++) {
+        const char *name = case_name(&rb[i]);
+        json_array_append_new(cases, compare_case(name, &rb[i], find_case(rn, nn, name), o));
     }
-    json_array_foreach(json_object_get(new_run, "cases"), i, c) {
-        const char *name = contend_js(c, "name");
-        if (!find_case(base, name))
-            json_array_append_new(cases, compare_case(name, NULL, c, o));
+    for (i = 0; i < nn; i++) {
+        const char *name = case_name(&rn[i]);
+        if (!find_case(rb, nb, name))
+            json_array_append_new(cases, compare_case(name, NULL, &rn[i], o));
     }
+    free_cases(rb, nb);
+    free_cases(rn, nn);
     decide(cases, o);
     json_array_foreach(cases, i, c) {
         if (json_is_true(json_object_get(c, "regressed")))

@@ -23,21 +23,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "common.h"
 #include "report.h"
 
 #define esc contend_put_escaped
 
-/* pass / found / fail / gate / error: also the CSS class. */
-static const char *vclass(const json_t *c)
+static const char *or_empty(const char *s)
 {
-    const char *v = contend_js(c, "verdict");
-    static const char *const known[] = {"pass", "found", "fail", "gate", "error",
-                                        "inconclusive"};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(v, known[i]) == 0)
-            return known[i];
-    return json_is_true(json_object_get(c, "ok")) ? "pass" : "fail";
+    return s ? s : "";
+}
+
+/* pass / found / fail / gate / error / inconclusive: also the CSS class. */
+static const char *vclass_of(enum contend_verdict v, bool ok)
+{
+    if (v != CONTEND_VERDICT_UNKNOWN)
+        return contend_verdict_name(v);
+    return ok ? "pass" : "fail";
+}
+
+static const char *vclass(const struct contend_case_result *c)
+{
+    return vclass_of(c->verdict, c->ok);
 }
 
 static void td_num(FILE *out, const char *s)
@@ -111,17 +118,16 @@ static void head(const json_t *run, FILE *out)
 }
 
 /* "x (± 3.1 %)" when the case was repeated. */
-static void fig_cell(FILE *out, const json_t *c, const char *summary_key, double v,
+static void fig_cell(FILE *out, const struct contend_case_result *c, enum contend_fig f,
                      bool latency)
 {
     char a[48], b[48];
-    const json_t *s = json_object_get(json_object_get(c, "summary"), summary_key);
     if (latency)
-        contend_fmt_us(a, sizeof a, v);
+        contend_fmt_us(a, sizeof a, c->fig[f]);
     else
-        contend_fmt_fig(a, sizeof a, v);
-    if (contend_ji(s, "n") > 1) {
-        snprintf(b, sizeof b, "%s (spread %.1f %%)", a, contend_jn(s, "spread_pct"));
+        contend_fmt_fig(a, sizeof a, c->fig[f]);
+    if (c->summary[f].n > 1) {
+        snprintf(b, sizeof b, "%s (spread %.1f %%)", a, c->summary[f].spread_pct);
         td_num(out, b);
     } else {
         td_num(out, a);
@@ -149,7 +155,7 @@ static void verdict_table(const json_t *run, FILE *out)
 {
     const json_t *cases = json_object_get(run, "cases");
     size_t i;
-    json_t *c;
+    json_t *entry;
     char buf[256];
 
     fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th>"
@@ -157,34 +163,36 @@ static void verdict_table(const json_t *run, FILE *out)
           "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>faults</th><th>verdict</th></tr></thead>"
           "\n<tbody>\n",
           out);
-    json_array_foreach(cases, i, c) {
-        const json_t *ops = json_object_get(c, "ops");
+    json_array_foreach(cases, i, entry) {
+        struct contend_case_result r, *c = &r;
+        contend_case_result_read(entry, &r);
         contend_putf(out, "<tr class=\"%s\"><td><a href=\"#case-%zu\">", vclass(c), i + 1);
-        esc(out, contend_js(c, "name"));
+        esc(out, or_empty(c->name));
         fputs("</a>", out);
-        if (json_is_string(json_object_get(c, "description"))) {
+        if (c->description) {
             fputs("<br><span class=\"muted\">", out);
-            esc(out, contend_js(c, "description"));
+            esc(out, c->description);
             fputs("</span>", out);
         }
         fputs("</td>", out);
-        td(out, contend_js(c, "workload"));
-        snprintf(buf, sizeof buf, "%s:%s", contend_js(c, "target"), contend_js(c, "variant"));
+        td(out, or_empty(c->workload));
+        snprintf(buf, sizeof buf, "%s:%s", or_empty(c->target), or_empty(c->variant));
         td(out, buf);
-        snprintf(buf, sizeof buf, "%lld×%lld", contend_ji(c, "procs"), contend_ji(c, "threads"));
+        snprintf(buf, sizeof buf, "%lu×%lu", (unsigned long)c->procs, (unsigned long)c->threads);
         td_num(out, buf);
-        snprintf(buf, sizeof buf, "%lld/%lld/%lld", contend_ji(ops, "ok"), contend_ji(ops, "fail"),
-                 contend_ji(ops, "info"));
+        snprintf(buf, sizeof buf, "%llu/%llu/%llu", (unsigned long long)c->n_ok,
+                 (unsigned long long)c->n_fail, (unsigned long long)c->n_info);
         td_num(out, buf);
-        fig_cell(out, c, "throughput_tps", contend_jn(c, "throughput_tps"), false);
-        fig_cell(out, c, "p50_us", contend_jn2(c, "latency_us", "p50"), true);
-        fig_cell(out, c, "p99_us", contend_jn2(c, "latency_us", "p99"), true);
-        gates_text(c, buf, sizeof buf);
+        fig_cell(out, c, CONTEND_FIG_TPS, false);
+        fig_cell(out, c, CONTEND_FIG_P50, true);
+        fig_cell(out, c, CONTEND_FIG_P99, true);
+        gates_text(entry, buf, sizeof buf);
         td(out, buf);
-        td(out, contend_fmt_faults(buf, sizeof buf, c));
-        contend_report_verdict(c, buf, sizeof buf);
+        td(out, contend_fmt_fault_counts(buf, sizeof buf, c));
+        contend_report_verdict(entry, buf, sizeof buf);
         td(out, buf);
         fputs("</tr>\n", out);
+        contend_case_result_free(&r);
     }
     fputs("</tbody>\n</table>\n</section>\n", out);
 }
@@ -283,35 +291,33 @@ static void fact(FILE *out, const char *name, const char *value)
     fputs("</dd>\n", out);
 }
 
-static void facts(const json_t *c, FILE *out)
+static void facts(const struct contend_case_result *c, FILE *out)
 {
     char buf[256];
     fputs("<dl class=\"facts\">\n", out);
-    fact(out, "workload", contend_js(c, "workload"));
-    snprintf(buf, sizeof buf, "%s, variant %s", contend_js(c, "target"),
-             contend_js(c, "variant"));
+    fact(out, "workload", or_empty(c->workload));
+    snprintf(buf, sizeof buf, "%s, variant %s", or_empty(c->target), or_empty(c->variant));
     fact(out, "target", buf);
-    long long np = contend_ji(c, "procs"), nt = contend_ji(c, "threads");
-    snprintf(buf, sizeof buf, "%lld process%s × %lld thread%s", np, np == 1 ? "" : "es", nt,
+    unsigned long np = c->procs, nt = c->threads;
+    snprintf(buf, sizeof buf, "%lu process%s × %lu thread%s", np, np == 1 ? "" : "es", nt,
              nt == 1 ? "" : "s");
     fact(out, "workers", buf);
-    if (json_is_number(json_object_get(c, "duration_target_s")))
-        snprintf(buf, sizeof buf, "for %g s", contend_jn(c, "duration_target_s"));
+    if (!isnan(c->duration_target_s))
+        snprintf(buf, sizeof buf, "for %g s", c->duration_target_s);
     else
-        snprintf(buf, sizeof buf, "%lld per thread", contend_ji(c, "ops_per_thread"));
+        snprintf(buf, sizeof buf, "%llu per thread", (unsigned long long)c->ops_per_thread);
     fact(out, "ops", buf);
-    snprintf(buf, sizeof buf, "%lld", contend_ji(c, "keys"));
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->keys);
     fact(out, "keys", buf);
-    snprintf(buf, sizeof buf, "%lld", contend_ji(c, "seed"));
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)c->seed);
     fact(out, "seed", buf);
-    if (contend_ji(c, "perturb_us")) {
-        snprintf(buf, sizeof buf, "up to %lld µs", contend_ji(c, "perturb_us"));
+    if (c->perturb_us) {
+        snprintf(buf, sizeof buf, "up to %llu µs", (unsigned long long)c->perturb_us);
         fact(out, "perturb", buf);
     }
-    fact(out, "expect", json_is_string(json_object_get(c, "expect")) ? contend_js(c, "expect")
-                                                                      : "no violation");
-    size_t runs = json_array_size(json_object_get(c, "runs"));
-    snprintf(buf, sizeof buf, "%zu (%lld failed)", runs, contend_ji(c, "failed_runs"));
+    fact(out, "expect", c->expect ? c->expect : "no violation");
+    snprintf(buf, sizeof buf, "%lu (%lu failed)", (unsigned long)c->nruns,
+             (unsigned long)c->failed_runs);
     fact(out, "repetitions", buf);
     fputs("</dl>\n", out);
 }
@@ -374,10 +380,11 @@ static void figures(const json_t *c, FILE *out)
 }
 
 /* Whatever gates the case has; a gate failed when the gate message names it. */
-static void gates(const json_t *c, FILE *out)
+static void gates(const struct contend_case_result *c, FILE *out)
 {
-    const json_t *g = json_object_get(c, "gates");
-    const char *gate_msg = contend_js(c, "gate");
+    /* Every gate the file names, known to this version or not. */
+    const json_t *g = json_object_get(c->entry, "gates");
+    const char *gate_msg = or_empty(c->gate);
     const char *k;
     json_t *v;
     char a[48], key[80];
@@ -390,9 +397,9 @@ static void gates(const json_t *c, FILE *out)
         double measured = NAN;
         bool latency = false;
         if (strcmp(k, "min_tps") == 0)
-            measured = contend_jn(c, "throughput_tps");
+            measured = c->fig[CONTEND_FIG_TPS];
         else if (strcmp(k, "max_p99_us") == 0) {
-            measured = contend_jn2(c, "latency_us", "p99");
+            measured = c->fig[CONTEND_FIG_P99];
             latency = true;
         }
         snprintf(key, sizeof key, "%s:", k);
@@ -402,10 +409,10 @@ static void gates(const json_t *c, FILE *out)
         td_num(out, json_is_number(v) ? contend_fmt_fig(a, sizeof a, json_number_value(v)) : "?");
         td_num(out, latency ? contend_fmt_us(a, sizeof a, measured)
                             : contend_fmt_fig(a, sizeof a, measured));
-        td(out, failed ? "FAILED" : (strcmp(contend_js(c, "verdict"), "fail") == 0 ||
-                                     strcmp(contend_js(c, "verdict"), "error") == 0)
-                                        ? "not judged (the case failed)"
-                                        : "passed");
+        td(out, failed ? "FAILED"
+                       : (c->verdict == CONTEND_VERDICT_FAIL || c->verdict == CONTEND_VERDICT_ERROR)
+                           ? "not judged (the case failed)"
+                           : "passed");
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
@@ -568,12 +575,14 @@ static void repetitions(const json_t *c, FILE *out)
           "<th>p99</th><th>violations</th><th>verdict</th></tr></thead>\n<tbody>\n",
           out);
     json_array_foreach(runs, i, r) {
-        contend_putf(out, "<tr class=\"%s\">", vclass(r));
-        snprintf(a, sizeof a, "%lld", contend_ji(r, "seed"));
+        struct contend_run_result rr;
+        contend_run_result_read(r, &rr);
+        contend_putf(out, "<tr class=\"%s\">", vclass_of(rr.verdict, rr.ok));
+        snprintf(a, sizeof a, "%llu", (unsigned long long)rr.seed);
         td_num(out, a);
-        td_num(out, contend_fmt_fig(a, sizeof a, contend_jn(r, "throughput_tps")));
-        td_num(out, contend_fmt_us(a, sizeof a, contend_jn2(r, "latency_us", "p50")));
-        td_num(out, contend_fmt_us(a, sizeof a, contend_jn2(r, "latency_us", "p99")));
+        td_num(out, contend_fmt_fig(a, sizeof a, rr.fig[CONTEND_FIG_TPS]));
+        td_num(out, contend_fmt_us(a, sizeof a, rr.fig[CONTEND_FIG_P50]));
+        td_num(out, contend_fmt_us(a, sizeof a, rr.fig[CONTEND_FIG_P99]));
         fputs("<td>", out);
         size_t j;
         json_t *v;
@@ -584,7 +593,7 @@ static void repetitions(const json_t *c, FILE *out)
             contend_putf(out, " (%lld)", contend_ji(v, "count"));
         }
         fputs("</td>", out);
-        td(out, contend_js(r, "verdict"));
+        td(out, contend_verdict_name(rr.verdict));
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
@@ -790,31 +799,31 @@ static void events_table(const json_t *c, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-static void trouble(const json_t *c, FILE *out)
+static void trouble(const struct contend_case_result *c, FILE *out)
 {
-    static const struct {
-        const char *key, *label;
+    const struct {
+        const char *value, *label;
     } items[] = {
-        {"error", "error"}, {"inconclusive_reason", "inconclusive"},
-        {"missing", "expected but not found"}, {"gate", "gate failed"},
+        {c->error, "error"}, {c->inconclusive_reason, "inconclusive"},
+        {c->missing, "expected but not found"}, {c->gate, "gate failed"},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        if (!json_is_string(json_object_get(c, items[i].key)))
+        if (!items[i].value)
             continue;
         fputs("<p><strong>", out);
         esc(out, items[i].label);
         fputs(":</strong> ", out);
-        esc(out, contend_js(c, items[i].key));
+        esc(out, items[i].value);
         fputs("</p>\n", out);
     }
-    if (json_is_string(json_object_get(c, "repro"))) {
+    if (c->repro) {
         fputs("<p>Reproduce:</p>\n<pre><code>", out);
-        esc(out, contend_js(c, "repro"));
+        esc(out, c->repro);
         fputs("</code></pre>\n", out);
     }
-    if (json_is_string(json_object_get(c, "case_dir"))) {
+    if (c->case_dir) {
         fputs("<p class=\"muted\">Kept: <code>", out);
-        esc(out, contend_js(c, "case_dir"));
+        esc(out, c->case_dir);
         fputs("</code></p>\n", out);
     }
 }
@@ -822,21 +831,23 @@ static void trouble(const json_t *c, FILE *out)
 static void one_case(const json_t *c, size_t idx, FILE *out)
 {
     char buf[256];
+    struct contend_case_result r;
+    contend_case_result_read(c, &r);
     contend_putf(out, "<section class=\"case\" id=\"case-%zu\">\n<h2>", idx);
-    esc(out, contend_js(c, "name"));
+    esc(out, or_empty(r.name));
     contend_report_verdict(c, buf, sizeof buf);
-    contend_putf(out, " <span class=\"badge %s\">", vclass(c));
+    contend_putf(out, " <span class=\"badge %s\">", vclass(&r));
     esc(out, buf);
     fputs("</span></h2>\n", out);
-    if (json_is_string(json_object_get(c, "description"))) {
+    if (r.description) {
         fputs("<p>", out);
-        esc(out, contend_js(c, "description"));
+        esc(out, r.description);
         fputs("</p>\n", out);
     }
-    facts(c, out);
+    facts(&r, out);
     figures(c, out);
-    gates(c, out);
-    trouble(c, out);
+    gates(&r, out);
+    trouble(&r, out);
     fputs("<div class=\"plots\">\n", out);
     contend_html_throughput_plot(c, out);
     contend_html_latency_plot(c, out);
@@ -845,6 +856,7 @@ static void one_case(const json_t *c, size_t idx, FILE *out)
     violations(c, out);
     repetitions(c, out);
     fputs("</section>\n", out);
+    contend_case_result_free(&r);
 }
 
 void contend_report_html(const json_t *run, FILE *out)

@@ -16,28 +16,30 @@
  *     go into one failure.
  * A case that found its expected violation passed.  A failed gate is a
  * failure of type "gate"; a case the harness could not run is an <error>.
+ * Each case is read through contend_case_result_read (caseresult.h).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "common.h"
 #include "report.h"
 
 #define esc contend_put_escaped
 
-static double case_time(const json_t *c)
+static double case_time(const struct contend_case_result *c)
 {
     /* What the case took: every repetition. */
     double t = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(c, "runs"), i, r) {
+    json_array_foreach(c->runs, i, r) {
         double d = contend_jn(r, "duration_s");
         t += isnan(d) ? 0 : d;
     }
-    if (t == 0 && !isnan(contend_jn(c, "duration_s")))
-        t = contend_jn(c, "duration_s");
+    if (t == 0 && !isnan(c->fig[CONTEND_FIG_DURATION]))
+        t = c->fig[CONTEND_FIG_DURATION];
     return t;
 }
 
@@ -63,50 +65,54 @@ static void property(FILE *out, const char *name, const char *value)
     fputs("\"/>\n", out);
 }
 
-/* The failure's one-line message: what failed first. */
-static void failure_message(const json_t *c, char **msg, const char **type)
+static const char *or_empty(const char *s)
 {
-    const json_t *vs = json_object_get(c, "violations");
-    const char *verdict = contend_js(c, "verdict");
-    if (strcmp(verdict, "gate") == 0) {
+    return s ? s : "";
+}
+
+/* The failure's one-line message: what failed first. */
+static void failure_message(const struct contend_case_result *c, char **msg, const char **type)
+{
+    if (c->verdict == CONTEND_VERDICT_GATE) {
         *type = "gate";
-        *msg = strdup(contend_js(c, "gate"));
-    } else if (strcmp(verdict, "inconclusive") == 0) {
+        *msg = strdup(or_empty(c->gate));
+    } else if (c->verdict == CONTEND_VERDICT_INCONCLUSIVE) {
         *type = "inconclusive";
-        *msg = strdup(contend_js(c, "inconclusive_reason"));
-    } else if (json_is_string(json_object_get(c, "missing"))) {
+        *msg = strdup(or_empty(c->inconclusive_reason));
+    } else if (c->missing) {
         *type = "expectation-not-met";
-        size_t n = strlen(contend_js(c, "missing")) + 32;
+        size_t n = strlen(c->missing) + 32;
         *msg = malloc(n);
         if (*msg)
-            snprintf(*msg, n, "expected %s, not found", contend_js(c, "missing"));
-    } else if (json_array_size(vs)) {
-        const json_t *v = json_array_get(vs, 0);
-        *type = contend_js(v, "kind");
-        size_t n = strlen(contend_js(v, "kind")) + strlen(contend_js(v, "message")) + 48;
+            snprintf(*msg, n, "expected %s, not found", c->missing);
+    } else if (c->nviolations) {
+        const struct contend_case_violation *v = &c->violations[0];
+        *type = v->kind;
+        size_t n = strlen(v->kind) + strlen(or_empty(v->message)) + 48;
         *msg = malloc(n);
         if (*msg)
-            snprintf(*msg, n, "%s (%lld): %s", contend_js(v, "kind"), contend_ji(v, "count"),
-                     contend_js(v, "message"));
+            snprintf(*msg, n, "%s (%llu): %s", v->kind, (unsigned long long)v->count,
+                     or_empty(v->message));
     } else {
         *type = "failure";
         *msg = strdup("the case did not pass");
     }
 }
 
-static void failure_body(const json_t *c, FILE *out)
+static void failure_body(const struct contend_case_result *c, FILE *out)
 {
-    size_t j, k;
-    json_t *v, *op;
-    json_array_foreach(json_object_get(c, "violations"), j, v) {
-        esc(out, contend_js(v, "kind"));
-        contend_putf(out, " (%lld", contend_ji(v, "count"));
-        if (contend_ji(v, "runs") > 1)
-            contend_putf(out, ", in %lld runs", contend_ji(v, "runs"));
+    size_t k;
+    json_t *op;
+    for (size_t j = 0; j < c->nviolations; j++) {
+        const struct contend_case_violation *v = &c->violations[j];
+        esc(out, v->kind);
+        contend_putf(out, " (%llu", (unsigned long long)v->count);
+        if (v->runs > 1)
+            contend_putf(out, ", in %lu runs", (unsigned long)v->runs);
         fputs("): ", out);
-        esc(out, contend_js(v, "message"));
+        esc(out, or_empty(v->message));
         fputc('\n', out);
-        json_array_foreach(json_object_get(v, "ops"), k, op) {
+        json_array_foreach(json_object_get(v->entry, "ops"), k, op) {
             contend_putf(out, "  witness: worker %lld.%lld op #%lld ", contend_ji(op, "worker"),
                          contend_ji(op, "thread"), contend_ji(op, "index"));
             esc(out, contend_js(op, "op"));
@@ -115,24 +121,26 @@ static void failure_body(const json_t *c, FILE *out)
             contend_putf(out, " at +%.3f ms\n", contend_jn(op, "t_invoke_ms"));
         }
     }
-    static const char *const keys[] = {"error", "inconclusive_reason", "missing", "gate", "repro",
-                                       "case_dir"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (!json_is_string(json_object_get(c, keys[i])))
+    const struct {
+        const char *key, *value;
+    } story[] = {{"error", c->error}, {"inconclusive_reason", c->inconclusive_reason},
+                 {"missing", c->missing}, {"gate", c->gate}, {"repro", c->repro},
+                 {"case_dir", c->case_dir}};
+    for (size_t i = 0; i < sizeof story / sizeof story[0]; i++) {
+        if (!story[i].value)
             continue;
-        esc(out, keys[i]);
+        esc(out, story[i].key);
         fputs(": ", out);
-        esc(out, contend_js(c, keys[i]));
+        esc(out, story[i].value);
         fputc('\n', out);
     }
 }
 
-static void testcase(const json_t *run, const json_t *c, FILE *out)
+static void testcase(const json_t *run, const struct contend_case_result *c, FILE *out)
 {
-    const char *verdict = contend_js(c, "verdict");
-    bool error = strcmp(verdict, "error") == 0;
-    bool failed = !error && !json_is_true(json_object_get(c, "ok"));
-    const char *name = contend_js(c, "name");
+    bool error = c->verdict == CONTEND_VERDICT_ERROR;
+    bool failed = !error && !c->ok;
+    const char *name = or_empty(c->name);
 
     fputs("    <testcase name=\"", out);
     contend_put_attr(out, *name ? name : "(unnamed)");
@@ -146,8 +154,7 @@ static void testcase(const json_t *run, const json_t *c, FILE *out)
     char *msg = NULL;
     const char *type = "error";
     if (error)
-        msg = strdup(json_is_string(json_object_get(c, "error")) ? contend_js(c, "error")
-                                                                  : "the harness could not run");
+        msg = strdup(c->error ? c->error : "the harness could not run");
     else
         failure_message(c, &msg, &type);
     contend_putf(out, ">\n      <%s type=\"", error ? "error" : "failure");
@@ -163,17 +170,21 @@ static void testcase(const json_t *run, const json_t *c, FILE *out)
 void contend_report_junit(const json_t *run, FILE *out)
 {
     const json_t *cases = json_object_get(run, "cases");
-    size_t i, failures = 0, errors = 0;
-    json_t *c;
+    size_t i, n = json_array_size(cases), failures = 0, errors = 0;
     double total = 0;
     char ts[32], num[32];
     const char *scenario = contend_js(run, "scenario");
     const char *host = contend_js(json_object_get(run, "machine"), "hostname");
+    struct contend_case_result *res = calloc(n ? n : 1, sizeof *res);
 
-    json_array_foreach(cases, i, c) {
-        if (strcmp(contend_js(c, "verdict"), "error") == 0)
+    if (!res)
+        return;
+    for (i = 0; i < n; i++) {
+        const struct contend_case_result *c = &res[i];
+        contend_case_result_read(json_array_get(cases, i), &res[i]);
+        if (c->verdict == CONTEND_VERDICT_ERROR)
             errors++;
-        else if (!json_is_true(json_object_get(c, "ok")))
+        else if (!c->ok)
             failures++;
         total += case_time(c);
     }
@@ -183,7 +194,7 @@ void contend_report_junit(const json_t *run, FILE *out)
     fputs("\" package=\"contend\" id=\"0\"", out);
     contend_putf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" "
                       "time=\"%.3f\" timestamp=\"%s\" hostname=\"",
-                 json_array_size(cases), failures, errors, total, ts);
+                 n, failures, errors, total, ts);
     contend_put_attr(out, *host ? host : "localhost");
     fputs("\">\n    <properties>\n", out);
     property(out, "contend.version", contend_js(run, "version"));
@@ -195,9 +206,11 @@ void contend_report_junit(const json_t *run, FILE *out)
         property(out, "scenario_path", contend_js(run, "scenario_path"));
     property(out, "run_dir", contend_js(run, "run_dir"));
     fputs("    </properties>\n", out);
-    json_array_foreach(cases, i, c) {
-        testcase(run, c, out);
+    for (i = 0; i < n; i++) {
+        testcase(run, &res[i], out);
+        contend_case_result_free(&res[i]);
     }
+    free(res);
     /* The terminal table, for people reading the raw report. */
     char *text = NULL;
     size_t len = 0;

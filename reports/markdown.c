@@ -7,10 +7,13 @@
  * punctuation (| * _ ` [ ] \ ~ # !) gets a backslash, so a case name can
  * neither break the table nor become a link or markup.  Commands go into
  * fenced code blocks whose fence is longer than any run of backticks inside.
+ * Each case is read through contend_case_result_read (caseresult.h).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "common.h"
 #include "report.h"
 
@@ -54,62 +57,64 @@ static void code_block(FILE *out, const char *s)
     fputc('\n', out);
 }
 
-static const char *icon(const json_t *c)
+static const char *or_empty(const char *s)
 {
-    const char *v = contend_js(c, "verdict");
-    if (strcmp(v, "pass") == 0 || strcmp(v, "found") == 0)
-        return "✅";
-    if (strcmp(v, "gate") == 0)
-        return "⚠️";
-    if (strcmp(v, "inconclusive") == 0)
-        return "❔";
-    return "❌";
+    return s ? s : "";
 }
 
-static void fig(FILE *out, const json_t *c, const char *skey, double v, bool latency)
+static const char *icon(const struct contend_case_result *c)
+{
+    switch (c->verdict) {
+    case CONTEND_VERDICT_PASS:
+    case CONTEND_VERDICT_FOUND: return "✅";
+    case CONTEND_VERDICT_GATE: return "⚠️";
+    case CONTEND_VERDICT_INCONCLUSIVE: return "❔";
+    default: return "❌";
+    }
+}
+
+static void fig(FILE *out, const struct contend_case_result *c, enum contend_fig f, bool latency)
 {
     char a[48];
-    const json_t *s = json_object_get(json_object_get(c, "summary"), skey);
+    double v = c->fig[f];
     fputs(latency ? contend_fmt_us(a, sizeof a, v) : contend_fmt_fig(a, sizeof a, v), out);
-    if (contend_ji(s, "n") > 1)
-        fprintf(out, " ±%.0f%%", contend_jn(s, "spread_pct") / 2);
+    if (c->summary[f].n > 1)
+        fprintf(out, " ±%.0f%%", c->summary[f].spread_pct / 2);
     fputs(" | ", out);
 }
 
-static void details(const json_t *c, FILE *out)
+static void details(const struct contend_case_result *c, FILE *out)
 {
-    const json_t *vs = json_object_get(c, "violations");
-    bool bad = !json_is_true(json_object_get(c, "ok"));
-    size_t j;
-    json_t *v;
-    if (!bad && json_array_size(vs) == 0)
+    bool bad = !c->ok;
+    if (!bad && c->nviolations == 0)
         return;
     fprintf(out, "\n#### %s ", icon(c));
-    md(out, contend_js(c, "name"));
+    md(out, or_empty(c->name));
     fputs("\n\n", out);
-    json_array_foreach(vs, j, v) {
+    for (size_t j = 0; j < c->nviolations; j++) {
+        const struct contend_case_violation *v = &c->violations[j];
         fputs("- **", out);
-        md(out, contend_js(v, "kind"));
-        fprintf(out, "** (%lld): ", contend_ji(v, "count"));
-        md(out, contend_js(v, "message"));
+        md(out, v->kind);
+        fprintf(out, "** (%llu): ", (unsigned long long)v->count);
+        md(out, or_empty(v->message));
         fputc('\n', out);
     }
-    static const struct {
-        const char *key, *label;
-    } items[] = {{"error", "error"},
-                 {"inconclusive_reason", "inconclusive"},
-                 {"missing", "expected, not found"},
-                 {"gate", "gate failed"}};
+    const struct {
+        const char *value, *label;
+    } items[] = {{c->error, "error"},
+                 {c->inconclusive_reason, "inconclusive"},
+                 {c->missing, "expected, not found"},
+                 {c->gate, "gate failed"}};
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        if (!json_is_string(json_object_get(c, items[i].key)))
+        if (!items[i].value)
             continue;
         fprintf(out, "- %s: ", items[i].label);
-        md(out, contend_js(c, items[i].key));
+        md(out, items[i].value);
         fputc('\n', out);
     }
-    if (bad && json_is_string(json_object_get(c, "repro"))) {
+    if (bad && c->repro) {
         fputs("\nReproduce:\n\n", out);
-        code_block(out, contend_js(c, "repro"));
+        code_block(out, c->repro);
     }
 }
 
@@ -117,54 +122,55 @@ void contend_report_markdown(const json_t *run, FILE *out)
 {
     const json_t *cases = json_object_get(run, "cases");
     bool ok = json_is_true(json_object_get(run, "ok"));
-    size_t i, npass = 0;
-    json_t *c;
+    size_t i, npass = 0, n = json_array_size(cases);
     char buf[256];
+    struct contend_case_result *res = calloc(n ? n : 1, sizeof *res);
 
-    json_array_foreach(cases, i, c) {
-        npass += json_is_true(json_object_get(c, "ok"));
+    if (!res)
+        return;
+    for (i = 0; i < n; i++) {
+        contend_case_result_read(json_array_get(cases, i), &res[i]);
+        npass += res[i].ok;
     }
     fprintf(out, "### %s contend: ", ok ? "✅" : "❌");
     md(out, contend_js(run, "scenario"));
     fprintf(out, " — %s, %zu of %zu cases as expected (exit %lld)\n\n", ok ? "PASS" : "FAIL",
-            npass, json_array_size(cases), contend_ji(run, "exit_code"));
+            npass, n, contend_ji(run, "exit_code"));
     fputs("| | case | target | p×t | ops ok/fail/info | tx/s | p50 | p99 | gates | verdict |\n"
           "|---|---|---|--:|--:|--:|--:|--:|---|---|\n",
           out);
-    json_array_foreach(cases, i, c) {
-        const json_t *ops = json_object_get(c, "ops");
+    for (i = 0; i < n; i++) {
+        const struct contend_case_result *c = &res[i];
         fprintf(out, "| %s | ", icon(c));
-        md(out, contend_js(c, "name"));
+        md(out, or_empty(c->name));
         fputs(" | ", out);
-        snprintf(buf, sizeof buf, "%s:%s", contend_js(c, "target"), contend_js(c, "variant"));
+        snprintf(buf, sizeof buf, "%s:%s", or_empty(c->target), or_empty(c->variant));
         md(out, buf);
-        fprintf(out, " | %lld×%lld | %lld/%lld/%lld | ", contend_ji(c, "procs"),
-                contend_ji(c, "threads"), contend_ji(ops, "ok"), contend_ji(ops, "fail"),
-                contend_ji(ops, "info"));
-        fig(out, c, "throughput_tps", contend_jn(c, "throughput_tps"), false);
-        fig(out, c, "p50_us", contend_jn2(c, "latency_us", "p50"), true);
-        fig(out, c, "p99_us", contend_jn2(c, "latency_us", "p99"), true);
+        fprintf(out, " | %lu×%lu | %llu/%llu/%llu | ", (unsigned long)c->procs,
+                (unsigned long)c->threads, (unsigned long long)c->n_ok,
+                (unsigned long long)c->n_fail, (unsigned long long)c->n_info);
+        fig(out, c, CONTEND_FIG_TPS, false);
+        fig(out, c, CONTEND_FIG_P50, true);
+        fig(out, c, CONTEND_FIG_P99, true);
+        /* Every gate the file names, known to this version or not. */
         const char *k;
         json_t *g;
         size_t ng = 0;
-        json_object_foreach(json_object_get(c, "gates"), k, g) {
+        json_object_foreach(json_object_get(c->entry, "gates"), k, g) {
             char a[48];
             fputs(ng++ ? ", " : "", out);
             md(out, k);
             fprintf(out, " %s", contend_fmt_fig(a, sizeof a, json_number_value(g)));
         }
         fputs(" | ", out);
-        contend_report_verdict(c, buf, sizeof buf);
+        contend_report_verdict(c->entry, buf, sizeof buf);
         md(out, buf);
         fputs(" |\n", out);
     }
-    json_array_foreach(cases, i, c) {
-        details(c, out);
-    }
     size_t runs = 0;
-    json_array_foreach(cases, i, c) {
-        size_t r = json_array_size(json_object_get(c, "runs"));
-        runs = r > runs ? r : runs;
+    for (i = 0; i < n; i++) {
+        details(&res[i], out);
+        runs = res[i].nruns > runs ? res[i].nruns : runs;
     }
     fputs("\n<sub>", out);
     if (runs > 1)
@@ -175,4 +181,7 @@ void contend_report_markdown(const json_t *run, FILE *out)
     fprintf(out, "%lld, ", contend_ji(run, "seed"));
     md(out, contend_js(json_object_get(run, "machine"), "cpu_model"));
     fputs("</sub>\n", out);
+    for (i = 0; i < n; i++)
+        contend_case_result_free(&res[i]);
+    free(res);
 }

@@ -5,13 +5,16 @@
  * ok/fail/info, tx/s, p50 and p99 latency, busy/retry counts (only when
  * some case has them: stores with locks that can be busy), verdict.  Below it, every
  * violation with its explanation, every kept case directory and the command
- * that reproduces each failure.  Column widths follow the content.
+ * that reproduces each failure.  Column widths follow the content.  Each
+ * case is read through contend_case_result_read (caseresult.h); what a file
+ * lacks shows as "-" or nothing.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "caseresult.h"
 #include "common.h"
 #include "report.h"
 #include "util.h"
@@ -26,13 +29,12 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
-static void fmt_num(char *buf, size_t len, const json_t *v, int decimals)
+static void fmt_num(char *buf, size_t len, double d, int decimals)
 {
-    if (!json_is_number(v)) {
+    if (isnan(d)) {
         snprintf(buf, len, "-");
         return;
     }
-    double d = json_number_value(v);
     if (d >= 100000 || decimals == 0)
         snprintf(buf, len, "%.0f", d);
     else if (d < 10)
@@ -55,15 +57,21 @@ static bool expected_kind(const char *expect, const char *kind)
     return false;
 }
 
-/* With alternatives ("double-claim|crash") say which were found. */
-static void found_alternatives(char *buf, size_t len, const json_t *c)
+/* A string of the result, "" for none. */
+static const char *or_empty(const char *s)
 {
-    size_t i, used = (size_t)snprintf(buf, len, "found");
-    const json_t *v;
+    return s ? s : "";
+}
+
+/* With alternatives ("double-claim|crash") say which were found. */
+static void found_alternatives(char *buf, size_t len, const struct contend_case_result *r)
+{
+    size_t used = (size_t)snprintf(buf, len, "found");
     const char *sep = " ";
-    json_array_foreach(json_object_get(c, "violations"), i, v) {
-        if (used < len && expected_kind(str(c, "expect"), str(v, "kind"))) {
-            used += (size_t)snprintf(buf + used, len - used, "%s%s", sep, str(v, "kind"));
+    for (size_t i = 0; i < r->nviolations; i++) {
+        const char *kind = r->violations[i].kind;
+        if (used < len && expected_kind(or_empty(r->expect), kind)) {
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", sep, kind);
             sep = ",";
         }
     }
@@ -72,67 +80,51 @@ static void found_alternatives(char *buf, size_t len, const json_t *c)
 static void concurrency_lines(const json_t *c, FILE *out);
 
 /* "found lost-update", "FAIL lost-update", "FAIL missing torn-line", ... */
-static void fmt_verdict(char *buf, size_t len, const json_t *c)
+static void fmt_verdict(char *buf, size_t len, const struct contend_case_result *r)
 {
-    const char *v = str(c, "verdict");
-    const json_t *vs = json_object_get(c, "violations");
-    const char *first = json_array_size(vs) ? str(json_array_get(vs, 0), "kind") : "";
-    if (strcmp(v, "found") == 0 && strchr(str(c, "expect"), '|'))
-        found_alternatives(buf, len, c);
-    else if (strcmp(v, "found") == 0)
-        snprintf(buf, len, "found %s", str(c, "expect"));
-    else if (strcmp(v, "pass") == 0)
-        snprintf(buf, len, "pass");
-    else if (strcmp(v, "error") == 0)
-        snprintf(buf, len, "ERROR");
-    else if (strcmp(v, "gate") == 0)
-        snprintf(buf, len, "GATE");
-    else if (strcmp(v, "inconclusive") == 0)
-        snprintf(buf, len, "INCONCLUSIVE");
-    else if (json_object_get(c, "missing"))
-        snprintf(buf, len, "FAIL missing %s", str(c, "missing"));
-    else
-        snprintf(buf, len, "FAIL %s", first);
-    long failed = (long)json_integer_value(json_object_get(c, "failed_runs"));
-    size_t runs = json_array_size(json_object_get(c, "runs"));
-    if (runs > 1) {
-        size_t n = strlen(buf);
-        if (failed)
-            snprintf(buf + n, len - n, " (%ld of %zu runs failed)", failed, runs);
+    const char *first = r->nviolations ? r->violations[0].kind : "";
+    switch (r->verdict) {
+    case CONTEND_VERDICT_FOUND:
+        if (strchr(or_empty(r->expect), '|'))
+            found_alternatives(buf, len, r);
         else
-            snprintf(buf + n, len - n, " (all %zu runs)", runs);
+            snprintf(buf, len, "found %s", or_empty(r->expect));
+        break;
+    case CONTEND_VERDICT_PASS: snprintf(buf, len, "pass"); break;
+    case CONTEND_VERDICT_ERROR: snprintf(buf, len, "ERROR"); break;
+    case CONTEND_VERDICT_GATE: snprintf(buf, len, "GATE"); break;
+    case CONTEND_VERDICT_INCONCLUSIVE: snprintf(buf, len, "INCONCLUSIVE"); break;
+    default:
+        if (r->missing)
+            snprintf(buf, len, "FAIL missing %s", r->missing);
+        else
+            snprintf(buf, len, "FAIL %s", first);
+    }
+    if (r->nruns > 1) {
+        size_t n = strlen(buf);
+        if (r->failed_runs)
+            snprintf(buf + n, len - n, " (%lu of %lu runs failed)", (unsigned long)r->failed_runs,
+                     (unsigned long)r->nruns);
+        else
+            snprintf(buf + n, len - n, " (all %lu runs)", (unsigned long)r->nruns);
     }
 }
 
-static void row_cells(const json_t *c, char cells[NCOLS][96])
+static void row_cells(const struct contend_case_result *r, char cells[NCOLS][96])
 {
-    const json_t *ops = json_object_get(c, "ops");
-    const json_t *lat = json_object_get(c, "latency_us");
-    snprintf(cells[0], 96, "%s", str(c, "name"));
-    snprintf(cells[1], 96, "%s", str(c, "workload"));
-    snprintf(cells[2], 96, "%s:%s", str(c, "target"), str(c, "variant"));
-    snprintf(cells[3], 96, "%lldx%lld", (long long)json_integer_value(json_object_get(c, "procs")),
-             (long long)json_integer_value(json_object_get(c, "threads")));
-    snprintf(cells[4], 96, "%lld/%lld/%lld",
-             (long long)json_integer_value(json_object_get(ops, "ok")),
-             (long long)json_integer_value(json_object_get(ops, "fail")),
-             (long long)json_integer_value(json_object_get(ops, "info")));
-    fmt_num(cells[5], 96, json_object_get(c, "throughput_tps"), 1);
-    fmt_num(cells[6], 96, json_object_get(lat, "p50"), 1);
-    fmt_num(cells[7], 96, json_object_get(lat, "p99"), 1);
-    const json_t *st = json_object_get(c, "stats");
-    snprintf(cells[COL_BUSY], 96, "%lld/%lld",
-             (long long)json_integer_value(json_object_get(st, "busy")),
-             (long long)json_integer_value(json_object_get(st, "retries")));
-    contend_fmt_faults(cells[COL_FAULTS], 96, c);
-    fmt_verdict(cells[10], 96, c);
-}
-
-static bool busy_or_retried(const json_t *c)
-{
-    const json_t *st = json_object_get(c, "stats");
-    return json_integer_value(json_object_get(st, "busy")) > 0 ||
-           json_integer_value(json_object_get(st, "retries")) > 0;
+    snprintf(cells[0], 96, "%s", or_empty(r->name));
+    snprintf(cells[1], 96, "%s", or_empty(r->workload));
+    snprintf(cells[2], 96, "%s:%s", or_empty(r->target), or_empty(r->variant));
+    snprintf(cells[3], 96, "%lux%lu", (unsigned long)r->procs, (unsigned long)r->threads);
+    snprintf(cells[4], 96, "%llu/%llu/%llu", (unsigned long long)r->n_ok,
+             (unsigned long long)r->n_fail, (unsigned long long)r->n_info);
+    fmt_num(cells[5], 96, r->fig[CONTEND_FIG_TPS], 1);
+    fmt_num(cells[6], 96, r->fig[CONTEND_FIG_P50], 1);
+    fmt_num(cells[7], 96, r->fig[CONTEND_FIG_P99], 1);
+    snprintf(cells[COL_BUSY], 96, "%llu/%llu", (unsigned long long)r->busy,
+             (unsigned long long)r->retries);
+    contend_fmt_fault_counts(cells[COL_FAULTS], 96, r);
+    fmt_verdict(cells[10], 96, r);
 }
 
 static void text_table(const json_t *run, FILE *out)
@@ -145,15 +137,20 @@ static void text_table(const json_t *run, FILE *out)
     const json_t *cases = json_object_get(run, "cases");
     size_t n = json_array_size(cases);
     char (*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
+    struct contend_case_result *res = calloc(n ? n : 1, sizeof *res);
     int width[NCOLS];
 
-    if (!cells)
+    if (!cells || !res) {
+        free(cells);
+        free(res);
         return;
+    }
     for (int k = 0; k < NCOLS; k++)
         width[k] = (int)strlen(head[k]);
     for (size_t i = 0; i < n; i++) {
-        row_cells(json_array_get(cases, i), cells[i]);
-        show_busy = show_busy || busy_or_retried(json_array_get(cases, i));
+        contend_case_result_read(json_array_get(cases, i), &res[i]);
+        row_cells(&res[i], cells[i]);
+        show_busy = show_busy || res[i].busy > 0 || res[i].retries > 0;
         show_faults = show_faults || strcmp(cells[i][COL_FAULTS], "-") != 0;
         for (int k = 0; k < NCOLS; k++)
             if ((int)strlen(cells[i][k]) > width[k])
@@ -179,36 +176,38 @@ static void text_table(const json_t *run, FILE *out)
     free(cells);
 
     for (size_t i = 0; i < n; i++) {
+        const struct contend_case_result *r = &res[i];
         const json_t *c = json_array_get(cases, i);
-        const json_t *vs = json_object_get(c, "violations");
-        size_t j;
-        json_t *v;
-        bool bad = !json_is_true(json_object_get(c, "ok"));
+        bool bad = !r->ok;
         bool thin = json_is_true(json_object_get(json_object_get(c, "concurrency"), "below_floor"));
-        if (json_array_size(vs) == 0 && !bad && !thin)
+        if (r->nviolations == 0 && !bad && !thin)
             continue;
-        fprintf(out, "\n%s:\n", str(c, "name"));
-        json_array_foreach(vs, j, v) {
-            fprintf(out, "  %s (%lld): %s\n", str(v, "kind"),
-                    (long long)json_integer_value(json_object_get(v, "count")), str(v, "message"));
+        fprintf(out, "\n%s:\n", or_empty(r->name));
+        for (size_t j = 0; j < r->nviolations; j++) {
+            const struct contend_case_violation *v = &r->violations[j];
+            fprintf(out, "  %s (%llu): %s\n", v->kind, (unsigned long long)v->count,
+                    or_empty(v->message));
         }
-        if (json_object_get(c, "error"))
-            fprintf(out, "  error: %s\n", str(c, "error"));
-        if (json_object_get(c, "inconclusive_reason"))
-            fprintf(out, "  inconclusive: %s\n", str(c, "inconclusive_reason"));
-        else if (json_object_get(c, "missing"))
-            fprintf(out, "  expected %s, not found\n", str(c, "missing"));
-        if (json_object_get(c, "gate"))
-            fprintf(out, "  gate failed: %s\n", str(c, "gate"));
-        if (json_object_get(c, "case_dir"))
-            fprintf(out, "  kept: %s\n", str(c, "case_dir"));
-        if (bad && json_is_string(json_object_get(c, "repro")))
-            fprintf(out, "  repro: %s\n", str(c, "repro"));
+        if (r->error)
+            fprintf(out, "  error: %s\n", r->error);
+        if (r->inconclusive_reason)
+            fprintf(out, "  inconclusive: %s\n", r->inconclusive_reason);
+        else if (r->missing)
+            fprintf(out, "  expected %s, not found\n", r->missing);
+        if (r->gate)
+            fprintf(out, "  gate failed: %s\n", r->gate);
+        if (r->case_dir)
+            fprintf(out, "  kept: %s\n", r->case_dir);
+        if (bad && r->repro)
+            fprintf(out, "  repro: %s\n", r->repro);
         concurrency_lines(c, out);
         if (thin && !bad)
             fprintf(out, "  note: a pass that saw little concurrency; `schedule = random` or "
                          "`pct` (or `perturb`) makes races likelier\n");
     }
+    for (size_t i = 0; i < n; i++)
+        contend_case_result_free(&res[i]);
+    free(res);
 }
 
 /* How much concurrency the case saw, and its schedule (schedext.c,
@@ -243,10 +242,13 @@ static void concurrency_lines(const json_t *c, FILE *out)
 static void case_line(const json_t *c, size_t index, size_t total, FILE *out)
 {
     char verdict[128], tps[32];
-    fmt_verdict(verdict, sizeof verdict, c);
-    fmt_num(tps, sizeof tps, json_object_get(c, "throughput_tps"), 1);
-    fprintf(out, "[%zu/%zu] %-24s %s:%s  %s tx/s  %s\n", index, total, str(c, "name"),
-            str(c, "target"), str(c, "variant"), tps, verdict);
+    struct contend_case_result r;
+    contend_case_result_read(c, &r);
+    fmt_verdict(verdict, sizeof verdict, &r);
+    fmt_num(tps, sizeof tps, r.fig[CONTEND_FIG_TPS], 1);
+    fprintf(out, "[%zu/%zu] %-24s %s:%s  %s tx/s  %s\n", index, total, or_empty(r.name),
+            or_empty(r.target), or_empty(r.variant), tps, verdict);
+    contend_case_result_free(&r);
 }
 
 /* Names, messages and paths come from run.json, which anyone may have
@@ -285,5 +287,8 @@ void contend_report_case_line(const json_t *c, size_t index, size_t total, FILE 
 
 void contend_report_verdict(const json_t *c, char *buf, size_t len)
 {
-    fmt_verdict(buf, len, c);
+    struct contend_case_result r;
+    contend_case_result_read(c, &r);
+    fmt_verdict(buf, len, &r);
+    contend_case_result_free(&r);
 }

@@ -3,12 +3,14 @@
  *
  * The fields docs/run-json.md lists (and docs/schema/run.schema.json requires)
  * are stable; others are added, never renamed.
- * Figures of a case are those of its repetitions (in "runs"): the median
+ * A case's entry is written from its struct contend_case_result
+ * (caseresult.h), which holds the aggregation over repetitions: the median
  * for throughput, duration and latency, sums for op counts.  A case is ok
  * only when every repetition is.  "summary" gives the median, min, max and
  * spread of each figure over the repetitions; "latency_curve_us" the
  * percentile curve the HTML report plots; a violation's "context" the ops
- * around its witnesses, for the report's timeline.
+ * around its witnesses, for the report's timeline.  Each repetition (in
+ * "runs") is written from its struct contend_rep.
  */
 #include "runjson.h"
 
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caseresult.h"
 #include "check.h"
 #include "history.h"
 #include "util.h"
@@ -196,19 +199,16 @@ static json_t *violation(const struct contend_violation *v, uint64_t t0)
     return o;
 }
 
-/* The latency percentile curve, [[percent, us], ...], for the report's plot. */
-static const double curve_pcts[] = {0,    10,    25,     50,     75,      90,  95,
-                                    99,   99.5,  99.9,   99.95,  99.99,   99.999, 100};
-#define NCURVE (sizeof curve_pcts / sizeof curve_pcts[0])
-
+/* The latency percentile curve, [[percent, us], ...], for the report's plot;
+ * the percentiles are contend_curve_pcts (caseresult.c). */
 static json_t *latency_curve(const struct contend_hist *h)
 {
     json_t *a = json_array();
     if (!h || h->count == 0)
         return a;
-    for (size_t i = 0; i < NCURVE; i++) {
-        double q = curve_pcts[i] / 100.0;
-        json_array_append_new(a, json_pack("[f, o]", curve_pcts[i],
+    for (size_t i = 0; i < CONTEND_CURVE_POINTS; i++) {
+        double q = contend_curve_pcts[i] / 100.0;
+        json_array_append_new(a, json_pack("[f, o]", contend_curve_pcts[i],
                                            real3((double)contend_hist_quantile(h, q) / 1e3)));
     }
     return a;
@@ -281,17 +281,34 @@ static json_t *growth(const struct contend_growths *gs)
     return o;
 }
 
-static const char *verdict(const struct contend_case *c, const struct contend_rep *r)
+/* "schedule": the controlled schedule of a run, when schedule != os. */
+static json_t *schedule(const struct contend_rep *r)
 {
-    if (r->error)
-        return "error";
-    if (r->inconclusive)
-        return "inconclusive";
-    if (!r->ok)
-        return "fail";
-    if (r->gate_failed)
-        return "gate";
-    return c->expect ? "found" : "pass";
+    const struct contend_sched_info *si = &r->sched;
+    json_t *s = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode,
+                          "file", si->file, "sha256", si->file ? si->sha256 : NULL, "steps",
+                          (json_int_t)si->steps, "handoffs", (json_int_t)si->handoffs,
+                          "window_handoffs", (json_int_t)si->window_handoffs, "block_yields",
+                          (json_int_t)si->block_yields, "replayable", si->replayable,
+                          "diverged", si->diverged);
+    json_object_set_new(s, "fallback", si->fallback ? text(si->fallback) : json_null());
+    return s;
+}
+
+/* "concurrency": how much of it the run saw. */
+static json_t *concurrency(const struct contend_rep *r)
+{
+    const struct contend_concurrency *cc = &r->conc;
+    json_t *x = json_pack("{s:I, s:I, s:o, s:o}", "ops", (json_int_t)cc->ops, "overlapping",
+                          (json_int_t)cc->overlapping, "overlap", real3(cc->overlap), "floor",
+                          real3(cc->floor));
+    if (r->sched.mode)
+        json_object_set_new(x, "window_handoffs",
+                            json_integer((json_int_t)r->sched.window_handoffs));
+    json_object_set_new(x, "inconclusive",
+                        cc->inconclusive ? text(cc->inconclusive) : json_null());
+    json_object_set_new(x, "below_floor", json_boolean(cc->below_floor));
+    return x;
 }
 
 static json_t *run_entry(const struct contend_case *c, const struct contend_rep *r)
@@ -299,9 +316,10 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
     json_t *vs = json_array();
     for (size_t i = 0; i < r->nv; i++)
         json_array_append_new(vs, violation(&r->v[i], r->t0));
+    const char *v = contend_verdict_name(contend_rep_verdict(c, r));
     json_t *o = json_pack("{s:I, s:b, s:s, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
                           "seed", (json_int_t)r->seed, "ok", r->ok && !r->gate_failed, "verdict",
-                          verdict(c, r), "ops", "ok", (json_int_t)r->n_ok, "fail",
+                          v, "ops", "ok", (json_int_t)r->n_ok, "fail",
                           (json_int_t)r->n_fail, "info", (json_int_t)r->n_info, "duration_s",
                           real3(r->duration_s), "throughput_tps", real3(r->tps), "latency_us",
                           latency(r->hist), "violations", vs, "stats", stats(r), "series",
@@ -327,77 +345,11 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
         json_object_set_new(o, "case_dir", text(r->case_dir));
     if (r->repro)
         json_object_set_new(o, "repro", text(r->repro));
-    if (r->sched.mode) {
-        const struct contend_sched_info *si = &r->sched;
-        json_t *s = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode,
-                              "file", si->file, "sha256", si->file ? si->sha256 : NULL, "steps",
-                              (json_int_t)si->steps, "handoffs", (json_int_t)si->handoffs,
-                              "window_handoffs", (json_int_t)si->window_handoffs,
-                              "block_yields", (json_int_t)si->block_yields, "replayable",
-                              si->replayable, "diverged", si->diverged);
-        json_object_set_new(s, "fallback", si->fallback ? text(si->fallback) : json_null());
-        json_object_set_new(o, "schedule", s);
-    }
-    if (r->conc.valid) {
-        const struct contend_concurrency *cc = &r->conc;
-        json_t *x = json_pack("{s:I, s:I, s:o, s:o}", "ops", (json_int_t)cc->ops, "overlapping",
-                              (json_int_t)cc->overlapping, "overlap", real3(cc->overlap),
-                              "floor", real3(cc->floor));
-        if (r->sched.mode)
-            json_object_set_new(x, "window_handoffs", json_integer((json_int_t)r->sched.window_handoffs));
-        json_object_set_new(x, "inconclusive",
-                            cc->inconclusive ? text(cc->inconclusive) : json_null());
-        json_object_set_new(x, "below_floor", json_boolean(cc->below_floor));
-        json_object_set_new(o, "concurrency", x);
-    }
+    if (r->sched.mode)
+        json_object_set_new(o, "schedule", schedule(r));
+    if (r->conc.valid)
+        json_object_set_new(o, "concurrency", concurrency(r));
     return o;
-}
-
-static double median_of(json_t *runs, const char *a, const char *b)
-{
-    size_t n = json_array_size(runs), k = 0;
-    double *v = contend_calloc(n, sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        json_t *x = json_object_get(json_array_get(runs, i), a);
-        if (b)
-            x = json_object_get(x, b);
-        if (json_is_number(x))
-            v[k++] = json_number_value(x);
-    }
-    double m = k ? contend_median(v, k) : NAN;
-    free(v);
-    return m;
-}
-
-/* Violations of all runs merged by kind: counts add up, the first message
- * and witnesses stand for the kind. */
-static json_t *merged_violations(json_t *runs)
-{
-    json_t *out = json_array();
-    size_t i, j, k;
-    json_t *run, *v, *have;
-    json_array_foreach(runs, i, run) {
-        json_array_foreach(json_object_get(run, "violations"), j, v) {
-            const char *kind = json_string_value(json_object_get(v, "kind"));
-            json_t *found = NULL;
-            json_array_foreach(out, k, have) {
-                if (strcmp(json_string_value(json_object_get(have, "kind")), kind) == 0)
-                    found = have;
-            }
-            if (!found) {
-                found = json_deep_copy(v);
-                json_object_set_new(found, "runs", json_integer(0));
-                json_object_set_new(found, "count", json_integer(0));
-                json_array_append_new(out, found);
-            }
-            json_object_set_new(found, "runs",
-                                json_integer(json_integer_value(json_object_get(found, "runs")) + 1));
-            json_object_set_new(found, "count",
-                                json_integer(json_integer_value(json_object_get(found, "count")) +
-                                             json_integer_value(json_object_get(v, "count"))));
-        }
-    }
-    return out;
 }
 
 static json_t *num_or_null(double v)
@@ -405,25 +357,46 @@ static json_t *num_or_null(double v)
     return isnan(v) ? json_null() : real3(v);
 }
 
-/* The median of every point of the runs' latency curves. */
-static json_t *median_curve(json_t *runs)
+/* A violation kind merged over the runs: the first report of the kind with
+ * its witnesses, the runs that reported it and the summed count. */
+static json_t *merged_violation(const struct contend_case_violation *m)
+{
+    json_t *o;
+    if (m->first)
+        o = violation(m->first, m->t0);
+    else if (json_is_object(m->entry))
+        o = json_deep_copy(m->entry);
+    else
+        o = json_pack("{s:o, s:I, s:o}", "kind", text(m->kind), "count", (json_int_t)m->count,
+                      "message", text_or_null(m->message));
+    json_object_set_new(o, "runs", json_integer(m->runs));
+    json_object_set_new(o, "count", json_integer((json_int_t)m->count));
+    return o;
+}
+
+static json_t *merged_violations(const struct contend_case_result *r)
 {
     json_t *out = json_array();
-    size_t n = json_array_size(runs);
-    double *v = contend_calloc(n ? n : 1, sizeof *v);
-    for (size_t p = 0; p < NCURVE; p++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            json_t *pt = json_array_get(
-                json_object_get(json_array_get(runs, i), "latency_curve_us"), p);
-            if (json_is_number(json_array_get(pt, 1)))
-                v[k++] = json_number_value(json_array_get(pt, 1));
-        }
-        if (k)
-            json_array_append_new(out, json_pack("[f, o]", curve_pcts[p],
-                                                 real3(contend_median(v, k))));
-    }
-    free(v);
+    for (size_t i = 0; i < r->nviolations; i++)
+        json_array_append_new(out, merged_violation(&r->violations[i]));
+    return out;
+}
+
+static json_t *case_latency(const struct contend_case_result *r)
+{
+    json_t *lat = json_object();
+    for (int f = CONTEND_FIG_LATENCY; f < CONTEND_FIGS; f++)
+        json_object_set_new(lat, contend_fig_name(f), num_or_null(r->fig[f]));
+    return lat;
+}
+
+static json_t *case_curve(const struct contend_case_result *r)
+{
+    json_t *out = json_array();
+    for (size_t p = 0; p < CONTEND_CURVE_POINTS; p++)
+        if (!isnan(r->curve_us[p]))
+            json_array_append_new(
+                out, json_pack("[f, o]", contend_curve_pcts[p], real3(r->curve_us[p])));
     return out;
 }
 
@@ -432,102 +405,70 @@ static json_t *median_curve(json_t *runs)
  * spread_pct = (max - min) / median in percent.  One glance says whether a
  * difference between two cases is larger than the noise of either.
  */
-static json_t *summary(json_t *runs)
+static json_t *summary(const struct contend_case_result *r)
 {
-    static const struct {
-        const char *name, *a, *b;
-    } figs[] = {
-        {"throughput_tps", "throughput_tps", NULL}, {"duration_s", "duration_s", NULL},
-        {"p50_us", "latency_us", "p50"},            {"p90_us", "latency_us", "p90"},
-        {"p99_us", "latency_us", "p99"},            {"p999_us", "latency_us", "p999"},
-        {"max_us", "latency_us", "max"},            {"mean_us", "latency_us", "mean"},
-    };
     json_t *o = json_object();
-    size_t n = json_array_size(runs);
-    double *v = contend_calloc(n ? n : 1, sizeof *v);
-    for (size_t f = 0; f < sizeof figs / sizeof figs[0]; f++) {
-        size_t k = 0;
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            json_t *x = json_object_get(json_array_get(runs, i), figs[f].a);
-            if (figs[f].b)
-                x = json_object_get(x, figs[f].b);
-            if (!json_is_number(x))
-                continue;
-            v[k] = json_number_value(x);
-            lo = v[k] < lo ? v[k] : lo;
-            hi = v[k] > hi ? v[k] : hi;
-            k++;
-        }
-        if (k == 0)
+    for (int f = 0; f < CONTEND_FIGS; f++) {
+        const struct contend_spread *s = &r->summary[f];
+        if (s->n == 0)
             continue;
-        double med = contend_median(v, k);
-        json_object_set_new(o, figs[f].name,
-                            json_pack("{s:i, s:o, s:o, s:o, s:o}", "n", (int)k, "median",
-                                      real3(med), "min", real3(lo), "max", real3(hi),
-                                      "spread_pct", real3(med > 0 ? (hi - lo) / med * 100 : 0)));
+        json_object_set_new(o, contend_fig_summary_name(f),
+                            json_pack("{s:i, s:o, s:o, s:o, s:o}", "n", (int)s->n, "median",
+                                      real3(s->median), "min", real3(s->min), "max",
+                                      real3(s->max), "spread_pct", real3(s->spread_pct)));
     }
-    free(v);
     return o;
 }
 
-json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
-                             uint32_t nreps)
+static json_t *gates(const struct contend_gates *g)
 {
-    json_t *runs = json_array();
-    uint64_t n_ok = 0, n_fail = 0, n_info = 0;
-    uint32_t failed = 0;
-    const struct contend_rep *first_bad = NULL;
-    int code = CONTEND_EXIT_OK;
+    json_t *o = json_object();
+    if (!isnan(g->min_tps))
+        json_object_set_new(o, "min_tps", real3(g->min_tps));
+    if (!isnan(g->max_p99_us))
+        json_object_set_new(o, "max_p99_us", real3(g->max_p99_us));
+    if (!isnan(g->max_growth))
+        json_object_set_new(o, "max_growth", real3(g->max_growth));
+    return o;
+}
 
-    for (uint32_t i = 0; i < nreps; i++) {
-        json_array_append_new(runs, run_entry(c, &reps[i]));
-        n_ok += reps[i].n_ok;
-        n_fail += reps[i].n_fail;
-        n_info += reps[i].n_info;
-        int rc = contend_rep_exit_code(&reps[i]);
-        if (rc != CONTEND_EXIT_OK) {
-            failed++;
-            if (!first_bad)
-                first_bad = &reps[i];
-        }
-        code = contend_exit_merge(code, rc);
-    }
-    const struct contend_rep *shown = first_bad ? first_bad : &reps[0];
-    json_t *shown_run = json_array_get(runs, (size_t)(shown - reps));
-    json_t *lat = json_object();
-    static const char *const pcts[] = {"p50", "p90", "p99", "p999", "max", "mean"};
-    for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++)
-        json_object_set_new(lat, pcts[i], num_or_null(median_of(runs, "latency_us", pcts[i])));
+json_t *contend_case_result_json(const struct contend_case_result *r)
+{
+    const struct contend_case *c = r->c;
+    const struct contend_rep *shown = &r->reps[r->shown];
+    json_t *runs = json_array();
+    for (uint32_t i = 0; i < r->nruns; i++)
+        json_array_append_new(runs, run_entry(c, &r->reps[i]));
 
     json_t *o = json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:I, s:o, s:I, s:I, s:I, s:o, s:b, s:s, s:i,"
-        " s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:O, s:o}",
-        "name", text(c->name), "description", text_or_null(c->description), "workload",
-        text_or_null(c->workload), "target", text_or_null(c->target), "variant",
-        text_or_null(c->variant), "procs", (int)c->procs, "threads", (int)c->threads,
-        "ops_per_thread", (json_int_t)c->ops, "duration_target_s",
-        c->duration_ns ? real3((double)c->duration_ns / 1e9) : json_null(), "keys",
-        (json_int_t)c->keys, "seed", (json_int_t)c->seed, "perturb_us",
-        (json_int_t)c->perturb_us, "expect", text_or_null(c->expect), "ok", code == CONTEND_EXIT_OK, "verdict",
-        json_string_value(json_object_get(shown_run, "verdict")), "exit_code", code, "ops", "ok",
-        (json_int_t)n_ok, "fail", (json_int_t)n_fail, "info", (json_int_t)n_info, "duration_s",
-        num_or_null(median_of(runs, "duration_s", NULL)), "throughput_tps",
-        num_or_null(median_of(runs, "throughput_tps", NULL)), "latency_us", lat, "violations",
-        merged_violations(runs), "stats", json_object_get(shown_run, "stats"), "runs", runs);
-    json_object_set_new(o, "failed_runs", json_integer(failed));
-    json_object_set_new(o, "series", json_deep_copy(json_object_get(shown_run, "series")));
-    json_object_set_new(o, "events", json_deep_copy(json_object_get(shown_run, "events")));
+        " s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "name", text(r->name), "description", text_or_null(r->description), "workload",
+        text_or_null(r->workload), "target", text_or_null(r->target), "variant",
+        text_or_null(r->variant), "procs", (int)r->procs, "threads", (int)r->threads,
+        "ops_per_thread", (json_int_t)r->ops_per_thread, "duration_target_s",
+        num_or_null(r->duration_target_s), "keys", (json_int_t)r->keys, "seed",
+        (json_int_t)r->seed, "perturb_us", (json_int_t)r->perturb_us, "expect",
+        text_or_null(r->expect), "ok", r->ok, "verdict", contend_verdict_name(r->verdict),
+        "exit_code", r->exit_code, "ops", "ok", (json_int_t)r->n_ok, "fail",
+        (json_int_t)r->n_fail, "info", (json_int_t)r->n_info, "duration_s",
+        num_or_null(r->fig[CONTEND_FIG_DURATION]), "throughput_tps",
+        num_or_null(r->fig[CONTEND_FIG_TPS]), "latency_us", case_latency(r), "violations",
+        merged_violations(r), "stats", stats(shown), "runs", runs);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "failed_runs", json_integer(r->failed_runs));
+    json_object_set_new(o, "series", series(shown));
+    json_object_set_new(o, "events", events(shown));
     /* The case's growth: the shown run's fit, with the median exponent of all
      * runs that could be fitted. */
-    json_t *g = json_object_get(shown_run, "growth");
-    if (g) {
-        g = json_deep_copy(g);
-        json_object_set_new(g, "exponent", num_or_null(median_of(runs, "growth", "exponent")));
+    if (!shown->error) {
+        json_t *g = growth(&shown->growth);
+        json_object_set_new(g, "exponent", num_or_null(r->growth_exponent));
         json_object_set_new(o, "growth", g);
     }
-    json_object_set_new(o, "summary", summary(runs));
-    json_object_set_new(o, "latency_curve_us", median_curve(runs));
+    json_object_set_new(o, "summary", summary(r));
+    json_object_set_new(o, "latency_curve_us", case_curve(r));
     /* Every setting of the case, so that replay and shrink can rebuild it
      * without the scenario file. */
     json_t *settings = json_array();
@@ -535,36 +476,34 @@ json_t *contend_runjson_case(const struct contend_case *c, const struct contend_
         json_array_append_new(settings,
                               json_pack("[ss]", c->settings.v[i].key, c->settings.v[i].value));
     json_object_set_new(o, "settings", settings);
-    static const char *const copy[] = {"error",    "missing",  "inconclusive_reason",
-                                       "gate",     "case_dir", "repro",
-                                       "schedule", "concurrency"};
-    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
-        json_t *x = json_object_get(shown_run, copy[i]);
-        if (x)
-            json_object_set(o, copy[i], x);
-    }
-    if (!json_object_get(o, "repro"))
+    /* The shown run's story: why it failed, where it is kept, how to rerun. */
+    const struct {
+        const char *key, *value;
+    } story[] = {{"error", r->error},       {"missing", r->missing},
+                 {"inconclusive_reason", r->inconclusive_reason},
+                 {"gate", r->gate},         {"case_dir", r->case_dir},
+                 {"repro", r->repro}};
+    for (size_t i = 0; i < sizeof story / sizeof story[0]; i++)
+        if (story[i].value)
+            json_object_set_new(o, story[i].key, text(story[i].value));
+    if (shown->sched.mode)
+        json_object_set_new(o, "schedule", schedule(shown));
+    if (shown->conc.valid)
+        json_object_set_new(o, "concurrency", concurrency(shown));
+    if (!r->repro)
         json_object_set_new(o, "repro", json_null());
-    json_t *gates = json_object();
-    if (!isnan(c->min_tps))
-        json_object_set_new(gates, "min_tps", real3(c->min_tps));
-    if (!isnan(c->max_p99_us))
-        json_object_set_new(gates, "max_p99_us", real3(c->max_p99_us));
-    if (!isnan(c->max_growth))
-        json_object_set_new(gates, "max_growth", real3(c->max_growth));
-    json_object_set_new(o, "gates", gates);
+    json_object_set_new(o, "gates", gates(&r->gates));
     return o;
 }
 
-int contend_runjson_exit_code(const json_t *run)
+json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
+                             uint32_t nreps)
 {
-    int code = CONTEND_EXIT_OK;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(run, "cases"), i, c) {
-        code = contend_exit_merge(code, (int)json_integer_value(json_object_get(c, "exit_code")));
-    }
-    return code;
+    struct contend_case_result r;
+    contend_case_result_of(c, reps, nreps, &r);
+    json_t *o = contend_case_result_json(&r);
+    contend_case_result_free(&r);
+    return o;
 }
 
 int contend_runjson_write(json_t *run, const char *path)

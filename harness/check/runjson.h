@@ -7,17 +7,20 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "caseresult.h"
 #include "result.h"
 #include "scenario.h"
 
 const char *contend_version(void);
 json_t *contend_runjson_new(const char *scenario, const char *path, uint64_t seed, int argc,
                             char **argv, const char *run_dir);
-/* The case's entry: its figures, verdict, violations and every repetition. */
+/* The case's entry from its result (built by contend_case_result_of): its
+ * figures, verdict, violations and every repetition.  NULL when it cannot
+ * be serialized. */
+json_t *contend_case_result_json(const struct contend_case_result *r);
+/* The same from the repetitions, through a struct contend_case_result. */
 json_t *contend_runjson_case(const struct contend_case *c, const struct contend_rep *reps,
                              uint32_t nreps);
-/* The exit code the whole run asks for, from its cases. */
-int contend_runjson_exit_code(const json_t *run);
 /* Atomically (temp + fsync + rename). */
 int contend_runjson_write(json_t *run, const char *path);
 

@@ -172,9 +172,10 @@ static int make_dir(const struct rargs *a, const char *what, char *out, size_t l
 }
 
 /* One run of a case built from settings, into dir; the case entry, or NULL
- * when the settings do not resolve (the reason is on stderr). */
+ * when the settings do not resolve (the reason is on stderr).  *code_out is
+ * the run's exit code, from the case's result. */
 static json_t *run_once(const char *name, const struct contend_settings *s, const char *dir,
-                        int argc, char **argv, json_t **run_out)
+                        int argc, char **argv, json_t **run_out, int *code_out)
 {
     struct contend_case c;
     memset(&c, 0, sizeof c);
@@ -187,12 +188,18 @@ static json_t *run_once(const char *name, const struct contend_settings *s, cons
     json_t *run = contend_runjson_new(name, NULL, c.seed, argc, argv, dir);
     int rc = contend_run_case(&c, 0, &opts, &rep);
     json_t *entry = NULL;
+    *code_out = CONTEND_EXIT_INTERRUPTED;
     if (rc != CONTEND_EXIT_INTERRUPTED) {
-        entry = contend_runjson_case(&c, &rep, 1);
+        struct contend_case_result res;
+        contend_case_result_of(&c, &rep, 1, &res);
+        entry = contend_case_result_json(&res);
+        if (!entry)
+            res.exit_code = CONTEND_EXIT_HARNESS;
+        *code_out = contend_case_results_exit_code(&res, 1);
+        contend_case_result_free(&res);
         json_array_append_new(json_object_get(run, "cases"), entry);
-        int code = contend_runjson_exit_code(run);
-        json_object_set_new(run, "ok", json_boolean(code == CONTEND_EXIT_OK));
-        json_object_set_new(run, "exit_code", json_integer(code));
+        json_object_set_new(run, "ok", json_boolean(*code_out == CONTEND_EXIT_OK));
+        json_object_set_new(run, "exit_code", json_integer(*code_out));
     }
     contend_rep_free(&rep);
     contend_case_free(&c);
@@ -200,10 +207,10 @@ static json_t *run_once(const char *name, const struct contend_settings *s, cons
     return entry;
 }
 
-static int finish_run(const struct rargs *a, json_t *run, const char *dir)
+/* Write run.json (exit code `code`) and print its table; the exit code. */
+static int finish_run(const struct rargs *a, json_t *run, int code, const char *dir)
 {
     char path[PATH_MAX + 16];
-    int code = contend_runjson_exit_code(run);
     snprintf(path, sizeof path, "%s/run.json", dir);
     if (contend_runjson_write(run, path) != 0 ||
         (a->json_path && contend_runjson_write(run, a->json_path) != 0)) {
@@ -219,15 +226,15 @@ static int finish_run(const struct rargs *a, json_t *run, const char *dir)
 static char *counts_of(json_t *kase)
 {
     char *s = contend_strdup("");
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(kase, "violations"), i, v) {
-        char *n = contend_asprintf("%s%s%s %lld", s, *s ? ", " : "",
-                                   json_string_value(json_object_get(v, "kind")),
-                                   (long long)json_integer_value(json_object_get(v, "count")));
+    struct contend_case_result r;
+    contend_case_result_read(kase, &r);
+    for (size_t i = 0; i < r.nviolations; i++) {
+        char *n = contend_asprintf("%s%s%s %llu", s, *s ? ", " : "", r.violations[i].kind,
+                                   (unsigned long long)r.violations[i].count);
         free(s);
         s = n;
     }
+    contend_case_result_free(&r);
     return s;
 }
 
@@ -284,9 +291,10 @@ int contend_cmd_replay(int argc, char **argv)
     json_t *run = NULL;
     int code = CONTEND_EXIT_HARNESS;
     if (contend_runner_init() == 0 && make_dir(&a, "replay", dir, sizeof dir) == 0) {
-        json_t *entry = run_once(name, &s, dir, argc, argv, &run);
+        int run_code;
+        json_t *entry = run_once(name, &s, dir, argc, argv, &run, &run_code);
         if (entry) {
-            code = finish_run(&a, run, dir);
+            code = finish_run(&a, run, run_code, dir);
             char *was = counts_of(kase), *now = counts_of(entry);
             bool same = strcmp(was, now) == 0;
             json_t *ns = json_object_get(entry, "schedule");
@@ -318,21 +326,21 @@ struct shrink {
     char root[PATH_MAX];
     unsigned tried;
     json_t *best_run; /* the run.json of the smallest failing candidate */
+    int best_code;    /* and its exit code */
     int argc;
     char **argv;
 };
 
 static bool same_failure(const struct shrink *sh, json_t *entry)
 {
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(entry, "violations"), i, v) {
-        const char *k = json_string_value(json_object_get(v, "kind"));
-        for (size_t j = 0; k && j < sh->nkinds; j++)
-            if (strcmp(sh->kinds[j], k) == 0)
-                return true;
-    }
-    return false;
+    struct contend_case_result r;
+    bool same = false;
+    contend_case_result_read(entry, &r);
+    for (size_t i = 0; i < r.nviolations && !same; i++)
+        for (size_t j = 0; j < sh->nkinds && !same; j++)
+            same = strcmp(sh->kinds[j], r.violations[i].kind) == 0;
+    contend_case_result_free(&r);
+    return same;
 }
 
 /* Does the case with these extra settings fail the same way on one of a few
@@ -350,13 +358,15 @@ static bool try_candidate(struct shrink *sh, const struct contend_settings *extr
         char dir[PATH_MAX + 32];
         snprintf(dir, sizeof dir, "%s/try%u", sh->root, ++sh->tried);
         json_t *run = NULL, *entry = NULL;
+        int code = CONTEND_EXIT_HARNESS;
         if (contend_mkdir_p(dir, 0755) == 0)
-            entry = run_once(sh->name, &s, dir, sh->argc, sh->argv, &run);
+            entry = run_once(sh->name, &s, dir, sh->argc, sh->argv, &run, &code);
         bool fails = entry && same_failure(sh, entry);
         contend_settings_free(&s);
         if (fails) {
             json_decref(sh->best_run);
             sh->best_run = run;
+            sh->best_code = code;
             sh->seed += k; /* keep the seed that failed: later candidates start there */
             return true;
         }
@@ -443,14 +453,14 @@ int contend_cmd_shrink(int argc, char **argv)
     sh.a = &a;
     sh.argc = argc;
     sh.argv = argv;
-    sh.name = json_string_value(json_object_get(kase, "name"));
-    json_t *v;
-    size_t i;
-    json_array_foreach(json_object_get(kase, "violations"), i, v) {
-        const char *k = json_string_value(json_object_get(v, "kind"));
-        if (k && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0])
-            sh.kinds[sh.nkinds++] = k;
-    }
+    /* The names are orig's strings: they outlive the result read here. */
+    struct contend_case_result kr;
+    contend_case_result_read(kase, &kr);
+    sh.name = kr.name;
+    for (size_t i = 0; i < kr.nviolations && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0];
+         i++)
+        sh.kinds[sh.nkinds++] = kr.violations[i].kind;
+    contend_case_result_free(&kr);
     if (sh.nkinds == 0) {
         contend_err("%s: case %s found no violation: nothing to shrink", a.run_json, sh.name);
         json_decref(orig);
@@ -485,7 +495,7 @@ int contend_cmd_shrink(int argc, char **argv)
             while (shrink_dim(&sh, &cur, dims[d].key, dims[d].min, dims[d].def))
                 progress = true;
     }
-    code = finish_run(&a, sh.best_run, sh.root);
+    code = finish_run(&a, sh.best_run, sh.best_code, sh.root);
     print_section(&sh, &cur);
     char abs[PATH_MAX];
     printf("\nreplay: contend replay %s/run.json\n", realpath(sh.root, abs) ? abs : sh.root);

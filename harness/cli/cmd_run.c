@@ -368,8 +368,11 @@ static void progress_clear(struct progress *p)
     p->visible = false;
 }
 
+/* Run every case into run's "cases"; each case's result (its scalars:
+ * verdict, exit code, counts) into results[i], *nresults of them. */
 static int run_cases(const struct run_args *a, const struct contend_scenario *sc,
-                     const char *run_dir, json_t *run)
+                     const char *run_dir, json_t *run, struct contend_case_result *results,
+                     size_t *nresults)
 {
     struct contend_run_opts opts = {.root_dir = run_dir, .keep = a->keep};
     json_t *cases = json_object_get(run, "cases");
@@ -402,16 +405,23 @@ static int run_cases(const struct run_args *a, const struct contend_scenario *sc
                 reps[done].repro = repro_line(a, c, reps[done].seed);
         }
         if (done > 0) {
-            json_t *entry = contend_runjson_case(c, reps, done);
+            struct contend_case_result *res = &results[(*nresults)++];
+            contend_case_result_of(c, reps, done, res);
+            json_t *entry = contend_case_result_json(res);
             if (!entry) {
                 /* A case that cannot be written must not vanish from run.json
                  * (its verdict would be lost, and the run look clean): it is
                  * a harness error, recorded as such. */
                 contend_err("case %zu: cannot be written to run.json", i + 1);
+                res->verdict = CONTEND_VERDICT_ERROR;
+                res->exit_code = CONTEND_EXIT_HARNESS;
+                res->ok = false;
                 entry = json_pack("{s:s, s:b, s:s, s:i, s:s}", "name", "(unwritable case)",
-                                  "ok", 0, "verdict", "FAIL", "exit_code", CONTEND_EXIT_HARNESS,
-                                  "error", "the case's results could not be serialized");
+                                  "ok", 0, "verdict", contend_verdict_name(res->verdict),
+                                  "exit_code", res->exit_code, "error",
+                                  "the case's results could not be serialized");
             }
+            contend_case_result_free(res);
             json_array_append_new(cases, entry);
             if (!a->quiet && rc != CONTEND_EXIT_INTERRUPTED)
                 contend_report_case_line(entry, i + 1, sc->ncases, stderr);
@@ -456,8 +466,12 @@ int contend_cmd_run(int argc, char **argv)
                 sc.ncases == 1 ? "" : "s", run_dir);
 
     json_t *run = contend_runjson_new(sc.name, a.file, sc.cases[0].seed, argc, argv, run_dir);
-    rc = run_cases(&a, &sc, run_dir, run);
-    int code = rc == CONTEND_EXIT_INTERRUPTED ? rc : contend_runjson_exit_code(run);
+    struct contend_case_result *results = contend_calloc(sc.ncases, sizeof *results);
+    size_t nresults = 0;
+    rc = run_cases(&a, &sc, run_dir, run, results, &nresults);
+    int code = rc == CONTEND_EXIT_INTERRUPTED ? rc
+                                               : contend_case_results_exit_code(results, nresults);
+    free(results);
     json_object_set_new(run, "ok", json_boolean(code == CONTEND_EXIT_OK));
     json_object_set_new(run, "exit_code", json_integer(code));
     if (rc == CONTEND_EXIT_INTERRUPTED)

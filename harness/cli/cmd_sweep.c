@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 
 #include "common.h"
 #include "report.h"
+#include "caseresult.h"
 #include "check.h"
 #include "args.h"
 #include "commands.h"
@@ -255,7 +257,19 @@ static int run_point(const struct sweep_args *a, const size_t *at, const char *d
     return rc;
 }
 
-/* The point's figures, from its run.json. */
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+/* The point's figures, from its run.json: its parameters, exit code, and
+ * each case read back (contend_case_result_read) to what the table and the
+ * plot show. */
 static json_t *point_entry(const struct sweep_args *a, const size_t *at, size_t index,
                            const char *dir, int code, json_t **machine, json_t **scenario)
 {
@@ -274,23 +288,21 @@ static json_t *point_entry(const struct sweep_args *a, const size_t *at, size_t 
     if (run && !*scenario)
         *scenario = json_deep_copy(json_object_get(run, "scenario"));
     json_array_foreach(run ? json_object_get(run, "cases") : NULL, i, c) {
-        const json_t *lat = json_object_get(c, "latency_us");
-        const json_t *s = json_object_get(json_object_get(c, "summary"), "throughput_tps");
-        static const struct {
-            const char *to, *key;
-            bool latency;
-        } copy[] = {{"name", "name", false},       {"target", "target", false},
-                    {"variant", "variant", false}, {"ok", "ok", false},
-                    {"verdict", "verdict", false}, {"throughput_tps", "throughput_tps", false},
-                    {"p50_us", "p50", true},       {"p99_us", "p99", true}};
-        json_t *x = json_object();
-        for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
-            json_t *v = json_object_get(copy[k].latency ? lat : c, copy[k].key);
-            json_object_set(x, copy[k].to, v ? v : json_null());
-        }
-        if (json_object_get(s, "spread_pct"))
-            json_object_set(x, "tps_spread_pct", json_object_get(s, "spread_pct"));
+        struct contend_case_result r;
+        contend_case_result_read(c, &r);
+        const char *verdict = contend_verdict_name(r.verdict);
+        json_t *x = json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "name",
+                              str_or_null(r.name), "target", str_or_null(r.target), "variant",
+                              str_or_null(r.variant), "ok", r.ok, "verdict",
+                              str_or_null(*verdict ? verdict : NULL), "throughput_tps",
+                              num_or_null(r.fig[CONTEND_FIG_TPS]), "p50_us",
+                              num_or_null(r.fig[CONTEND_FIG_P50]), "p99_us",
+                              num_or_null(r.fig[CONTEND_FIG_P99]));
+        if (r.summary[CONTEND_FIG_TPS].n && !isnan(r.summary[CONTEND_FIG_TPS].spread_pct))
+            json_object_set_new(x, "tps_spread_pct",
+                                json_real(r.summary[CONTEND_FIG_TPS].spread_pct));
         json_array_append_new(cases, x);
+        contend_case_result_free(&r);
     }
     json_object_set_new(e, "cases", cases);
     if (!run)
