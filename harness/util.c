@@ -30,7 +30,8 @@ void contend_err(const char *fmt, ...)
 static void out_of_memory(void)
 {
     static const char msg[] = "contend: out of memory\n";
-    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing more to do */ }
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing more to do */
+    }
     _exit(CONTEND_EXIT_HARNESS);
 }
 
@@ -392,9 +393,19 @@ int contend_parse_u64(const char *s, uint64_t *out)
         return -ERANGE;
     uint64_t mult = 1;
     switch (*end) {
-    case 'k': case 'K': mult = 1000ull; end++; break;
-    case 'M': mult = 1000000ull; end++; break;
-    case 'G': mult = 1000000000ull; end++; break;
+    case 'k':
+    case 'K':
+        mult = 1000ull;
+        end++;
+        break;
+    case 'M':
+        mult = 1000000ull;
+        end++;
+        break;
+    case 'G':
+        mult = 1000000000ull;
+        end++;
+        break;
     default: break;
     }
     if (*end != '\0')

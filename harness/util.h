@@ -15,11 +15,11 @@
 /* Exit codes (docs/cli.md).  An operational error and an invariant failure
  * never share a code. */
 enum contend_exit {
-    CONTEND_EXIT_OK = 0,          /* every case as expected */
-    CONTEND_EXIT_VIOLATION = 1,   /* invariant broken, or expected violation not found */
-    CONTEND_EXIT_USAGE = 2,       /* bad usage or scenario */
-    CONTEND_EXIT_GATE = 3,        /* a performance gate failed */
-    CONTEND_EXIT_HARNESS = 4,     /* the harness could not run */
+    CONTEND_EXIT_OK = 0,           /* every case as expected */
+    CONTEND_EXIT_VIOLATION = 1,    /* invariant broken, or expected violation not found */
+    CONTEND_EXIT_USAGE = 2,        /* bad usage or scenario */
+    CONTEND_EXIT_GATE = 3,         /* a performance gate failed */
+    CONTEND_EXIT_HARNESS = 4,      /* the harness could not run */
     CONTEND_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM: 128 + SIGINT, as shells report it */
 };
 
@@ -82,7 +82,7 @@ int contend_read_file(const char *path, char **out, size_t *len);
 long contend_read_proc(long pid, const char *name, char *buf, size_t len);
 
 /* Parsing; return 0 or -EINVAL / -ERANGE. */
-int contend_parse_u64(const char *s, uint64_t *out);   /* 123, 0x7b, 10k, 2M, 1G */
+int contend_parse_u64(const char *s, uint64_t *out); /* 123, 0x7b, 10k, 2M, 1G */
 int contend_parse_i64(const char *s, int64_t *out);
 int contend_parse_double(const char *s, double *out);
 int contend_parse_duration_ns(const char *s, uint64_t *out); /* 500ms, 10s, 2m, 1h; bare = s */

@@ -37,7 +37,8 @@ long long contend_ji(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
     return json_is_integer(v) ? (long long)json_integer_value(v)
-                              : json_is_real(v) ? (long long)json_real_value(v) : 0;
+           : json_is_real(v)  ? (long long)json_real_value(v)
+                              : 0;
 }
 
 double contend_jn2(const json_t *o, const char *a, const char *b)
@@ -131,8 +132,7 @@ const char *contend_plot_color(size_t i)
     return colors[i % (sizeof colors / sizeof colors[0])];
 }
 
-int contend_render_to(const char *path, void (*render)(const json_t *, FILE *),
-                      const json_t *doc)
+int contend_render_to(const char *path, void (*render)(const json_t *, FILE *), const json_t *doc)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -260,8 +260,7 @@ static void fmt_tick(char *buf, size_t len, double v, bool us)
     }
 }
 
-static void data_range(const struct contend_plot *p, bool xaxis, bool log, double *lo,
-                       double *hi)
+static void data_range(const struct contend_plot *p, bool xaxis, bool log, double *lo, double *hi)
 {
     *lo = INFINITY;
     *hi = -INFINITY;
@@ -342,8 +341,10 @@ static void y_ticks(FILE *out, const struct contend_plot *p, const struct frame 
     if (f->ay.log) {
         for (double e = f->ay.lo; e <= f->ay.hi + 1e-9; e += 1) {
             double v = pow(10, e), y = py(f, v);
-            contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                              "stroke=\"#ddd\"/>\n", f->x0, f->x0 + f->w, y, y);
+            contend_putf(out,
+                         "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                         "stroke=\"#ddd\"/>\n",
+                         f->x0, f->x0 + f->w, y, y);
             fmt_tick(label, sizeof label, v, p->ytick_us);
             text(out, f->x0 - 6, y + 4, "end", NULL, label);
         }
@@ -352,8 +353,10 @@ static void y_ticks(FILE *out, const struct contend_plot *p, const struct frame 
     double step = nice_step(f->ay.hi - f->ay.lo, 5);
     for (double v = ceil(f->ay.lo / step) * step; v <= f->ay.hi + step * 1e-9; v += step) {
         double y = py(f, v);
-        contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                          "stroke=\"#ddd\"/>\n", f->x0, f->x0 + f->w, y, y);
+        contend_putf(out,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                     "stroke=\"#ddd\"/>\n",
+                     f->x0, f->x0 + f->w, y, y);
         fmt_tick(label, sizeof label, fabs(v) < step * 1e-9 ? 0 : v, p->ytick_us);
         text(out, f->x0 - 6, y + 4, "end", NULL, label);
     }
@@ -366,8 +369,10 @@ static void x_ticks(FILE *out, const struct contend_plot *p, const struct frame 
     if (p->nxticks) {
         for (size_t i = 0; i < p->nxticks; i++) {
             double x = px(f, p->xticks[i]);
-            contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                              "stroke=\"#ddd\"/>\n", x, x, f->y0, base);
+            contend_putf(out,
+                         "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                         "stroke=\"#ddd\"/>\n",
+                         x, x, f->y0, base);
             text(out, x, base + 16, "middle", NULL, p->xtick_labels[i]);
         }
         return;
@@ -375,8 +380,10 @@ static void x_ticks(FILE *out, const struct contend_plot *p, const struct frame 
     double step = nice_step(f->ax.hi - f->ax.lo, 6);
     for (double v = ceil(f->ax.lo / step) * step; v <= f->ax.hi + step * 1e-9; v += step) {
         double x = px(f, v);
-        contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                          "stroke=\"#ddd\"/>\n", x, x, f->y0, base);
+        contend_putf(out,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                     "stroke=\"#ddd\"/>\n",
+                     x, x, f->y0, base);
         fmt_tick(label, sizeof label, fabs(v) < step * 1e-9 ? 0 : v, false);
         text(out, x, base + 16, "middle", NULL, label);
     }
@@ -389,13 +396,15 @@ static void bands(FILE *out, const struct contend_plot *p, const struct frame *f
         double a = px(f, bd->x0), z = px(f, bd->x1);
         fputs("<g class=\"band\">", out);
         if (z - a < 1.5)
-            contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                              "stroke=\"#d55e00\" stroke-width=\"1.5\" "
-                              "stroke-dasharray=\"4 3\">",
+            contend_putf(out,
+                         "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                         "stroke=\"#d55e00\" stroke-width=\"1.5\" "
+                         "stroke-dasharray=\"4 3\">",
                          a, a, f->y0, f->y0 + f->h);
         else
-            contend_putf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                              "fill=\"#e69f00\" fill-opacity=\"0.25\">",
+            contend_putf(out,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                         "fill=\"#e69f00\" fill-opacity=\"0.25\">",
                          a, f->y0, z - a, f->h);
         fputs("<title>", out);
         contend_put_escaped(out, bd->label);
@@ -415,8 +424,8 @@ static void bands(FILE *out, const struct contend_plot *p, const struct frame *f
  * how many were left out.  Every band keeps its full label as a tooltip.
  */
 #define BAND_ROWS 4
-#define BAND_LABEL_CHARS 44  /* longer labels end in "..." */
-#define BAND_CHAR_PX 6.0     /* font-size 10 sans-serif, a generous average advance */
+#define BAND_LABEL_CHARS 44 /* longer labels end in "..." */
+#define BAND_CHAR_PX 6.0    /* font-size 10 sans-serif, a generous average advance */
 
 struct band_at {
     double x, w; /* where its label starts, and its estimated width */
@@ -496,8 +505,10 @@ static void series(FILE *out, const struct contend_plot *p, const struct frame *
     bool pen = false;
     char xv[48], yv[48];
 
-    contend_putf(out, "<g class=\"series\"><path fill=\"none\" stroke=\"%s\" "
-                      "stroke-width=\"2\" d=\"", color);
+    contend_putf(out,
+                 "<g class=\"series\"><path fill=\"none\" stroke=\"%s\" "
+                 "stroke-width=\"2\" d=\"",
+                 color);
     for (size_t i = 0; i < se->n; i++) {
         if (!usable(&f->ax, se->x[i]) || !usable(&f->ay, se->y[i])) {
             pen = false;
@@ -534,24 +545,26 @@ void contend_svg_plot(FILE *out, const struct contend_plot *p)
     int width = p->width ? p->width : 560, height = p->height ? p->height : 260;
     size_t nlegend = p->nseries > 1 ? p->nseries : 0;
     double total_h = height + legend_line * (double)nlegend;
-    struct frame f = {.x0 = left, .y0 = top, .w = width - left - right,
-                      .h = height - top - bottom};
+    struct frame f = {.x0 = left, .y0 = top, .w = width - left - right, .h = height - top - bottom};
 
     make_axes(p, &f);
-    contend_putf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" role=\"img\" "
-                      "width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
-                      "font-family=\"sans-serif\" font-size=\"11\">\n<title>",
+    contend_putf(out,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" role=\"img\" "
+                 "width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+                 "font-family=\"sans-serif\" font-size=\"11\">\n<title>",
                  width, total_h, width, total_h);
     contend_put_escaped(out, p->title);
     fputs("</title>\n", out);
-    contend_putf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#fff\"/>\n",
-                 width, total_h);
+    contend_putf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#fff\"/>\n", width,
+                 total_h);
     text(out, left, 16, "start", " font-size=\"13\" font-weight=\"bold\"", p->title);
     y_ticks(out, p, &f);
     x_ticks(out, p, &f);
     bands(out, p, &f);
-    contend_putf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                      "fill=\"none\" stroke=\"#888\"/>\n", f.x0, f.y0, f.w, f.h);
+    contend_putf(out,
+                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                 "fill=\"none\" stroke=\"#888\"/>\n",
+                 f.x0, f.y0, f.w, f.h);
     for (size_t s = 0; s < p->nseries; s++)
         series(out, p, &f, s);
     band_labels(out, p, &f);
@@ -561,8 +574,10 @@ void contend_svg_plot(FILE *out, const struct contend_plot *p)
     text(out, 14, f.y0 + f.h / 2, "middle", rot, p->ylabel);
     for (size_t s = 0; s < nlegend; s++) {
         double y = height + legend_line * (double)s;
-        contend_putf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" "
-                          "fill=\"%s\"/>\n", left, y - 6, contend_plot_color(s));
+        contend_putf(out,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" "
+                     "fill=\"%s\"/>\n",
+                     left, y - 6, contend_plot_color(s));
         text(out, left + 20, y, "start", NULL, p->series[s].label);
     }
     fputs("</svg>\n", out);

@@ -81,7 +81,6 @@ void contend_svg_plot(FILE *out, const struct contend_plot *p);
 const char *contend_plot_color(size_t i);
 
 /* Render into `path` atomically ("-" = stdout).  0, or a negative errno. */
-int contend_render_to(const char *path, void (*render)(const json_t *, FILE *),
-                      const json_t *doc);
+int contend_render_to(const char *path, void (*render)(const json_t *, FILE *), const json_t *doc);
 
 #endif /* CONTEND_REPORTS_COMMON_H */

@@ -189,7 +189,7 @@ static size_t values(const struct contend_case_result *c, const struct figure *f
     *out = contend_calloc(cap, sizeof **out);
     *cpu = contend_calloc(cap, sizeof **cpu);
     *fsync = contend_calloc(cap, sizeof **fsync);
-    json_array_foreach(c->runs, i, r) {
+    json_array_foreach (c->runs, i, r) {
         struct contend_run_result rr;
         contend_run_result_read(r, &rr);
         if (rr.verdict == CONTEND_VERDICT_ERROR)
@@ -398,9 +398,8 @@ static double drift(const double *pb, size_t nb, const double *pn, size_t nn)
  * or faster from these runs.  A figure that does not move with the load
  * (the median of a busy wait: no spread) is still judged.
  */
-static bool machine_moved(double change, bool higher_better, double drift_cpu,
-                          double drift_fsync, double effect, double spread, double floor_pct,
-                          int *which)
+static bool machine_moved(double change, bool higher_better, double drift_cpu, double drift_fsync,
+                          double effect, double spread, double floor_pct, int *which)
 {
     const double d[2] = {drift_cpu, drift_fsync};
     if (!(spread > floor_pct))
@@ -445,8 +444,7 @@ static bool machine_moved(double change, bool higher_better, double drift_cpu,
  */
 static json_t *compare_figure(const struct figure *f, const struct contend_case_result *cb,
                               const struct contend_case_result *cn,
-                              const struct contend_compare_opts *o, size_t *nb_out,
-                              size_t *nn_out)
+                              const struct contend_compare_opts *o, size_t *nb_out, size_t *nn_out)
 {
     double *b, *n, *bc, *bf, *nc, *nf;
     size_t nb = values(cb, f, &b, &bc, &bf), nn = values(cn, f, &n, &nc, &nf);
@@ -513,9 +511,9 @@ static json_t *compare_figure(const struct figure *f, const struct contend_case_
             verdict = worse > 0 ? "slower" : "faster"; /* if significant: see decide() */
         }
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i}", "figure", f->name, "label", f->label,
-                          "better", f->higher_better ? "higher" : "lower", "runs_base", (int)nb,
-                          "runs_new", (int)nn);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:i, s:i}", "figure", f->name, "label", f->label, "better",
+                  f->higher_better ? "higher" : "lower", "runs_base", (int)nb, "runs_new", (int)nn);
     json_object_set_new(j, "base_median", isnan(mb) ? json_null() : json_real(mb));
     json_object_set_new(j, "new_median", isnan(mn) ? json_null() : json_real(mn));
     set_num(j, "change_pct", change);
@@ -527,7 +525,10 @@ static json_t *compare_figure(const struct figure *f, const struct contend_case_
     set_num(j, "effect_pct", isfinite(change) ? effect : NAN);
     json_object_set_new(j, "u", isnan(t.u) ? json_null() : json_real(t.u));
     json_object_set_new(j, "p_value", isnan(t.p) ? json_null() : json_real(t.p));
-    json_object_set_new(j, "method", json_string(isnan(t.p) ? "none" : t.exact ? "exact" : "normal"));
+    json_object_set_new(j, "method",
+                        json_string(isnan(t.p) ? "none"
+                                    : t.exact  ? "exact"
+                                               : "normal"));
     json_object_set_new(j, "verdict", json_string(verdict));
     if (why)
         json_object_set_new(j, "why", json_string(why));
@@ -629,13 +630,13 @@ static void decide(json_t *cases, const struct contend_compare_opts *o)
 {
     size_t i, j, m = 0;
     json_t *c, *f;
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         m += json_array_size(json_object_get(c, "figures"));
     }
     struct ptest *t = contend_calloc(m ? m : 1, sizeof *t);
     m = 0;
-    json_array_foreach(cases, i, c) {
-        json_array_foreach(json_object_get(c, "figures"), j, f) {
+    json_array_foreach (cases, i, c) {
+        json_array_foreach (json_object_get(c, "figures"), j, f) {
             if (json_is_number(json_object_get(f, "p_value")))
                 t[m++] = (struct ptest){f, json_number_value(json_object_get(f, "p_value"))};
         }
@@ -658,23 +659,24 @@ static void decide(json_t *cases, const struct contend_compare_opts *o)
     }
     free(t);
 
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         const json_t *figs = json_object_get(c, "figures");
         bool slower = false, faster = false, noisy = false;
         if (!figs)
             continue;
-        json_array_foreach(figs, j, f) {
+        json_array_foreach (figs, j, f) {
             const char *v = contend_js(f, "verdict");
             slower |= strcmp(v, "slower") == 0;
             faster |= strcmp(v, "faster") == 0;
             noisy |= strcmp(v, NOISY) == 0;
         }
         bool compared = strcmp(contend_js(c, "status"), "compared") == 0;
-        json_object_set_new(c, "verdict", json_string(!compared ? "not compared"
-                                                      : slower  ? "slower"
-                                                      : faster  ? "faster"
-                                                      : noisy   ? NOISY
-                                                                : "no change"));
+        json_object_set_new(c, "verdict",
+                            json_string(!compared ? "not compared"
+                                        : slower  ? "slower"
+                                        : faster  ? "faster"
+                                        : noisy   ? NOISY
+                                                  : "no change"));
         json_object_set_new(c, "regressed", json_boolean(slower));
     }
 }
@@ -706,16 +708,16 @@ json_t *contend_compare(const json_t *base, const json_t *new_run, const char *b
     free_cases(rb, nb);
     free_cases(rn, nn);
     decide(cases, o);
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         if (json_is_true(json_object_get(c, "regressed")))
             json_array_append_new(regressed, json_string(contend_js(c, "name")));
     }
-    json_t *out = json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:i}", "schema",
-                            1, "tool", "contend", "kind", "compare", "version",
-                            contend_js(base, "version"), "base", side(base, base_path), "new",
-                            side(new_run, new_path), "alpha", o->alpha, "max_slowdown_pct",
-                            o->max_slowdown_pct, "regressed", regressed, "cases", cases,
-                            "exit_code", json_array_size(regressed) ? CONTEND_EXIT_GATE : 0);
+    json_t *out =
+        json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:i}", "schema", 1, "tool",
+                  "contend", "kind", "compare", "version", contend_js(base, "version"), "base",
+                  side(base, base_path), "new", side(new_run, new_path), "alpha", o->alpha,
+                  "max_slowdown_pct", o->max_slowdown_pct, "regressed", regressed, "cases", cases,
+                  "exit_code", json_array_size(regressed) ? CONTEND_EXIT_GATE : 0);
     return out;
 }
 
@@ -737,9 +739,9 @@ int contend_compare_load(const char *spec, json_t **out)
         }
         size_t i, j;
         json_t *c, *have;
-        json_array_foreach(json_object_get(run, "cases"), i, c) {
+        json_array_foreach (json_object_get(run, "cases"), i, c) {
             json_t *same = NULL;
-            json_array_foreach(json_object_get(pooled, "cases"), j, have) {
+            json_array_foreach (json_object_get(pooled, "cases"), j, have) {
                 if (json_equal(json_object_get(have, "name"), json_object_get(c, "name")))
                     same = have;
             }
@@ -806,13 +808,13 @@ static void summary_line(const json_t *cmp, FILE *out, bool markdown)
     }
     fprintf(out, "%s%zu case%s regressed%s:", markdown ? "**" : "", json_array_size(reg),
             json_array_size(reg) == 1 ? "" : "s", markdown ? "**" : "");
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         if (!json_is_true(json_object_get(c, "regressed")))
             continue;
         fprintf(out, " %s (", contend_js(c, "name"));
         size_t j, k = 0;
         json_t *f;
-        json_array_foreach(json_object_get(c, "figures"), j, f) {
+        json_array_foreach (json_object_get(c, "figures"), j, f) {
             if (strcmp(contend_js(f, "verdict"), "slower") != 0)
                 continue;
             char ch[32];
@@ -832,18 +834,18 @@ void contend_compare_text(const json_t *cmp, FILE *out)
     fprintf(out, "base: %s (%s, %s)\nnew:  %s (%s, %s)\n", contend_js(b, "path"),
             contend_js(b, "scenario"), contend_js(b, "started_at"), contend_js(n, "path"),
             contend_js(n, "scenario"), contend_js(n, "started_at"));
-    fprintf(out, "slower = beyond the floor of %g %% after the machine probe's drift, beyond "
-                 "the spread of either side,\nand significant (Mann-Whitney U over "
-                 "repetitions, two-sided, alpha %g over all figures, p Holm-adjusted)\n\n",
-            contend_jn(cmp, "max_slowdown_pct"),
-            contend_jn(cmp, "alpha"));
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    fprintf(out,
+            "slower = beyond the floor of %g %% after the machine probe's drift, beyond "
+            "the spread of either side,\nand significant (Mann-Whitney U over "
+            "repetitions, two-sided, alpha %g over all figures, p Holm-adjusted)\n\n",
+            contend_jn(cmp, "max_slowdown_pct"), contend_jn(cmp, "alpha"));
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         size_t l = strlen(contend_js(c, "name"));
         w = l > w ? l : w;
     }
     fprintf(out, "%-*s  %-5s  %5s  %12s  %12s  %9s  %8s  %s\n", (int)w, "case", "figure", "runs",
             "base", "new", "change", "p", "verdict");
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         const json_t *figs = json_object_get(c, "figures");
         size_t j;
         json_t *f;
@@ -851,7 +853,7 @@ void contend_compare_text(const json_t *cmp, FILE *out)
             fprintf(out, "%-*s  %s\n", (int)w, contend_js(c, "name"), contend_js(c, "status"));
             continue;
         }
-        json_array_foreach(figs, j, f) {
+        json_array_foreach (figs, j, f) {
             char vb[32], vn[32], ch[32], p[32], runs[32];
             fmt_value(vb, sizeof vb, f, "base_median");
             fmt_value(vn, sizeof vn, f, "new_median");
@@ -863,7 +865,7 @@ void contend_compare_text(const json_t *cmp, FILE *out)
                     j ? "" : contend_js(c, "name"), contend_js(f, "label"), runs, vb, vn, ch, p,
                     contend_js(f, "verdict"));
         }
-        json_array_foreach(figs, j, f) {
+        json_array_foreach (figs, j, f) {
             const char *v = contend_js(f, "verdict");
             if (json_is_string(json_object_get(f, "why")) &&
                 (strcmp(v, NOISY) == 0 || strstr(contend_js(f, "why"), "machine moved")))
@@ -911,13 +913,14 @@ void contend_compare_markdown(const json_t *cmp, FILE *out)
     md_text(out, contend_js(json_object_get(cmp, "base"), "scenario"));
     fputs(" → ", out);
     md_text(out, contend_js(json_object_get(cmp, "new"), "scenario"));
-    fprintf(out, "\n\nMann-Whitney U (two-sided, α = %g over all figures, p Holm-adjusted), "
-                 "noise threshold %g %%.\n\n",
+    fprintf(out,
+            "\n\nMann-Whitney U (two-sided, α = %g over all figures, p Holm-adjusted), "
+            "noise threshold %g %%.\n\n",
             contend_jn(cmp, "alpha"), contend_jn(cmp, "max_slowdown_pct"));
     fputs("| case | figure | runs | base | new | change | p | verdict |\n"
           "|---|---|--:|--:|--:|--:|--:|---|\n",
           out);
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         const json_t *figs = json_object_get(c, "figures");
         size_t j;
         json_t *f;
@@ -929,7 +932,7 @@ void contend_compare_markdown(const json_t *cmp, FILE *out)
             fputs(" |\n", out);
             continue;
         }
-        json_array_foreach(figs, j, f) {
+        json_array_foreach (figs, j, f) {
             char vb[32], vn[32], ch[32], p[32];
             fmt_value(vb, sizeof vb, f, "base_median");
             fmt_value(vn, sizeof vn, f, "new_median");
@@ -939,15 +942,14 @@ void contend_compare_markdown(const json_t *cmp, FILE *out)
             if (j == 0)
                 md_text(out, contend_js(c, "name"));
             fprintf(out, " | %s | %lld/%lld | %s | %s | %s | %s | %s%s%s |\n",
-                    contend_js(f, "label"), contend_ji(f, "runs_base"),
-                    contend_ji(f, "runs_new"), vb, vn, ch, p,
-                    strcmp(contend_js(f, "verdict"), "slower") == 0 ? "**" : "",
+                    contend_js(f, "label"), contend_ji(f, "runs_base"), contend_ji(f, "runs_new"),
+                    vb, vn, ch, p, strcmp(contend_js(f, "verdict"), "slower") == 0 ? "**" : "",
                     contend_js(f, "verdict"),
                     strcmp(contend_js(f, "verdict"), "slower") == 0 ? "**" : "");
         }
     }
     fputc('\n', out);
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         if (!json_is_string(json_object_get(c, "warning")))
             continue;
         fputs("- ", out);

@@ -16,9 +16,9 @@
 #define CONTEND_MWU_EXACT_MAX 60
 
 struct contend_mwu {
-    double u;    /* U of the first sample: pairs (x, y) with x > y, ties count 1/2 */
-    double p;    /* two-sided p-value */
-    bool exact;  /* exact distribution (else the normal approximation) */
+    double u;   /* U of the first sample: pairs (x, y) with x > y, ties count 1/2 */
+    double p;   /* two-sided p-value */
+    bool exact; /* exact distribution (else the normal approximation) */
 };
 
 /* Mann-Whitney U test of x against y (two-sided).  0, or -EINVAL when a

@@ -21,7 +21,7 @@ static const json_t *case_of(const json_t *run, const char *name)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(run, "cases"), i, c) {
+    json_array_foreach (json_object_get(run, "cases"), i, c) {
         if (strcmp(contend_js(c, "name"), name) == 0)
             return c;
     }
@@ -98,11 +98,12 @@ static void verdicts(const json_t *cmp, FILE *out)
 {
     size_t i, j;
     json_t *c, *f;
-    fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th><th>figure</th><th>runs</th>"
-          "<th>base</th><th>new</th><th>change</th><th>spread (IQR/2)</th><th>p</th>"
-          "<th>verdict</th><th>why</th></tr></thead>\n<tbody>\n",
-          out);
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    fputs(
+        "<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th><th>figure</th><th>runs</th>"
+        "<th>base</th><th>new</th><th>change</th><th>spread (IQR/2)</th><th>p</th>"
+        "<th>verdict</th><th>why</th></tr></thead>\n<tbody>\n",
+        out);
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         const json_t *figs = json_object_get(c, "figures");
         if (!figs) {
             contend_putf(out, "<tr><td><a href=\"#case-%zu\">", i + 1);
@@ -112,7 +113,7 @@ static void verdicts(const json_t *cmp, FILE *out)
             fputs("</td></tr>\n", out);
             continue;
         }
-        json_array_foreach(figs, j, f) {
+        json_array_foreach (figs, j, f) {
             figure_row(out, c, i + 1, f, j == 0);
         }
     }
@@ -132,8 +133,7 @@ static void probe_line(const json_t *c, FILE *out)
                  "<p>Machine probe, base &rarr; new: CPU loop %.0f &rarr; %.0f M/s (%+.1f %%), "
                  "fsync %.0f &rarr; %.0f /s (%+.1f %%).</p>\n",
                  contend_jn2(pr, "cpu_mops", "base"), contend_jn2(pr, "cpu_mops", "new"), dc,
-                 contend_jn2(pr, "fsync_per_s", "base"), contend_jn2(pr, "fsync_per_s", "new"),
-                 df);
+                 contend_jn2(pr, "fsync_per_s", "base"), contend_jn2(pr, "fsync_per_s", "new"), df);
 }
 
 static void one_case(const json_t *c, const json_t *cb, const json_t *cn, size_t idx, FILE *out)
@@ -171,7 +171,8 @@ void contend_compare_html(const json_t *cmp, const json_t *base_run, const json_
     size_t i;
     json_t *c;
     bool reg = json_array_size(json_object_get(cmp, "regressed")) > 0;
-    contend_html_begin(out, "contend compare: ", contend_js(json_object_get(cmp, "new"), "scenario"));
+    contend_html_begin(out,
+                       "contend compare: ", contend_js(json_object_get(cmp, "new"), "scenario"));
     fputs("<header>\n<h1>contend compare</h1>\n", out);
     contend_putf(out, "<p class=\"overall %s\">%s &mdash; exit %lld</p>\n", reg ? "fail" : "pass",
                  reg ? "a case regressed" : "no case regressed", contend_ji(cmp, "exit_code"));
@@ -187,7 +188,7 @@ void contend_compare_html(const json_t *cmp, const json_t *base_run, const json_
                  "</header>\n<main>\n",
                  contend_jn(cmp, "max_slowdown_pct"), contend_jn(cmp, "alpha"));
     verdicts(cmp, out);
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         const char *name = contend_js(c, "name");
         one_case(c, case_of(base_run, name), case_of(new_run, name), i + 1, out);
     }

@@ -105,7 +105,7 @@ static void head(const json_t *run, FILE *out)
     fputs("</dd>\n<dt>command</dt><dd><code>", out);
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(run, "command"), i, a) {
+    json_array_foreach (json_object_get(run, "command"), i, a) {
         if (i)
             fputc(' ', out);
         esc(out, json_string_value(a));
@@ -140,12 +140,11 @@ static void gates_text(const json_t *c, char *buf, size_t len)
     json_t *v;
     size_t n = 0;
     buf[0] = '\0';
-    json_object_foreach((json_t *)json_object_get(c, "gates"), k, v) {
+    json_object_foreach ((json_t *)json_object_get(c, "gates"), k, v) {
         char num[32];
-        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s %s", n ? ", " : "", k,
-                              json_is_number(v) ? contend_fmt_fig(num, sizeof num,
-                                                                  json_number_value(v))
-                                                : "?");
+        n += (size_t)snprintf(
+            buf + n, n < len ? len - n : 0, "%s%s %s", n ? ", " : "", k,
+            json_is_number(v) ? contend_fmt_fig(num, sizeof num, json_number_value(v)) : "?");
         if (n >= len)
             break;
     }
@@ -158,12 +157,13 @@ static void verdict_table(const json_t *run, FILE *out)
     json_t *entry;
     char buf[256];
 
-    fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th>"
-          "<th>workload</th><th>target</th><th>p&times;t</th><th>ops ok/fail/info</th>"
-          "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>faults</th><th>verdict</th></tr></thead>"
-          "\n<tbody>\n",
-          out);
-    json_array_foreach(cases, i, entry) {
+    fputs(
+        "<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table>\n<thead><tr><th>case</th>"
+        "<th>workload</th><th>target</th><th>p&times;t</th><th>ops ok/fail/info</th>"
+        "<th>tx/s</th><th>p50</th><th>p99</th><th>gates</th><th>faults</th><th>verdict</th></tr></thead>"
+        "\n<tbody>\n",
+        out);
+    json_array_foreach (cases, i, entry) {
         struct contend_case_result r, *c = &r;
         contend_case_result_read(entry, &r);
         contend_putf(out, "<tr class=\"%s\"><td><a href=\"#case-%zu\">", vclass(c), i + 1);
@@ -222,7 +222,7 @@ static void overview(const json_t *run, FILE *out)
     const double left = 16, width = 760, bar_x = 16, bar_w = width - 140, row = 34;
     char a[48];
 
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         double v = contend_jn(c, "throughput_tps");
         const json_t *s = json_object_get(json_object_get(c, "summary"), "throughput_tps");
         double mn = contend_jn(s, "min"), mx = contend_jn(s, "max");
@@ -239,20 +239,22 @@ static void overview(const json_t *run, FILE *out)
 #define XOF(v) (bar_x + (log10(v) - dlo) / (dhi - dlo) * bar_w)
     double h = 30 + row * (double)n + 24;
     fputs("<section id=\"overview\">\n<h2>Throughput by case</h2>\n", out);
-    contend_putf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" role=\"img\" "
-                      "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-                      "font-family=\"sans-serif\" font-size=\"11\">\n"
-                      "<title>median throughput by case, tx/s, log scale</title>\n"
-                      "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n",
+    contend_putf(out,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" role=\"img\" "
+                 "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+                 "font-family=\"sans-serif\" font-size=\"11\">\n"
+                 "<title>median throughput by case, tx/s, log scale</title>\n"
+                 "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n",
                  width, h, width, h, width, h);
     for (double d = dlo; d <= dhi + 1e-9; d += 1) {
         double x = XOF(pow(10, d));
-        contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"20\" y2=\"%.0f\" stroke=\"#ddd\"/>"
-                          "<text x=\"%.1f\" y=\"14\" text-anchor=\"%s\">%s</text>\n",
+        contend_putf(out,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"20\" y2=\"%.0f\" stroke=\"#ddd\"/>"
+                     "<text x=\"%.1f\" y=\"14\" text-anchor=\"%s\">%s</text>\n",
                      x, x, h - 24, x, d == dlo ? "start" : "middle",
                      compact(a, sizeof a, pow(10, d)));
     }
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         double v = contend_jn(c, "throughput_tps");
         double y = 30 + row * (double)i;
         contend_putf(out, "<text x=\"%.0f\" y=\"%.1f\">", left, y + 8);
@@ -260,16 +262,18 @@ static void overview(const json_t *run, FILE *out)
         fputs("</text>\n", out);
         if (!(v > 0))
             continue;
-        contend_putf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" "
-                          "fill=\"%s\"><title>",
+        contend_putf(out,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" "
+                     "fill=\"%s\"><title>",
                      bar_x, y + 12, fmax(XOF(v) - bar_x, 1), contend_plot_color(0));
         esc(out, contend_js(c, "name"));
         contend_putf(out, ": %s tx/s</title></rect>\n", contend_fmt_fig(a, sizeof a, v));
         const json_t *s = json_object_get(json_object_get(c, "summary"), "throughput_tps");
         double mn = contend_jn(s, "min"), mx = contend_jn(s, "max");
         if (contend_ji(s, "n") > 1 && mn > 0 && mx > 0)
-            contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-                              "stroke=\"#222\" stroke-width=\"1.5\"/>\n",
+            contend_putf(out,
+                         "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                         "stroke=\"#222\" stroke-width=\"1.5\"/>\n",
                          XOF(mn), XOF(mx), y + 18, y + 18);
         contend_putf(out, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", XOF(v) + 6, y + 22,
                      contend_fmt_fig(a, sizeof a, v));
@@ -328,9 +332,12 @@ static void figures(const json_t *c, FILE *out)
         const char *key, *label;
         bool latency;
     } figs[] = {
-        {"throughput_tps", "throughput (tx/s)", false}, {"p50_us", "latency p50", true},
-        {"p90_us", "latency p90", true},                {"p99_us", "latency p99", true},
-        {"p999_us", "latency p99.9", true},             {"max_us", "latency max", true},
+        {"throughput_tps", "throughput (tx/s)", false},
+        {"p50_us", "latency p50", true},
+        {"p90_us", "latency p90", true},
+        {"p99_us", "latency p99", true},
+        {"p999_us", "latency p99.9", true},
+        {"max_us", "latency max", true},
         {"duration_s", "duration (s)", false},
     };
     const json_t *sum = json_object_get(c, "summary");
@@ -393,7 +400,7 @@ static void gates(const struct contend_case_result *c, FILE *out)
     fputs("<h3>Gates</h3>\n<table>\n<thead><tr><th>gate</th><th>limit</th><th>measured</th>"
           "<th>result</th></tr></thead>\n<tbody>\n",
           out);
-    json_object_foreach((json_t *)g, k, v) {
+    json_object_foreach ((json_t *)g, k, v) {
         double measured = NAN;
         bool latency = false;
         if (strcmp(k, "min_tps") == 0)
@@ -410,9 +417,9 @@ static void gates(const struct contend_case_result *c, FILE *out)
         td_num(out, latency ? contend_fmt_us(a, sizeof a, measured)
                             : contend_fmt_fig(a, sizeof a, measured));
         td(out, failed ? "FAILED"
-                       : (c->verdict == CONTEND_VERDICT_FAIL || c->verdict == CONTEND_VERDICT_ERROR)
-                           ? "not judged (the case failed)"
-                           : "passed");
+                : (c->verdict == CONTEND_VERDICT_FAIL || c->verdict == CONTEND_VERDICT_ERROR)
+                    ? "not judged (the case failed)"
+                    : "passed");
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
@@ -430,7 +437,7 @@ void contend_html_throughput_plot(const json_t *c, FILE *out)
      * not the median, cuts the last interval short. */
     size_t ri;
     json_t *r;
-    json_array_foreach(json_object_get(c, "runs"), ri, r) {
+    json_array_foreach (json_object_get(c, "runs"), ri, r) {
         if (json_equal(json_object_get(r, "series"), (json_t *)se)) {
             dur = contend_jn(r, "duration_s");
             break;
@@ -440,9 +447,10 @@ void contend_html_throughput_plot(const json_t *c, FILE *out)
     if (n == 0 || !(interval > 0))
         return;
     if (n < 2) {
-        contend_putf(out, "<p class=\"muted\">Throughput over time: the run took %.3f s, "
-                          "less than two %.0f ms intervals; run longer (duration = 2s) for "
-                          "a time series.</p>\n",
+        contend_putf(out,
+                     "<p class=\"muted\">Throughput over time: the run took %.3f s, "
+                     "less than two %.0f ms intervals; run longer (duration = 2s) for "
+                     "a time series.</p>\n",
                      isnan(dur) ? 0 : dur, interval * 1e3);
         return;
     }
@@ -458,8 +466,8 @@ void contend_html_throughput_plot(const json_t *c, FILE *out)
         if (dur > t0 && dur < t0 + interval)
             len = dur - t0;
         x[i] = t0 + len / 2;
-        y[i] = len >= interval * 0.1 ? (double)json_integer_value(json_array_get(ops, i)) / len
-                                     : NAN;
+        y[i] =
+            len >= interval * 0.1 ? (double)json_integer_value(json_array_get(ops, i)) / len : NAN;
     }
     for (size_t i = 0; i < ne; i++) {
         const json_t *e = json_array_get(events, i);
@@ -534,8 +542,7 @@ void contend_html_latency_plot(const json_t *c, FILE *out)
     }
     if (k == 0)
         return;
-    static const char *const tl[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%",
-                                     "99.9999%"};
+    static const char *const tl[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"};
     double ticks[9];
     const char *labels[9];
     size_t nt = 0;
@@ -574,7 +581,7 @@ static void repetitions(const json_t *c, FILE *out)
     fputs("<h3>Repetitions</h3>\n<table>\n<thead><tr><th>seed</th><th>tx/s</th><th>p50</th>"
           "<th>p99</th><th>violations</th><th>verdict</th></tr></thead>\n<tbody>\n",
           out);
-    json_array_foreach(runs, i, r) {
+    json_array_foreach (runs, i, r) {
         struct contend_run_result rr;
         contend_run_result_read(r, &rr);
         contend_putf(out, "<tr class=\"%s\">", vclass_of(rr.verdict, rr.ok));
@@ -586,7 +593,7 @@ static void repetitions(const json_t *c, FILE *out)
         fputs("<td>", out);
         size_t j;
         json_t *v;
-        json_array_foreach(json_object_get(r, "violations"), j, v) {
+        json_array_foreach (json_object_get(r, "violations"), j, v) {
             if (j)
                 fputs(", ", out);
             esc(out, contend_js(v, "kind"));
@@ -609,7 +616,8 @@ static void op_title(FILE *out, const json_t *op)
              contend_ji(op, "thread"), contend_ji(op, "index"), contend_js(op, "op"),
              contend_ji(op, "key"));
     esc(out, buf);
-    if (strcmp(contend_js(op, "status"), "ok") == 0 && json_is_integer(json_object_get(op, "value")))
+    if (strcmp(contend_js(op, "status"), "ok") == 0 &&
+        json_is_integer(json_object_get(op, "value")))
         contend_putf(out, " = %lld", contend_ji(op, "value"));
     fputs(" (", out);
     esc(out, contend_js(op, "status"));
@@ -647,7 +655,7 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     if (!lanes)
         return;
     double t0 = INFINITY, t1 = -INFINITY;
-    json_array_foreach(ops, i, op) {
+    json_array_foreach (ops, i, op) {
         long long w = contend_ji(op, "writer");
         bool seen = false;
         for (size_t k = 0; k < nl; k++)
@@ -667,10 +675,11 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     const double left = 96, width = 780, lane_h = 30, top = 24;
     double plot_w = width - left - 12, h = top + lane_h * (double)nl + 40;
     long long threads = contend_ji(c, "threads");
-#define TX(t) (left + ((t) - t0) / (t1 - t0) * plot_w)
-    contend_putf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" "
-                      "role=\"img\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-                      "font-family=\"sans-serif\" font-size=\"11\">\n<title>ops around the ",
+#define TX(t) (left + ((t)-t0) / (t1 - t0) * plot_w)
+    contend_putf(out,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" "
+                 "role=\"img\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+                 "font-family=\"sans-serif\" font-size=\"11\">\n<title>ops around the ",
                  width, h, width, h);
     esc(out, contend_js(v, "kind"));
     fputs(", one lane per worker thread</title>\n", out);
@@ -679,19 +688,21 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     for (size_t l = 0; l < nl; l++) {
         double y = top + lane_h * (double)l;
         /* The lane's label: worker (and thread) of its first op. */
-        json_array_foreach(ops, i, op) {
+        json_array_foreach (ops, i, op) {
             if (contend_ji(op, "writer") != lanes[l])
                 continue;
             if (threads > 1)
-                contend_putf(out, "<text x=\"6\" y=\"%.1f\">worker %lld.%lld</text>\n",
-                             y + 17, contend_ji(op, "worker"), contend_ji(op, "thread"));
+                contend_putf(out, "<text x=\"6\" y=\"%.1f\">worker %lld.%lld</text>\n", y + 17,
+                             contend_ji(op, "worker"), contend_ji(op, "thread"));
             else
                 contend_putf(out, "<text x=\"6\" y=\"%.1f\">worker %lld</text>\n", y + 17,
                              contend_ji(op, "worker"));
             break;
         }
-        contend_putf(out, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" "
-                          "stroke=\"#eee\"/>\n", left, width - 12, y + lane_h, y + lane_h);
+        contend_putf(out,
+                     "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" "
+                     "stroke=\"#eee\"/>\n",
+                     left, width - 12, y + lane_h, y + lane_h);
     }
     /* Time axis in ms since the start barrier. */
     double base = top + lane_h * (double)nl;
@@ -703,12 +714,13 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
     int decimals = !(want > 3) ? 3 : want > 6 ? 6 : (int)want;
     for (int k = 0; k <= 4; k++) {
         double t = t0 + span * k / 4.0;
-        contend_putf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" "
-                          "stroke=\"#ccc\" stroke-dasharray=\"2 3\"/>"
-                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f ms</text>\n",
+        contend_putf(out,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" "
+                     "stroke=\"#ccc\" stroke-dasharray=\"2 3\"/>"
+                     "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f ms</text>\n",
                      TX(t), TX(t), top, base + 4, TX(t), base + 18, decimals, t);
     }
-    json_array_foreach(ops, i, op) {
+    json_array_foreach (ops, i, op) {
         size_t l = 0;
         while (l < nl && lanes[l] != contend_ji(op, "writer"))
             l++;
@@ -717,17 +729,22 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
         bool hot = has_context ? json_is_true(json_object_get(op, "witness")) : true;
         bool failed = !open && strcmp(contend_js(op, "status"), "ok") != 0;
         double x = TX(a), w = fmax(TX(open ? t1 : b) - x, 2), y = top + lane_h * (double)l + 7;
-        contend_putf(out, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                          "height=\"14\" fill=\"%s\" stroke=\"%s\"%s><title>",
+        contend_putf(out,
+                     "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                     "height=\"14\" fill=\"%s\" stroke=\"%s\"%s><title>",
                      hot ? "op witness" : "op", x, y, w,
-                     hot ? "#d55e00" : failed ? "#bbbbbb" : "#9cc3e6", hot ? "#000" : "#4a7fb0",
+                     hot      ? "#d55e00"
+                     : failed ? "#bbbbbb"
+                              : "#9cc3e6",
+                     hot ? "#000" : "#4a7fb0",
                      open ? " stroke-dasharray=\"3 2\" fill-opacity=\"0.5\"" : "");
         op_title(out, op);
         fputs("</title></rect>\n", out);
         if (!hot && w >= 28 && strcmp(contend_js(op, "status"), "ok") == 0 &&
             json_is_integer(json_object_get(op, "value")) && contend_ji(op, "value") >= 0)
-            contend_putf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
-                              "fill=\"#234\">=%lld</text>\n",
+            contend_putf(out,
+                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
+                         "fill=\"#234\">=%lld</text>\n",
                          x + 3, y + 10.5, contend_ji(op, "value"));
         if (hot) {
             /* Near the right edge the label ends at the op instead of starting there. */
@@ -743,10 +760,11 @@ static void timeline(const json_t *c, const json_t *v, FILE *out)
         }
     }
 #undef TX
-    contend_putf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#d55e00\" "
-                      "stroke=\"#000\"/><text x=\"%.0f\" y=\"%.1f\">named by the checker</text>"
-                      "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#9cc3e6\"/>"
-                      "<text x=\"%.0f\" y=\"%.1f\">other ops (hover for details)</text>\n",
+    contend_putf(out,
+                 "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#d55e00\" "
+                 "stroke=\"#000\"/><text x=\"%.0f\" y=\"%.1f\">named by the checker</text>"
+                 "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#9cc3e6\"/>"
+                 "<text x=\"%.0f\" y=\"%.1f\">other ops (hover for details)</text>\n",
                  left, base + 26, left + 16, base + 34, left + 170, base + 26, left + 186,
                  base + 34);
     fputs("</svg>\n", out);
@@ -761,7 +779,7 @@ static void violations(const json_t *c, FILE *out)
     if (json_array_size(vs) == 0)
         return;
     fputs("<h3>Violations</h3>\n", out);
-    json_array_foreach(vs, i, v) {
+    json_array_foreach (vs, i, v) {
         fputs("<div class=\"violation\">\n<h4>", out);
         esc(out, contend_js(v, "kind"));
         contend_putf(out, " <span class=\"muted\">(count %lld", contend_ji(v, "count"));
@@ -786,7 +804,7 @@ static void events_table(const json_t *c, FILE *out)
     fputs("<h3>Events</h3>\n<table>\n<thead><tr><th>at</th><th>for</th><th>kind</th>"
           "<th>detail</th></tr></thead>\n<tbody>\n",
           out);
-    json_array_foreach(ev, i, e) {
+    json_array_foreach (ev, i, e) {
         fputs("<tr>", out);
         snprintf(a, sizeof a, "%.3f s", contend_jn(e, "t_ms") / 1e3);
         td_num(out, a);
@@ -804,8 +822,10 @@ static void trouble(const struct contend_case_result *c, FILE *out)
     const struct {
         const char *value, *label;
     } items[] = {
-        {c->error, "error"}, {c->inconclusive_reason, "inconclusive"},
-        {c->missing, "expected but not found"}, {c->gate, "gate failed"},
+        {c->error, "error"},
+        {c->inconclusive_reason, "inconclusive"},
+        {c->missing, "expected but not found"},
+        {c->gate, "gate failed"},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (!items[i].value)
@@ -867,7 +887,7 @@ void contend_report_html(const json_t *run, FILE *out)
     fputs("<main>\n", out);
     verdict_table(run, out);
     overview(run, out);
-    json_array_foreach(json_object_get(run, "cases"), i, c) {
+    json_array_foreach (json_object_get(run, "cases"), i, c) {
         one_case(c, i + 1, out);
     }
     fputs("</main>\n<footer>Rendered from run.json by contend ", out);

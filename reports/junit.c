@@ -34,7 +34,7 @@ static double case_time(const struct contend_case_result *c)
     double t = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(c->runs, i, r) {
+    json_array_foreach (c->runs, i, r) {
         double d = contend_jn(r, "duration_s");
         t += isnan(d) ? 0 : d;
     }
@@ -51,7 +51,10 @@ static void timestamp(const json_t *run, char *buf, size_t len)
     for (size_t i = 0; ok && i < 19; i++) {
         char ch = s[i];
         bool digit = ch >= '0' && ch <= '9';
-        ok = (i == 4 || i == 7) ? ch == '-' : i == 10 ? ch == 'T' : (i == 13 || i == 16) ? ch == ':' : digit;
+        ok = (i == 4 || i == 7)     ? ch == '-'
+             : i == 10              ? ch == 'T'
+             : (i == 13 || i == 16) ? ch == ':'
+                                    : digit;
     }
     snprintf(buf, len, "%.19s", ok ? s : "1970-01-01T00:00:00");
 }
@@ -112,7 +115,7 @@ static void failure_body(const struct contend_case_result *c, FILE *out)
         fputs("): ", out);
         esc(out, or_empty(v->message));
         fputc('\n', out);
-        json_array_foreach(json_object_get(v->entry, "ops"), k, op) {
+        json_array_foreach (json_object_get(v->entry, "ops"), k, op) {
             contend_putf(out, "  witness: worker %lld.%lld op #%lld ", contend_ji(op, "worker"),
                          contend_ji(op, "thread"), contend_ji(op, "index"));
             esc(out, contend_js(op, "op"));
@@ -123,9 +126,9 @@ static void failure_body(const struct contend_case_result *c, FILE *out)
     }
     const struct {
         const char *key, *value;
-    } story[] = {{"error", c->error}, {"inconclusive_reason", c->inconclusive_reason},
-                 {"missing", c->missing}, {"gate", c->gate}, {"repro", c->repro},
-                 {"case_dir", c->case_dir}};
+    } story[] = {{"error", c->error},     {"inconclusive_reason", c->inconclusive_reason},
+                 {"missing", c->missing}, {"gate", c->gate},
+                 {"repro", c->repro},     {"case_dir", c->case_dir}};
     for (size_t i = 0; i < sizeof story / sizeof story[0]; i++) {
         if (!story[i].value)
             continue;
@@ -192,8 +195,9 @@ void contend_report_junit(const json_t *run, FILE *out)
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", out);
     contend_put_attr(out, *scenario ? scenario : "contend");
     fputs("\" package=\"contend\" id=\"0\"", out);
-    contend_putf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" "
-                      "time=\"%.3f\" timestamp=\"%s\" hostname=\"",
+    contend_putf(out,
+                 " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" "
+                 "time=\"%.3f\" timestamp=\"%s\" hostname=\"",
                  n, failures, errors, total, ts);
     contend_put_attr(out, *host ? host : "localhost");
     fputs("\">\n    <properties>\n", out);

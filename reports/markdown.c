@@ -27,8 +27,16 @@ static void md(FILE *out, const char *s)
         case '\n':
         case '\r':
         case '\t': fputc(' ', out); break;
-        case '|': case '*': case '_': case '`': case '[': case ']':
-        case '\\': case '~': case '#': case '!':
+        case '|':
+        case '*':
+        case '_':
+        case '`':
+        case '[':
+        case ']':
+        case '\\':
+        case '~':
+        case '#':
+        case '!':
             fputc('\\', out);
             fputc(*p, out);
             break;
@@ -134,8 +142,8 @@ void contend_report_markdown(const json_t *run, FILE *out)
     }
     fprintf(out, "### %s contend: ", ok ? "✅" : "❌");
     md(out, contend_js(run, "scenario"));
-    fprintf(out, " — %s, %zu of %zu cases as expected (exit %lld)\n\n", ok ? "PASS" : "FAIL",
-            npass, n, contend_ji(run, "exit_code"));
+    fprintf(out, " — %s, %zu of %zu cases as expected (exit %lld)\n\n", ok ? "PASS" : "FAIL", npass,
+            n, contend_ji(run, "exit_code"));
     fputs("| | case | target | p×t | ops ok/fail/info | tx/s | p50 | p99 | gates | verdict |\n"
           "|---|---|---|--:|--:|--:|--:|--:|---|---|\n",
           out);
@@ -156,7 +164,7 @@ void contend_report_markdown(const json_t *run, FILE *out)
         const char *k;
         json_t *g;
         size_t ng = 0;
-        json_object_foreach(json_object_get(c->entry, "gates"), k, g) {
+        json_object_foreach (json_object_get(c->entry, "gates"), k, g) {
             char a[48];
             fputs(ng++ ? ", " : "", out);
             md(out, k);

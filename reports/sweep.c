@@ -34,7 +34,7 @@ static char *line_label(const json_t *sweep, const json_t *point, const json_t *
 {
     size_t len = strlen(contend_js(c, "name")) + 1, i;
     json_t *p;
-    json_array_foreach(json_object_get(sweep, "params"), i, p) {
+    json_array_foreach (json_object_get(sweep, "params"), i, p) {
         if (i == 0)
             continue;
         const char *k = contend_js(p, "key");
@@ -44,7 +44,7 @@ static char *line_label(const json_t *sweep, const json_t *point, const json_t *
     if (!s)
         return NULL;
     strcpy(s, contend_js(c, "name"));
-    json_array_foreach(json_object_get(sweep, "params"), i, p) {
+    json_array_foreach (json_object_get(sweep, "params"), i, p) {
         if (i == 0)
             continue;
         const char *k = contend_js(p, "key");
@@ -64,7 +64,7 @@ static size_t x_index(const json_t *sweep, const json_t *point)
     json_t *x;
     /* A sweep.json is input like any other: a value that is not a string
      * (edited or damaged by hand) matches nothing rather than crashing. */
-    json_array_foreach(json_object_get(p0, "values"), i, x) {
+    json_array_foreach (json_object_get(p0, "values"), i, x) {
         const char *s = json_string_value(x);
         if (s && strcmp(s, v) == 0)
             return i;
@@ -78,8 +78,8 @@ static void build_lines(const json_t *sweep, struct lines *L)
     json_t *pt, *c;
     L->nx = json_array_size(
         json_object_get(json_array_get(json_object_get(sweep, "params"), 0), "values"));
-    json_array_foreach(json_object_get(sweep, "points"), i, pt) {
-        json_array_foreach(json_object_get(pt, "cases"), j, c) {
+    json_array_foreach (json_object_get(sweep, "points"), i, pt) {
+        json_array_foreach (json_object_get(pt, "cases"), j, c) {
             char *label = line_label(sweep, pt, c);
             size_t k = 0;
             if (!label)
@@ -138,11 +138,11 @@ static size_t table(const json_t *sweep, struct row **rows_out, size_t *ncols)
     struct row *rows = NULL;
     json_t *names = json_array();
 
-    json_array_foreach(json_object_get(sweep, "points"), i, pt) {
-        json_array_foreach(json_object_get(pt, "cases"), j, c) {
+    json_array_foreach (json_object_get(sweep, "points"), i, pt) {
+        json_array_foreach (json_object_get(pt, "cases"), j, c) {
             bool seen = false;
             json_t *n;
-            json_array_foreach(names, k, n) {
+            json_array_foreach (names, k, n) {
                 seen |= strcmp(json_string_value(n), contend_js(c, "name")) == 0;
             }
             if (!seen)
@@ -150,10 +150,10 @@ static size_t table(const json_t *sweep, struct row **rows_out, size_t *ncols)
         }
     }
     json_t *name;
-    json_array_foreach(names, k, name) {
+    json_array_foreach (names, k, name) {
         double first = NAN;
-        json_array_foreach(json_object_get(sweep, "points"), i, pt) {
-            json_array_foreach(json_object_get(pt, "cases"), j, c) {
+        json_array_foreach (json_object_get(sweep, "points"), i, pt) {
+            json_array_foreach (json_object_get(pt, "cases"), j, c) {
                 if (strcmp(contend_js(c, "name"), json_string_value(name)) != 0)
                     continue;
                 struct row *nr = realloc(rows, (nrows + 1) * sizeof *rows);
@@ -165,7 +165,7 @@ static size_t table(const json_t *sweep, struct row **rows_out, size_t *ncols)
                 memset(r, 0, sizeof *r);
                 snprintf(r->cell[col++], 96, "%s", contend_js(c, "name"));
                 size_t pi;
-                json_array_foreach(params, pi, p) {
+                json_array_foreach (params, pi, p) {
                     if (col >= cols - 5)
                         break;
                     snprintf(r->cell[col++], 96, "%s",
@@ -198,7 +198,7 @@ static void header(const json_t *sweep, struct row *h, size_t cols)
     json_t *p;
     memset(h, 0, sizeof *h);
     snprintf(h->cell[col++], 96, "case");
-    json_array_foreach(params, i, p) {
+    json_array_foreach (params, i, p) {
         if (col >= cols - 5)
             break;
         snprintf(h->cell[col++], 96, "%s", contend_js(p, "key"));
@@ -241,7 +241,7 @@ void contend_sweep_text(const json_t *sweep, FILE *out)
     fprintf(out, "sweep of %s over", contend_js(sweep, "scenario"));
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(sweep, "params"), i, p) {
+    json_array_foreach (json_object_get(sweep, "params"), i, p) {
         fprintf(out, "%s %s", i ? "," : "", contend_js(p, "key"));
     }
     fputs(" (x first: tx/s relative to the case's first point)\n\n", out);
@@ -318,7 +318,9 @@ static void plot(FILE *out, const json_t *sweep, const struct lines *L, enum wha
     struct contend_plot pl = {
         .title = title,
         .xlabel = contend_js(p0, "key"),
-        .ylabel = what == P99 ? "p99 latency" : what == SCALING ? "x first" : "tx/s",
+        .ylabel = what == P99       ? "p99 latency"
+                  : what == SCALING ? "x first"
+                                    : "tx/s",
         .ylog = ylog,
         .ytick_us = what == P99,
         .width = 540,
@@ -350,7 +352,7 @@ void contend_sweep_html(const json_t *sweep, FILE *out)
     fputs("<header>\n<h1>contend sweep: ", out);
     esc(out, contend_js(sweep, "scenario"));
     fputs(" over", out);
-    json_array_foreach(json_object_get(sweep, "params"), i, p) {
+    json_array_foreach (json_object_get(sweep, "params"), i, p) {
         fputs(i ? ", " : " ", out);
         esc(out, contend_js(p, "key"));
     }

@@ -20,7 +20,7 @@
 #include "util.h"
 
 #define NCOLS 11
-#define COL_BUSY 8 /* shown only when some case was busy or retried */
+#define COL_BUSY 8   /* shown only when some case was busy or retried */
 #define COL_FAULTS 9 /* shown only when some case had faults injected */
 
 static const char *str(const json_t *o, const char *k)
@@ -129,14 +129,14 @@ static void row_cells(const struct contend_case_result *r, char cells[NCOLS][96]
 
 static void text_table(const json_t *run, FILE *out)
 {
-    static const char *const head[NCOLS] = {"case", "workload", "target",    "p x t",  "ok/fail/info",
-                                            "tx/s", "p50 us",   "p99 us",    "busy/retry",
-                                            "faults", "verdict"};
+    static const char *const head[NCOLS] = {"case",         "workload", "target", "p x t",
+                                            "ok/fail/info", "tx/s",     "p50 us", "p99 us",
+                                            "busy/retry",   "faults",   "verdict"};
     static const int right[NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0};
     bool show_busy = false, show_faults = false;
     const json_t *cases = json_object_get(run, "cases");
     size_t n = json_array_size(cases);
-    char (*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
+    char(*cells)[NCOLS][96] = calloc(n ? n : 1, sizeof *cells);
     struct contend_case_result *res = calloc(n ? n : 1, sizeof *res);
     int width[NCOLS];
 
@@ -168,8 +168,7 @@ static void text_table(const json_t *run, FILE *out)
             else if ((k == COL_BUSY && !show_busy) || (k == COL_FAULTS && !show_faults))
                 continue;
             else
-                fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k],
-                        cells[i][k]);
+                fprintf(out, "%s%*s", k ? "  " : "", right[k] ? width[k] : -width[k], cells[i][k]);
         }
         fputc('\n', out);
     }
@@ -218,15 +217,17 @@ static void concurrency_lines(const json_t *c, FILE *out)
     const json_t *sc = json_object_get(c, "schedule");
     /* The reason itself is the case's inconclusive_reason, printed above. */
     if (cc)
-        fprintf(out, "  concurrency: %.1f%% of %lld ops overlapped another op on the same key "
-                     "(floor %.0f%%)%s\n",
+        fprintf(out,
+                "  concurrency: %.1f%% of %lld ops overlapped another op on the same key "
+                "(floor %.0f%%)%s\n",
                 100 * json_number_value(json_object_get(cc, "overlap")),
                 (long long)json_integer_value(json_object_get(cc, "ops")),
                 100 * json_number_value(json_object_get(cc, "floor")),
                 sc ? "" : ", under the OS's schedule");
     if (sc) {
-        fprintf(out, "  schedule: %s, %lld decisions, %lld hand-offs (%lld inside critical windows, "
-                     "%lld at blocking calls)\n",
+        fprintf(out,
+                "  schedule: %s, %lld decisions, %lld hand-offs (%lld inside critical windows, "
+                "%lld at blocking calls)\n",
                 str(sc, "mode"), (long long)json_integer_value(json_object_get(sc, "steps")),
                 (long long)json_integer_value(json_object_get(sc, "handoffs")),
                 (long long)json_integer_value(json_object_get(sc, "window_handoffs")),

@@ -90,8 +90,9 @@ static const struct contend_variant ev_variants[] = {
                      "the snapshot records no event offset: after a crash between rename and "
                      "truncate, replay applies events twice",
                      CONTEND_VARIANT_DURABLE | CONTEND_VARIANT_BROKEN, "phantom-update"},
-    [V_NOFSYNC] = {"snapshot-nofsync", "the snapshot is renamed without an fsync: lost at a "
-                                       "power cut",
+    [V_NOFSYNC] = {"snapshot-nofsync",
+                   "the snapshot is renamed without an fsync: lost at a "
+                   "power cut",
                    CONTEND_VARIANT_DURABLE | CONTEND_VARIANT_BROKEN, "lost-durable"},
     [V_TRUNCATE_FIRST] = {"truncate-first",
                           "truncates the events before the snapshot is durable: a kill "
@@ -104,8 +105,10 @@ _Static_assert(V_SNAPSHOT == 0, "snapshot is the default variant");
 static const char *const ev_workloads[] = {"counter", "bank", NULL};
 
 static const struct contend_option ev_options[] = {
-    {"snapshot_every", "16", NULL, "take a snapshot and truncate when events.log holds this "
-                                   "many events", CONTEND_OPT_INT, 1, 1e9},
+    {"snapshot_every", "16", NULL,
+     "take a snapshot and truncate when events.log holds this "
+     "many events",
+     CONTEND_OPT_INT, 1, 1e9},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -269,8 +272,8 @@ static int compact(struct evlog *l)
 static int log_event(struct evlog *l, struct contend_op *op, const char *fmt_tail)
 {
     char line[128];
-    int n = snprintf(line, sizeof line, "%llu %s\n", (unsigned long long)(l->last_seq + 1),
-                     fmt_tail);
+    int n =
+        snprintf(line, sizeof line, "%llu %s\n", (unsigned long long)(l->last_seq + 1), fmt_tail);
     int rc = contend_write_all(l->ev_fd, line, (size_t)n);
     if (rc == 0 && fdatasync(l->ev_fd) < 0)
         rc = -errno;
@@ -322,9 +325,7 @@ static int do_op(struct evlog *l, struct contend_op *op)
         op->value2 = (uint64_t)min;
         return CONTEND_OK;
     }
-    default:
-        op->err = ENOTSUP;
-        return CONTEND_FAIL;
+    default: op->err = ENOTSUP; return CONTEND_FAIL;
     }
     op->err = EINVAL;
     return CONTEND_FAIL;
@@ -390,8 +391,7 @@ static int ev_open(const struct contend_env *env, void **handle)
         rc = -ENOMEM;
     if (rc == 0 && (l->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
         rc = -errno;
-    if (rc == 0 &&
-        (l->ev_fd = open(l->events, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
+    if (rc == 0 && (l->ev_fd = open(l->events, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
         rc = -errno;
     if (rc) {
         ev_close(l);

@@ -100,7 +100,7 @@
 #include "util.h"
 
 #define LINE_MAX_LEN CONTEND_EXEC_LINE_MAX
-#define SHOWN_BYTES 200    /* of an offending line, in messages */
+#define SHOWN_BYTES 200 /* of an offending line, in messages */
 
 static const struct contend_variant exec_variants[] = {
     {"default", "whatever the program does (say `expect` for a broken one)", 0, NULL},
@@ -124,7 +124,8 @@ static const struct contend_option exec_options[] = {
      CONTEND_OPT_INT, 1, 1e9},
     {"ttl", "1s", NULL, "cache: time to live of an entry (CONTEND_CACHE_TTL_NS)",
      CONTEND_OPT_DURATION, 1, 864e13},
-    {"durable", "no", "yes|no", "whether the program promises that acknowledged ops survive a power cut"},
+    {"durable", "no", "yes|no",
+     "whether the program promises that acknowledged ops survive a power cut"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -174,8 +175,8 @@ static char **build_env(const struct contend_env *env, const char *chan)
     bad |= asprintf(&own[8], "CONTEND_BANK_INITIAL=%d", CONTEND_BANK_INITIAL) < 0;
     bad |= asprintf(&own[9], "CONTEND_LEDGER_FILE=%s",
                     contend_opt(env, "ledger_file", "ledger.jsonl")) < 0;
-    bad |= asprintf(&own[10], "CONTEND_CACHE_CAPACITY=%lld",
-                    contend_opt_int(env, "capacity", 64)) < 0;
+    bad |=
+        asprintf(&own[10], "CONTEND_CACHE_CAPACITY=%lld", contend_opt_int(env, "capacity", 64)) < 0;
     bad |= asprintf(&own[11], "CONTEND_CACHE_TTL_NS=%" PRIu64, ttl_ns) < 0;
     bad |= asprintf(&own[12], "CONTEND_VARIANT=%s", env->variant ? env->variant : "default") < 0;
     /* The fault shim in the program faults its calls as this thread's
@@ -414,8 +415,7 @@ static void serve_yield(struct proc *p)
 {
     char name[CONTEND_SCHED_CHAN_NAME + 1];
     ssize_t n;
-    while ((n = recv(p->chan, name, CONTEND_SCHED_CHAN_NAME, MSG_DONTWAIT)) < 0 &&
-           errno == EINTR) {
+    while ((n = recv(p->chan, name, CONTEND_SCHED_CHAN_NAME, MSG_DONTWAIT)) < 0 && errno == EINTR) {
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
@@ -617,8 +617,9 @@ static void no_reply(struct proc *p, int got, bool fatal)
                       p->line[0] ? shown(p->line, strlen(p->line), ln, sizeof ln) : "");
     } else {
         /* During an op the program may have died of a planned fault. */
-        fprintf(stderr, "[exec %s] the program ended during request %s without a reply: that "
-                        "op is indeterminate and every later op of this thread fails\n",
+        fprintf(stderr,
+                "[exec %s] the program ended during request %s without a reply: that "
+                "op is indeterminate and every later op of this thread fails\n",
                 p->who, req_shown(p, rq, sizeof rq));
     }
 }
@@ -665,8 +666,8 @@ static void bad_reply(struct proc *p, const char *expected)
     char rq[SHOWN_BYTES * 4 + 16], ln[SHOWN_BYTES * 4 + 16];
     contend_fatal("protocol-error: %s: request %s: reply %s does not parse (expected %s; one "
                   "reply line per request, debug output on stderr)",
-                  p->who, req_shown(p, rq, sizeof rq),
-                  shown(p->line, p->line_len, ln, sizeof ln), expected);
+                  p->who, req_shown(p, rq, sizeof rq), shown(p->line, p->line_len, ln, sizeof ln),
+                  expected);
 }
 
 /* ---- replies (parsed in exec_reply.c) ------------------------------------ */

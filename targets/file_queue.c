@@ -175,9 +175,8 @@ static int read_job(const char *path, struct contend_op *op)
 static int fq_enqueue(struct fq *q, struct contend_op *op)
 {
     char name[NAME_LEN], tmp[PATH_MAX + 64], dst[PATH_MAX + NAME_LEN + 1], text[JOB_MAX];
-    int n = snprintf(text, sizeof text, "{\"id\": %" PRIu64 ", \"payload\": \"%.*s\"}\n",
-                     op->key, (int)(op->buf_len < 128 ? op->buf_len : 128),
-                     (const char *)op->buf);
+    int n = snprintf(text, sizeof text, "{\"id\": %" PRIu64 ", \"payload\": \"%.*s\"}\n", op->key,
+                     (int)(op->buf_len < 128 ? op->buf_len : 128), (const char *)op->buf);
     job_name(op->key, name);
     snprintf(tmp, sizeof tmp, "%s/.w%u.%s", q->inbox, q->worker, name);
     snprintf(dst, sizeof dst, "%s/%s", q->inbox, name);

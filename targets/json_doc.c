@@ -65,8 +65,13 @@
 #include "target.h"
 
 enum variant {
-    V_FLOCK, V_FLOCK_NOFSYNC, V_NOLOCK, V_STALE_READ,
-    V_FLOCK_INPLACE, V_FLOCK_NODIRSYNC, V_FLOCK_UNCHECKED,
+    V_FLOCK,
+    V_FLOCK_NOFSYNC,
+    V_NOLOCK,
+    V_STALE_READ,
+    V_FLOCK_INPLACE,
+    V_FLOCK_NODIRSYNC,
+    V_FLOCK_UNCHECKED,
     V_COUNT
 };
 
@@ -289,8 +294,7 @@ static int save(const struct doc *d, const char *text, size_t len, int32_t *err)
         /* In place, a failed write may have changed part of the file. */
         *err = -rc;
         return rc == 0 ? CONTEND_OK : CONTEND_INFO;
-    case SAVE_TRUNCATE:
-        return save_truncate(d, text, len, err);
+    case SAVE_TRUNCATE: return save_truncate(d, text, len, err);
     default:
         status = save_replace(d, text, len, true, err);
         if (d->mode->ignore_errors && status != CONTEND_OK) {
@@ -489,7 +493,7 @@ static int doc_read_all(struct doc *d, struct contend_op *op)
     const char *name;
     json_t *v;
     int64_t sum = 0, min = INT64_MAX;
-    json_object_foreach(acc, name, v) {
+    json_object_foreach (acc, name, v) {
         int64_t b = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
         sum += b;
         min = b < min ? b : min;
@@ -504,19 +508,12 @@ static int doc_apply(void *handle, struct contend_op *op)
 {
     struct doc *d = handle;
     switch (op->kind) {
-    case CONTEND_OP_INCR:
-        return doc_rmw(d, op, change_incr);
-    case CONTEND_OP_READ:
-        return doc_read(d, op);
-    case CONTEND_OP_TRANSFER:
-        return doc_rmw(d, op, change_transfer);
-    case CONTEND_OP_CLAIM:
-        return doc_rmw(d, op, change_claim);
-    case CONTEND_OP_READ_ALL:
-        return doc_read_all(d, op);
-    default:
-        op->err = ENOTSUP;
-        return CONTEND_FAIL;
+    case CONTEND_OP_INCR: return doc_rmw(d, op, change_incr);
+    case CONTEND_OP_READ: return doc_read(d, op);
+    case CONTEND_OP_TRANSFER: return doc_rmw(d, op, change_transfer);
+    case CONTEND_OP_CLAIM: return doc_rmw(d, op, change_claim);
+    case CONTEND_OP_READ_ALL: return doc_read_all(d, op);
+    default: op->err = ENOTSUP; return CONTEND_FAIL;
     }
 }
 
@@ -581,7 +578,7 @@ static int doc_read_state(const struct contend_env *env, const struct contend_si
         section = "accounts";
     else if (strcmp(env->workload, "claim") == 0)
         section = "claims";
-    json_object_foreach(json_object_get(doc, section), name, v) {
+    json_object_foreach (json_object_get(doc, section), name, v) {
         char *end;
         unsigned long long k = strtoull(name + 1, &end, 10);
         if (name[0] == 'k' && *end == '\0' && json_is_integer(v))

@@ -95,16 +95,18 @@ static const struct contend_variant ledger_variants[] = {
                           "flock, find the last hash by scanning back from EOF, one write(), "
                           "fsync per durability",
                           CONTEND_VARIANT_DURABLE, NULL},
-    [V_READLINES] = {"readlines", "flock, re-read the whole file for the last hash on every "
-                                  "append (O(N) per append)",
+    [V_READLINES] = {"readlines",
+                     "flock, re-read the whole file for the last hash on every "
+                     "append (O(N) per append)",
                      CONTEND_VARIANT_BROKEN, "superlinear-growth"},
     [V_NOLOCK] = {"nolock", "tail-scan and append without a lock", CONTEND_VARIANT_BROKEN,
                   "chain-fork"},
     [V_NOLOCK_SPLIT] = {"nolock-split",
                         "no lock, no O_APPEND, the line written in two write() calls",
                         CONTEND_VARIANT_BROKEN, "invalid-line"},
-    [V_BATCHED] = {"batched", "group commit: one lock, write() and fsync for up to `batch` "
-                              "queued records",
+    [V_BATCHED] = {"batched",
+                   "group commit: one lock, write() and fsync for up to `batch` "
+                   "queued records",
                    CONTEND_VARIANT_DURABLE, NULL},
     [V_COUNT] = {NULL, NULL, 0, NULL},
 };
@@ -119,7 +121,8 @@ static const struct contend_option ledger_options[] = {
      "(none)"},
     {"batch", "32", NULL,
      "batched: most records per lock/write/fsync; durability=batch: writes per fsync "
-     "(1..1024)", CONTEND_OPT_INT, 1, 1024},
+     "(1..1024)",
+     CONTEND_OPT_INT, 1, 1024},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -134,7 +137,7 @@ struct ledger {
     struct contend_sbuf out;  /* the line(s) to write */
     struct contend_sbuf scan; /* the tail, or the whole file for readlines */
     char path[PATH_MAX];
-    char notes[PATH_MAX];     /* store/ledger.recovery */
+    char notes[PATH_MAX]; /* store/ledger.recovery */
 };
 
 /* What a writer learns before it appends. */
@@ -332,8 +335,8 @@ static void realtime_ts(char *buf, size_t len)
 }
 
 /* Append one canonical record naming `prev` to l->out; its hash to hash[]. */
-static int add_record(struct ledger *l, const char *prev, int64_t seq,
-                      const struct contend_op *op, char hash[HASH_LEN + 1])
+static int add_record(struct ledger *l, const char *prev, int64_t seq, const struct contend_op *op,
+                      char hash[HASH_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
     struct contend_sbuf *b = &l->out;
@@ -565,10 +568,10 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t work; /* the committer waits here for records */
     struct request *head, *tail;
-    unsigned users;      /* open handles of the batched variant */
+    unsigned users; /* open handles of the batched variant */
     bool quit;
     pthread_t tid;
-    struct ledger *io;   /* the committer's own handle */
+    struct ledger *io; /* the committer's own handle */
 } group = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false, 0, NULL};
 
 /* Held while the committer starts or stops.  Users can drop to zero and come
@@ -864,8 +867,8 @@ static int chained_end(struct ledger *l, off_t *end)
     while (!eof) {
         if (l->scan.n == l->scan.cap)
             contend_sbuf_reserve(&l->scan, l->scan.cap); /* a line longer than the buffer */
-        ssize_t r = pread(l->fd, l->scan.p + l->scan.n, l->scan.cap - l->scan.n,
-                          base + (off_t)l->scan.n);
+        ssize_t r =
+            pread(l->fd, l->scan.p + l->scan.n, l->scan.cap - l->scan.n, base + (off_t)l->scan.n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

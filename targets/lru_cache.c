@@ -97,9 +97,9 @@ struct lru_header {
     /* Below: under the lock (except in nolock). */
     uint32_t count, high_water;
     struct lru_ends list[NLISTS]; /* LRU: most .. least recently used; EXP: newest .. oldest put */
-    uint32_t free_head;          /* recycled slots */
-    uint32_t fresh;              /* slots from here on were never used */
-    uint64_t tick;               /* use stamps, for the LRU order after a repair */
+    uint32_t free_head;           /* recycled slots */
+    uint32_t fresh;               /* slots from here on were never used */
+    uint64_t tick;                /* use stamps, for the LRU order after a repair */
     uint64_t hits, misses, puts, evictions, expirations, repairs;
 };
 
@@ -127,11 +127,26 @@ struct contend_lru {
 
 /* ---- relaxed access (see the top) -------------------------------------- */
 
-static inline uint32_t ld32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline uint64_t ld64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void st32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-static inline void st64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-static inline void inc64(uint64_t *p) { st64(p, ld64(p) + 1); } /* not atomic: on purpose */
+static inline uint32_t ld32(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline uint64_t ld64(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline void st32(uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline void st64(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline void inc64(uint64_t *p)
+{
+    st64(p, ld64(p) + 1);
+} /* not atomic: on purpose */
 
 static struct lru_slot *slot(const struct contend_lru *c, uint32_t i)
 {
@@ -322,8 +337,7 @@ static void make_room(struct contend_lru *c, uint64_t now)
 {
     const uint32_t cap = c->h->capacity;
     switch (c->h->variant) {
-    case CONTEND_LRU_UNBOUNDED:
-        return;
+    case CONTEND_LRU_UNBOUNDED: return;
     case CONTEND_LRU_LAZY_EXPIRY:
         for (uint32_t steps = 0; steps <= c->h->pool && live_count(c, now) >= cap; steps++)
             evict_lru_live(c, now);
@@ -559,8 +573,7 @@ static int check_list(struct contend_lru *c, int l, uint32_t *n, char *why, size
     *n = 0;
     while (valid(c, i)) {
         const struct lru_slot *s = slot(c, i);
-        if (++*n > c->h->pool || ld32(&s->state) == SLOT_FREE ||
-            ld32(&s->link[l].prev) != prev) {
+        if (++*n > c->h->pool || ld32(&s->state) == SLOT_FREE || ld32(&s->link[l].prev) != prev) {
             snprintf(why, len, "the %s list is broken at slot %u", l == LRU ? "LRU" : "expiry", i);
             return -EUCLEAN;
         }
@@ -581,8 +594,10 @@ int contend_lru_check(struct contend_lru *c, char *why, size_t len)
     if (rc)
         return rc;
     if (nl != st.used_slots || ne != st.used_slots || st.count != st.used_slots) {
-        snprintf(why, len, "%u slots in use, but the count says %u, the LRU list holds %u "
-                 "and the expiry list %u", st.used_slots, st.count, nl, ne);
+        snprintf(why, len,
+                 "%u slots in use, but the count says %u, the LRU list holds %u "
+                 "and the expiry list %u",
+                 st.used_slots, st.count, nl, ne);
         return -EUCLEAN;
     }
     uint32_t fresh = fresh_of(c);
@@ -811,8 +826,7 @@ static const struct contend_variant lru_variants[] = {
                            NULL},
     [CONTEND_LRU_NOLOCK] = {"nolock", "the same without a lock (\"not thread-safe by design\")",
                             CONTEND_VARIANT_BROKEN, "torn-value"},
-    [CONTEND_LRU_LAZY_EXPIRY] = {"lazy-expiry",
-                                 "expired entries removed only when read: the leak",
+    [CONTEND_LRU_LAZY_EXPIRY] = {"lazy-expiry", "expired entries removed only when read: the leak",
                                  CONTEND_VARIANT_BROKEN, "over-capacity"},
     [CONTEND_LRU_UNBOUNDED] = {"unbounded", "never evicts", CONTEND_VARIANT_BROKEN,
                                "over-capacity"},
@@ -844,8 +858,8 @@ static int parse_ttl(const char *s, uint64_t *out)
     static const struct {
         const char *unit;
         double ns;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
-                 {"", 1e9}};
+    } units[] = {{"ns", 1},   {"us", 1e3},   {"ms", 1e6}, {"s", 1e9},
+                 {"m", 60e9}, {"h", 3600e9}, {"", 1e9}};
     char *end;
     double v = strtod(s, &end);
     if (end == s || !(v > 0))
@@ -995,9 +1009,7 @@ static int lru_apply(void *handle, struct contend_op *op)
         op->value = count;
         op->value2 = hw;
         return CONTEND_OK;
-    default:
-        rc = -ENOTSUP;
-        break;
+    default: rc = -ENOTSUP; break;
     }
     op->err = -rc;
     return CONTEND_FAIL;

@@ -48,8 +48,7 @@ int contend_lru_open(const char *path, bool writable, struct contend_lru **out);
 void contend_lru_close(struct contend_lru *c);
 
 /* 1 hit (the value copied to out, *len set), 0 miss, or a negative errno. */
-int contend_lru_get(struct contend_lru *c, uint64_t key, void *out, uint32_t cap,
-                    uint32_t *len);
+int contend_lru_get(struct contend_lru *c, uint64_t key, void *out, uint32_t cap, uint32_t *len);
 /* 0, or a negative errno (-ENOSPC when no slot is left, -EMSGSIZE). */
 int contend_lru_put(struct contend_lru *c, uint64_t key, const void *value, uint32_t len);
 /* Resident entries now and the most ever. */

@@ -126,9 +126,9 @@ static const struct contend_option log_options[] = {
 
 struct rlog {
     int variant;
-    int fd;       /* the file this writer appends to */
-    int lock_fd;  /* app.log.lock */
-    ino_t ino;    /* fd's inode */
+    int fd;      /* the file this writer appends to */
+    int lock_fd; /* app.log.lock */
+    ino_t ino;   /* fd's inode */
     bool sync;
     long long max_bytes;
     unsigned backups;
@@ -384,14 +384,10 @@ static int rlog_apply(void *handle, struct contend_op *op)
     l->line[op->buf_len] = '\n';
     size_t n = op->buf_len + 1u;
     switch (l->variant) {
-    case V_PER_PROCESS:
-        return append_per_process(l, op, n);
-    case V_COPYTRUNCATE:
-        return append_copytruncate(l, op, n);
-    case V_NO_ROTATE_CHECK:
-        return append_no_rotate_check(l, op, n);
-    default:
-        return append_locked(l, op, n);
+    case V_PER_PROCESS: return append_per_process(l, op, n);
+    case V_COPYTRUNCATE: return append_copytruncate(l, op, n);
+    case V_NO_ROTATE_CHECK: return append_no_rotate_check(l, op, n);
+    default: return append_locked(l, op, n);
     }
 }
 

@@ -222,7 +222,8 @@ static const struct variant_cfg sq_cfg[V_COUNT] = {
 static const char *const sq_workloads[] = {"counter", "bank", "claim", "ledger", "queue", NULL};
 
 static const struct contend_option sq_options[] = {
-    {"journal_mode", "", "delete|truncate|persist|memory|wal|off|DELETE|TRUNCATE|PERSIST|MEMORY|WAL|OFF",
+    {"journal_mode", "",
+     "delete|truncate|persist|memory|wal|off|DELETE|TRUNCATE|PERSIST|MEMORY|WAL|OFF",
      "PRAGMA journal_mode (default: the variant's, wal or delete)"},
     {"synchronous", "", "off|normal|full|extra|OFF|NORMAL|FULL|EXTRA",
      "PRAGMA synchronous (default: the variant's, normal for WAL, full for rollback)"},
@@ -230,8 +231,8 @@ static const struct contend_option sq_options[] = {
      CONTEND_OPT_INT, 0, 2147483647},
     {"cache_size", "", NULL, "PRAGMA cache_size: pages, or -KiB (default SQLite's)",
      CONTEND_OPT_INT, -1e15, 1e15},
-    {"mmap_size", "", NULL, "PRAGMA mmap_size in bytes (default SQLite's, 0)",
-     CONTEND_OPT_INT, 0, 1e18},
+    {"mmap_size", "", NULL, "PRAGMA mmap_size in bytes (default SQLite's, 0)", CONTEND_OPT_INT, 0,
+     1e18},
     {"retry", "0", NULL, "on SQLITE_BUSY roll back and run the op again, up to N times",
      CONTEND_OPT_INT, 0, 1e6},
     {"rmw_write", "absolute", "absolute|relative",
@@ -850,8 +851,8 @@ static int append_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote
     contend_point("sqlite:read-last-hash->insert");
     seq++;
     double ts = ledger_ts();
-    int e = record_body(&b, (int64_t)op->id, op->buf, op->buf_len, prev, HASH_HEX, seq, ts,
-                        op->writer);
+    int e =
+        record_body(&b, (int64_t)op->id, op->buf, op->buf_len, prev, HASH_HEX, seq, ts, op->writer);
     if (e == 0)
         e = sha256_hex(b.p, b.n, hash);
     contend_sbuf_free(&b);
@@ -951,8 +952,7 @@ static int take_select_body(struct sq *s, struct contend_op *op, int *rc, bool *
 /* An ack changes the job only while this consumer holds it. */
 static int ack_body(struct sq *s, struct contend_op *op, int *rc, bool *wrote)
 {
-    if ((*rc = job_run(s, ST_JOB_ACK, (int64_t)op->key, op->writer, false, op, NULL)) !=
-        SQLITE_OK)
+    if ((*rc = job_run(s, ST_JOB_ACK, (int64_t)op->key, op->writer, false, op, NULL)) != SQLITE_OK)
         return CONTEND_FAIL;
     if (sqlite3_changes(s->db) == 0) {
         *rc = SQLITE_NOTFOUND;
@@ -971,23 +971,17 @@ static int dispatch(struct sq *s, struct contend_op *op)
         return CONTEND_FAIL;
     }
     switch (op->kind) {
-    case CONTEND_OP_INCR:
-        return with_retry(s, op, incr_body);
-    case CONTEND_OP_TRANSFER:
-        return with_retry(s, op, transfer_body);
+    case CONTEND_OP_INCR: return with_retry(s, op, incr_body);
+    case CONTEND_OP_TRANSFER: return with_retry(s, op, transfer_body);
     case CONTEND_OP_CLAIM:
-        return with_retry(s, op, s->cfg->tx == TX_IMMEDIATE ? claim_insert_body
-                                                            : claim_select_body);
-    case CONTEND_OP_APPEND:
-        return with_retry(s, op, append_body);
-    case CONTEND_OP_ENQUEUE:
-        return with_retry(s, op, enqueue_body);
+        return with_retry(s, op,
+                          s->cfg->tx == TX_IMMEDIATE ? claim_insert_body : claim_select_body);
+    case CONTEND_OP_APPEND: return with_retry(s, op, append_body);
+    case CONTEND_OP_ENQUEUE: return with_retry(s, op, enqueue_body);
     case CONTEND_OP_DEQUEUE:
         return with_retry(s, op, s->cfg->tx == TX_NONE ? take_select_body : take_update_body);
-    case CONTEND_OP_ACK:
-        return with_retry(s, op, ack_body);
-    default:
-        break;
+    case CONTEND_OP_ACK: return with_retry(s, op, ack_body);
+    default: break;
     }
     /* Reads are one statement, a consistent snapshot without a transaction. */
     int rc, status = CONTEND_FAIL;
@@ -1046,8 +1040,8 @@ static int sq_open(const struct contend_env *env, void **handle)
     }
     db_path(env, path, sizeof path);
     events_path(env, s->events, sizeof s->events);
-    int flags = SQLITE_OPEN_READWRITE | (s->cfg->fullmutex ? SQLITE_OPEN_FULLMUTEX
-                                                           : SQLITE_OPEN_NOMUTEX);
+    int flags =
+        SQLITE_OPEN_READWRITE | (s->cfg->fullmutex ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = -errno_of(sqlite3_errcode(s->db));
         goto fail;
@@ -1059,8 +1053,8 @@ static int sq_open(const struct contend_env *env, void **handle)
         bool job_stmt = i >= ST_JOB_ADD && i <= ST_JOB_ACK;
         if (job_stmt && !queue)
             continue; /* no jobs table: queue ops are not supported */
-        if (sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(s->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+            SQLITE_OK) {
             rc = -errno_of(sqlite3_errcode(s->db));
             goto fail;
         }
@@ -1105,8 +1099,7 @@ static int sq_setup(const struct contend_env *env)
     if ((counter || bank) && env->keys > SQ_MAX_ROWS)
         return -EFBIG;
     db_path(env, path, sizeof path);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         rc = -errno_of(sqlite3_errcode(db));
         goto out;
     }
@@ -1234,7 +1227,8 @@ static void report_misuse(const struct events *ev, const struct contend_sink *si
     if (!ev->misuse)
         return;
     sink->stat(sink->ctx, "sqlite_misuse", (double)ev->misuse);
-    snprintf(why, sizeof why, "SQLite reported API misuse %llu time(s) during the run (%s): a "
+    snprintf(why, sizeof why,
+             "SQLite reported API misuse %llu time(s) during the run (%s): a "
              "connection was used in a way SQLite forbids, such as by two threads at once",
              (unsigned long long)ev->misuse, ev->first_misuse);
     sink->violation(sink->ctx, "misuse", ev->misuse, why);
@@ -1243,8 +1237,7 @@ static void report_misuse(const struct events *ev, const struct contend_sink *si
 /* PRAGMA integrity_check must answer one row, "ok".  Anything else, or a
  * worker's op that got SQLITE_CORRUPT, is the store's own verdict that it is
  * damaged (on disk or in a connection's memory). */
-static void check_integrity(sqlite3 *db, const struct events *ev,
-                            const struct contend_sink *sink)
+static void check_integrity(sqlite3 *db, const struct events *ev, const struct contend_sink *sink)
 {
     sqlite3_stmt *st;
     char msg[1024] = "";
@@ -1258,8 +1251,8 @@ static void check_integrity(sqlite3 *db, const struct events *ev,
             if (t && strcmp(t, "ok") == 0)
                 continue;
             if (problems++ < 3 && used < sizeof msg)
-                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s",
-                                         used ? "; " : "", t ? t : "?");
+                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "",
+                                         t ? t : "?");
         }
         sqlite3_finalize(st);
     }
@@ -1268,15 +1261,16 @@ static void check_integrity(sqlite3 *db, const struct events *ev,
         snprintf(live, sizeof live, "; during the run %llu op(s) got SQLITE_CORRUPT (%s)",
                  (unsigned long long)ev->corrupt, ev->first_corrupt);
     if (rc != SQLITE_DONE) {
-        snprintf(why, sizeof why, "PRAGMA integrity_check could not run: %s%s",
-                 sqlite3_errmsg(db), live);
+        snprintf(why, sizeof why, "PRAGMA integrity_check could not run: %s%s", sqlite3_errmsg(db),
+                 live);
         sink->violation(sink->ctx, "integrity", 1 + ev->corrupt, why);
     } else if (problems) {
         snprintf(why, sizeof why, "PRAGMA integrity_check found %llu problem(s): %s%s%s",
                  (unsigned long long)problems, msg, problems > 3 ? "; ..." : "", live);
         sink->violation(sink->ctx, "integrity", problems + ev->corrupt, why);
     } else if (ev->corrupt) {
-        snprintf(why, sizeof why, "PRAGMA integrity_check says ok afterwards, but %s: a "
+        snprintf(why, sizeof why,
+                 "PRAGMA integrity_check says ok afterwards, but %s: a "
                  "connection found damaged pages in its own memory",
                  live + 2);
         sink->violation(sink->ctx, "integrity", ev->corrupt, why);
@@ -1395,9 +1389,8 @@ static int export_ledger(sqlite3 *db, const struct contend_env *env)
                         prev ? prev : "", (size_t)prev_len, sqlite3_column_int64(st, 0),
                         sqlite3_column_double(st, 3), sqlite3_column_int64(st, 1)) != 0) {
             b.n = body;
-            record_body(&b, sqlite3_column_int64(st, 2), "", 0, "", 0,
-                        sqlite3_column_int64(st, 0), sqlite3_column_double(st, 3),
-                        sqlite3_column_int64(st, 1));
+            record_body(&b, sqlite3_column_int64(st, 2), "", 0, "", 0, sqlite3_column_int64(st, 0),
+                        sqlite3_column_double(st, 3), sqlite3_column_int64(st, 1));
         }
         /* "{"hash":H," + the body without its '{'. */
         memmove(b.p + body, b.p + body + 1, b.n - body - 1);

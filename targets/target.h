@@ -76,22 +76,22 @@ enum contend_status {
  * implements the kinds of the workloads it declares. */
 enum contend_op_kind {
     CONTEND_OP_NONE = 0,
-    CONTEND_OP_INCR = 1,     /* counter: key += 1; value = new value (or -1 if unknown) */
-    CONTEND_OP_READ = 2,     /* counter: value = current value of key */
-    CONTEND_OP_APPEND = 3,   /* ledger: append a record for op id; value = seq written */
-    CONTEND_OP_TRANSFER = 4, /* bank: move arg from account key to key2; value = 1 moved,
+    CONTEND_OP_INCR = 1,        /* counter: key += 1; value = new value (or -1 if unknown) */
+    CONTEND_OP_READ = 2,        /* counter: value = current value of key */
+    CONTEND_OP_APPEND = 3,      /* ledger: append a record for op id; value = seq written */
+    CONTEND_OP_TRANSFER = 4,    /* bank: move arg from account key to key2; value = 1 moved,
                               * 0 declined (the source held less than arg) */
-    CONTEND_OP_READ_ALL = 5, /* bank: value = sum of all balances seen in one read,
+    CONTEND_OP_READ_ALL = 5,    /* bank: value = sum of all balances seen in one read,
                               * value2 = (uint64_t) the smallest balance seen */
-    CONTEND_OP_CLAIM = 6,    /* claim: insert id key if absent, owned by op->id;
+    CONTEND_OP_CLAIM = 6,       /* claim: insert id key if absent, owned by op->id;
                               * value = 1 won, 0 lost */
-    CONTEND_OP_PUT = 7,      /* cache: put key -> buf */
-    CONTEND_OP_GET = 8,      /* cache: get key -> buf; value = 1 hit, 0 miss */
-    CONTEND_OP_ENQUEUE = 9,  /* queue: enqueue job id key with the payload in buf */
-    CONTEND_OP_DEQUEUE = 10, /* queue: take a job; value = its id, -1 if the queue was
+    CONTEND_OP_PUT = 7,         /* cache: put key -> buf */
+    CONTEND_OP_GET = 8,         /* cache: get key -> buf; value = 1 hit, 0 miss */
+    CONTEND_OP_ENQUEUE = 9,     /* queue: enqueue job id key with the payload in buf */
+    CONTEND_OP_DEQUEUE = 10,    /* queue: take a job; value = its id, -1 if the queue was
                               * empty; its payload in buf when the target returns it */
-    CONTEND_OP_ACK = 11,     /* queue: job key is done (processed by this writer) */
-    CONTEND_OP_SIZE = 12,    /* cache: value = resident entries now, value2 = most ever */
+    CONTEND_OP_ACK = 11,        /* queue: job key is done (processed by this writer) */
+    CONTEND_OP_SIZE = 12,       /* cache: value = resident entries now, value2 = most ever */
     CONTEND_OP_LOG_APPEND = 13, /* log: append one line for op id (buf = payload) */
     CONTEND_OP_KIND_MAX = 32
 };
@@ -155,21 +155,21 @@ enum contend_log_state_key {
 /* One operation, as the worker hands it to apply().  The worker owns the
  * struct and its buffer; nothing here is allocated per operation. */
 struct contend_op {
-    uint32_t kind;     /* enum contend_op_kind */
-    uint32_t writer;   /* global writer index: worker * threads + thread */
-    uint64_t id;       /* unique op id: (writer << 32) | sequence number */
-    uint64_t key;      /* counter key, source account, claim id, cache key */
-    uint64_t key2;     /* destination account, ... */
-    int64_t arg;       /* transfer amount, ... */
+    uint32_t kind;   /* enum contend_op_kind */
+    uint32_t writer; /* global writer index: worker * threads + thread */
+    uint64_t id;     /* unique op id: (writer << 32) | sequence number */
+    uint64_t key;    /* counter key, source account, claim id, cache key */
+    uint64_t key2;   /* destination account, ... */
+    int64_t arg;     /* transfer amount, ... */
     /* Results, filled by apply(). */
-    int64_t value;     /* see the kinds above */
-    uint64_t value2;   /* workload-defined */
-    uint32_t retries;  /* busy/lock retries the target made for this op */
-    int32_t err;       /* errno-style reason when the op is not CONTEND_OK */
+    int64_t value;    /* see the kinds above */
+    uint64_t value2;  /* workload-defined */
+    uint32_t retries; /* busy/lock retries the target made for this op */
+    int32_t err;      /* errno-style reason when the op is not CONTEND_OK */
     /* Scratch payload owned by the worker (ledger payload, cache value). */
     void *buf;
-    uint32_t buf_len;  /* bytes valid in buf */
-    uint32_t buf_cap;  /* capacity of buf */
+    uint32_t buf_len; /* bytes valid in buf */
+    uint32_t buf_cap; /* capacity of buf */
 };
 
 /* Where a target reports the final state and anything it noticed. */
@@ -224,9 +224,9 @@ enum contend_option_type {
     CONTEND_OPT_DURATION = 3, /* 500ms, 10s, 2m, 250us, 100ns; bare = seconds */
 };
 
-#define CONTEND_VARIANT_BROKEN 0x1u   /* a known-broken variant: the harness's teeth */
+#define CONTEND_VARIANT_BROKEN 0x1u    /* a known-broken variant: the harness's teeth */
 #define CONTEND_VARIANT_MONOTONIC 0x2u /* reads never go backwards per key per worker */
-#define CONTEND_VARIANT_DURABLE 0x4u  /* acknowledged ops survive a power cut (see durable) */
+#define CONTEND_VARIANT_DURABLE 0x4u   /* acknowledged ops survive a power cut (see durable) */
 /* queue: the target promises at-least-once delivery: a job held by a consumer
  * that died is delivered again (recovery, a lease), which the checker then
  * allows and counts instead of calling it a double delivery. */
@@ -240,8 +240,8 @@ enum contend_option_type {
 struct contend_variant {
     const char *name;
     const char *help;
-    uint32_t flags;      /* CONTEND_VARIANT_* */
-    const char *breaks;  /* for broken variants: the violation it is known to cause */
+    uint32_t flags;     /* CONTEND_VARIANT_* */
+    const char *breaks; /* for broken variants: the violation it is known to cause */
 };
 
 #define CONTEND_TARGET_OPEN_PER_THREAD 0x1u /* open() once per thread, else once per worker */
@@ -261,10 +261,10 @@ struct contend_target {
     uint32_t abi_version; /* CONTEND_TARGET_ABI */
     const char *name;
     const char *help;
-    uint32_t flags;                          /* CONTEND_TARGET_* */
-    const struct contend_variant *variants;  /* terminated by an entry with name NULL */
-    const char *const *workloads;            /* supported workloads, NULL-terminated */
-    const struct contend_option *options;    /* NULL or terminated by name NULL */
+    uint32_t flags;                         /* CONTEND_TARGET_* */
+    const struct contend_variant *variants; /* terminated by an entry with name NULL */
+    const char *const *workloads;           /* supported workloads, NULL-terminated */
+    const struct contend_option *options;   /* NULL or terminated by name NULL */
 
     /* Parent, once per case, before any worker starts: create the store. */
     int (*setup)(const struct contend_env *env);
@@ -313,10 +313,10 @@ static inline long long contend_opt_int(const struct contend_env *env, const cha
 
 /* Built-in targets register themselves at load time. */
 CONTEND_EXPORT void contend_register_target(const struct contend_target *t);
-#define CONTEND_TARGET_REGISTER(sym)                                               \
-    __attribute__((constructor)) static void contend_register_##sym(void)           \
-    {                                                                               \
-        contend_register_target(&(sym));                                            \
+#define CONTEND_TARGET_REGISTER(sym)                                                               \
+    __attribute__((constructor)) static void contend_register_##sym(void)                          \
+    {                                                                                              \
+        contend_register_target(&(sym));                                                           \
     }
 
 #ifdef __cplusplus

@@ -56,7 +56,10 @@ static int flags_of(const char *s)
         case 'a': f |= O_APPEND; break;
         case 'w': acc = O_WRONLY; break;
         case 'r': acc = O_RDONLY; break;
-        case 'd': acc = O_RDONLY; f |= O_DIRECTORY; break;
+        case 'd':
+            acc = O_RDONLY;
+            f |= O_DIRECTORY;
+            break;
         default: break;
         }
     }

@@ -86,8 +86,8 @@ static int fc_open(const struct contend_env *env, void **handle)
 
 static int lock_key(const struct fc *f, uint64_t key, short type)
 {
-    struct flock l = {.l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)(8 * key),
-                      .l_len = 8};
+    struct flock l = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)(8 * key), .l_len = 8};
     while (fcntl(f->fd, F_OFD_SETLKW, &l) < 0)
         if (errno != EINTR)
             return -errno;
@@ -104,7 +104,8 @@ static int fc_apply(void *handle, struct contend_op *op)
         op->err = ENOTSUP;
         return CONTEND_FAIL;
     }
-    if (locked && (op->err = -lock_key(f, op->key, op->kind == CONTEND_OP_READ ? F_RDLCK : F_WRLCK)))
+    if (locked &&
+        (op->err = -lock_key(f, op->key, op->kind == CONTEND_OP_READ ? F_RDLCK : F_WRLCK)))
         return CONTEND_FAIL;
     int status = CONTEND_FAIL;
     if (pread(f->fd, &v, sizeof v, (off_t)(8 * op->key)) != (ssize_t)sizeof v) {

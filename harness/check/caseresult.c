@@ -44,8 +44,7 @@ enum contend_verdict contend_verdict_parse(const char *s)
     return CONTEND_VERDICT_UNKNOWN;
 }
 
-enum contend_verdict contend_rep_verdict(const struct contend_case *c,
-                                         const struct contend_rep *r)
+enum contend_verdict contend_rep_verdict(const struct contend_case *c, const struct contend_rep *r)
 {
     if (r->error)
         return CONTEND_VERDICT_ERROR;
@@ -148,8 +147,8 @@ static void merge_violations(const struct contend_rep *reps, uint32_t nreps,
             struct contend_case_violation *m = &out->violations[k];
             if (k == out->nviolations) {
                 out->nviolations++;
-                *m = (struct contend_case_violation){.kind = v->kind, .message = v->message,
-                                                     .first = v, .t0 = reps[i].t0};
+                *m = (struct contend_case_violation){
+                    .kind = v->kind, .message = v->message, .first = v, .t0 = reps[i].t0};
             }
             m->count += v->count;
             m->runs++;
@@ -186,9 +185,10 @@ static void aggregate_figures(const struct contend_rep *reps, uint32_t nreps,
     for (size_t p = 0; p < CONTEND_CURVE_POINTS; p++) {
         for (uint32_t i = 0; i < nreps; i++) {
             const struct contend_hist *h = reps[i].hist;
-            v[i] = h && h->count ? round3((double)contend_hist_quantile(
-                                              h, contend_curve_pcts[p] / 100.0) / 1e3)
-                                 : NAN;
+            v[i] =
+                h && h->count
+                    ? round3((double)contend_hist_quantile(h, contend_curve_pcts[p] / 100.0) / 1e3)
+                    : NAN;
         }
         out->curve_us[p] = spread_of(v, nreps, scratch).median;
     }
@@ -207,13 +207,24 @@ void contend_case_result_of(const struct contend_case *c, const struct contend_r
                             uint32_t nreps, struct contend_case_result *out)
 {
     *out = (struct contend_case_result){
-        .name = c->name, .description = c->description, .workload = c->workload,
-        .target = c->target, .variant = c->variant, .expect = c->expect,
-        .procs = c->procs, .threads = c->threads, .ops_per_thread = c->ops, .keys = c->keys,
-        .seed = c->seed, .perturb_us = c->perturb_us,
+        .name = c->name,
+        .description = c->description,
+        .workload = c->workload,
+        .target = c->target,
+        .variant = c->variant,
+        .expect = c->expect,
+        .procs = c->procs,
+        .threads = c->threads,
+        .ops_per_thread = c->ops,
+        .keys = c->keys,
+        .seed = c->seed,
+        .perturb_us = c->perturb_us,
         .duration_target_s = c->duration_ns ? round3((double)c->duration_ns / 1e9) : NAN,
         .gates = {c->min_tps, c->max_p99_us, c->max_growth},
-        .exit_code = CONTEND_EXIT_OK, .nruns = nreps, .c = c, .reps = reps,
+        .exit_code = CONTEND_EXIT_OK,
+        .nruns = nreps,
+        .c = c,
+        .reps = reps,
     };
     for (uint32_t i = 0; i < nreps; i++) {
         int rc = contend_rep_exit_code(&reps[i]);
@@ -283,7 +294,7 @@ static void read_violations(const json_t *vs, struct contend_case_result *out, b
     if (!json_is_array(vs))
         *ok = false;
     out->violations = n ? contend_calloc(n, sizeof *out->violations) : NULL;
-    json_array_foreach(vs, i, v) {
+    json_array_foreach (vs, i, v) {
         bool good = json_is_object(v);
         struct contend_case_violation m = {.entry = v};
         m.kind = get_str(v, "kind", false, &good);
@@ -305,7 +316,7 @@ static void read_faults(const json_t *entry, const json_t *runs, struct contend_
     for (i = 0; i < n || (i == 0 && n == 0); i++) {
         const json_t *events = n ? json_object_get(json_array_get(runs, i), "events")
                                  : json_object_get(entry, "events");
-        json_array_foreach(events, j, e) {
+        json_array_foreach (events, j, e) {
             const char *k = json_string_value(json_object_get(e, "kind"));
             count_fault(out, k ? k : "");
         }
@@ -335,7 +346,7 @@ static void read_curve(const json_t *curve, struct contend_case_result *out)
         out->curve_us[p] = NAN;
     size_t i;
     const json_t *pt;
-    json_array_foreach(curve, i, pt) {
+    json_array_foreach (curve, i, pt) {
         const json_t *pct = json_array_get(pt, 0), *us = json_array_get(pt, 1);
         if (!json_is_number(pct) || !json_is_number(us))
             continue;
@@ -365,9 +376,9 @@ int contend_case_result_read(const json_t *entry, struct contend_case_result *ou
     out->perturb_us = get_count(entry, "perturb_us", NULL);
     out->duration_target_s = get_num(entry, "duration_target_s", NULL);
     const json_t *gates = json_object_get(entry, "gates");
-    out->gates = (struct contend_gates){get_num(gates, "min_tps", NULL),
-                                        get_num(gates, "max_p99_us", NULL),
-                                        get_num(gates, "max_growth", NULL)};
+    out->gates =
+        (struct contend_gates){get_num(gates, "min_tps", NULL), get_num(gates, "max_p99_us", NULL),
+                               get_num(gates, "max_growth", NULL)};
 
     const json_t *x = json_object_get(entry, "ok");
     if (!json_is_boolean(x))

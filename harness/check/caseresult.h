@@ -31,10 +31,10 @@
 enum contend_verdict {
     CONTEND_VERDICT_UNKNOWN, /* read: missing, or a name this version does not know */
     CONTEND_VERDICT_PASS,
-    CONTEND_VERDICT_FOUND,   /* the expected violation was found */
+    CONTEND_VERDICT_FOUND, /* the expected violation was found */
     CONTEND_VERDICT_FAIL,
-    CONTEND_VERDICT_GATE,    /* a performance gate failed */
-    CONTEND_VERDICT_ERROR,   /* the harness could not run it */
+    CONTEND_VERDICT_GATE,  /* a performance gate failed */
+    CONTEND_VERDICT_ERROR, /* the harness could not run it */
     CONTEND_VERDICT_INCONCLUSIVE,
 };
 
@@ -43,8 +43,7 @@ const char *contend_verdict_name(enum contend_verdict v);
 /* The verdict named s, or CONTEND_VERDICT_UNKNOWN (also for NULL). */
 enum contend_verdict contend_verdict_parse(const char *s);
 /* The verdict of one repetition of c. */
-enum contend_verdict contend_rep_verdict(const struct contend_case *c,
-                                         const struct contend_rep *r);
+enum contend_verdict contend_rep_verdict(const struct contend_case *c, const struct contend_rep *r);
 
 /* The figures of a run or a case, as run.json rounds them (3 decimals);
  * NAN where there is none (no latency without an acknowledged op). */
@@ -120,11 +119,11 @@ struct contend_case_result {
 
     /* Figures: op counts summed, the others the median of the runs'. */
     uint64_t n_ok, n_fail, n_info;
-    uint64_t busy, retries; /* of the run shown (its "stats") */
-    double fig[CONTEND_FIGS];           /* NAN when no run had it */
+    uint64_t busy, retries;   /* of the run shown (its "stats") */
+    double fig[CONTEND_FIGS]; /* NAN when no run had it */
     struct contend_spread summary[CONTEND_FIGS];
     double curve_us[CONTEND_CURVE_POINTS]; /* NAN when no run had a curve */
-    double growth_exponent;             /* median of the runs' fits, NAN when none */
+    double growth_exponent;                /* median of the runs' fits, NAN when none */
 
     struct contend_case_violation *violations; /* merged by kind, in order of first report */
     size_t nviolations;

@@ -139,8 +139,8 @@ static void cost_str(enum contend_growth_measure m, double v, char *buf, size_t 
         snprintf(buf, len, "%.0f %s", v, contend_growth_measure_unit(m));
 }
 
-static void growth(const struct contend_case *c, const struct contend_history *h,
-                   uint32_t nwriters, struct contend_rep *out)
+static void growth(const struct contend_case *c, const struct contend_history *h, uint32_t nwriters,
+                   struct contend_rep *out)
 {
     const struct contend_growths *gs = &out->growth;
     double limit = growth_limit(c);
@@ -157,9 +157,9 @@ static void growth(const struct contend_case *c, const struct contend_history *h
     char *msg = contend_asprintf(
         "per-op %s grows as size^%.2f (limit %.2f): median %s per op at %.0f ops stored, "
         "%s at %.0f, so the total work of N ops grows as N^%.2f (decided by %s%s)",
-        contend_growth_measure_name(gs->decided_by), gs->exponent, limit, first, g->size[0],
-        last, g->size[g->npoints - 1], 1 + gs->exponent,
-        contend_growth_measure_name(gs->decided_by), latency);
+        contend_growth_measure_name(gs->decided_by), gs->exponent, limit, first, g->size[0], last,
+        g->size[g->npoints - 1], 1 + gs->exponent, contend_growth_measure_name(gs->decided_by),
+        latency);
     contend_rep_add_violation(out, "superlinear-growth", 1, NULL, 0, msg);
     free(msg);
 }
@@ -170,7 +170,10 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
 {
     struct state_buf sb = {.rep = out};
     struct contend_sink sink = {
-        .ctx = &sb, .value = sink_value, .violation = sink_violation, .stat = sink_stat,
+        .ctx = &sb,
+        .value = sink_value,
+        .violation = sink_violation,
+        .stat = sink_stat,
     };
     struct contend_writer_hist *wh = contend_calloc(nwriters, sizeof *wh);
 
@@ -180,8 +183,11 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     growth(c, h, nwriters, out);
     for (uint32_t i = 0; i < nwriters; i++)
         wh[i] = (struct contend_writer_hist){
-            .worker = h[i].hdr->worker, .thread = h[i].hdr->thread, .writer = i,
-            .rec = h[i].rec, .n = contend_history_count(&h[i]),
+            .worker = h[i].hdr->worker,
+            .thread = h[i].hdr->thread,
+            .writer = i,
+            .rec = h[i].rec,
+            .n = contend_history_count(&h[i]),
         };
 
     bool has_state = !(c->tg->flags & CONTEND_TARGET_NO_STATE) && c->tg->read_state;
@@ -190,8 +196,8 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
         char why[1024];
         if (rc != 0 && contend_fatal_take(why, sizeof why)) {
             /* Not the store's fault: the harness could not read it. */
-            contend_rep_error(out, "target %s could not report its final state: %s",
-                              c->tg->name, why);
+            contend_rep_error(out, "target %s could not report its final state: %s", c->tg->name,
+                              why);
             has_state = false;
         } else if (rc != 0) {
             char *msg = contend_asprintf("target %s could not read its final state: %s",
@@ -204,8 +210,15 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
             qsort(sb.kv, sb.n, sizeof sb.kv[0], cmp_kv);
     }
     struct contend_check chk = {
-        .c = c, .w = wh, .nw = nwriters, .state = sb.kv, .nstate = sb.n,
-        .has_state = has_state, .store_dir = env->store_dir, .t0 = t0, .rep = out,
+        .c = c,
+        .w = wh,
+        .nw = nwriters,
+        .state = sb.kv,
+        .nstate = sb.n,
+        .has_state = has_state,
+        .store_dir = env->store_dir,
+        .t0 = t0,
+        .rep = out,
     };
     c->wl->check(&chk);
     contend_context_collect(out, wh, nwriters);
@@ -213,7 +226,8 @@ void contend_check_run(const struct contend_case *c, const struct contend_env *e
     free(wh);
 }
 
-static void gate(struct contend_rep *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gate(struct contend_rep *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void gate(struct contend_rep *out, const char *fmt, ...)
 {
@@ -285,8 +299,7 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
              k = strtok_r(NULL, ", ", &save)) {
             if (rep_has_any(out, k))
                 continue;
-            char *m = out->missing ? contend_asprintf("%s,%s", out->missing, k)
-                                   : contend_strdup(k);
+            char *m = out->missing ? contend_asprintf("%s,%s", out->missing, k) : contend_strdup(k);
             free(out->missing);
             out->missing = m;
         }
@@ -314,7 +327,8 @@ void contend_judge(const struct contend_case *c, struct contend_rep *out)
     }
     if (contend_rep_has(out, "superlinear-growth") &&
         !contend_case_expects(c, "superlinear-growth"))
-        gate(out, "max_growth: per-op cost grows as size^%.2f, above %.2f, by %s "
+        gate(out,
+             "max_growth: per-op cost grows as size^%.2f, above %.2f, by %s "
              "(superlinear-growth)",
              out->growth.exponent, growth_limit(c),
              contend_growth_measure_name(out->growth.decided_by));

@@ -50,8 +50,8 @@ double contend_overlap_floor(const char *workload)
     static const struct {
         const char *name;
         double floor;
-    } floors[] = {{"counter", 0.05}, {"bank", 0.05}, {"claim", 0.01}, {"ledger", 0.05},
-                  {"cache", 0.01}};
+    } floors[] = {
+        {"counter", 0.05}, {"bank", 0.05}, {"claim", 0.01}, {"ledger", 0.05}, {"cache", 0.01}};
     for (size_t i = 0; workload && i < sizeof floors / sizeof floors[0]; i++)
         if (strcmp(floors[i].name, workload) == 0)
             return floors[i].floor;

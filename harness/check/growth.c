@@ -217,14 +217,10 @@ static uint64_t cost_of(const struct contend_history *h, const struct pick *p,
     const struct contend_record *r = &h[p->w].rec[p->idx];
     const struct contend_work *wk = h[p->w].work ? &h[p->w].work[p->idx] : NULL;
     switch (m) {
-    case CONTEND_GROWTH_CPU:
-        return wk ? wk->cpu_ns : 0;
-    case CONTEND_GROWTH_BYTES:
-        return wk ? wk->read_bytes + wk->write_bytes : 0;
-    case CONTEND_GROWTH_SYSCALLS:
-        return wk ? wk->syscalls : 0;
-    default:
-        return r->t_complete > r->t_invoke ? r->t_complete - r->t_invoke : 0;
+    case CONTEND_GROWTH_CPU: return wk ? wk->cpu_ns : 0;
+    case CONTEND_GROWTH_BYTES: return wk ? wk->read_bytes + wk->write_bytes : 0;
+    case CONTEND_GROWTH_SYSCALLS: return wk ? wk->syscalls : 0;
+    default: return r->t_complete > r->t_invoke ? r->t_complete - r->t_invoke : 0;
     }
 }
 
@@ -292,8 +288,7 @@ void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
             continue;
         }
         for (size_t i = 0; i < ns; i++)
-            s[i] = (struct contend_growth_sample){.size = size[i],
-                                                  .cost = cost_of(h, &pk[i], m)};
+            s[i] = (struct contend_growth_sample){.size = size[i], .cost = cost_of(h, &pk[i], m)};
         contend_growth_fit(s, ns, g);
     }
     free(s);
@@ -317,8 +312,10 @@ void contend_growth_of_run(const struct contend_history *h, uint32_t nwriters,
 const char *contend_growth_measure_name(enum contend_growth_measure m)
 {
     static const char *const names[] = {
-        [CONTEND_GROWTH_LATENCY] = "latency", [CONTEND_GROWTH_CPU] = "cpu",
-        [CONTEND_GROWTH_BYTES] = "bytes", [CONTEND_GROWTH_SYSCALLS] = "syscalls",
+        [CONTEND_GROWTH_LATENCY] = "latency",
+        [CONTEND_GROWTH_CPU] = "cpu",
+        [CONTEND_GROWTH_BYTES] = "bytes",
+        [CONTEND_GROWTH_SYSCALLS] = "syscalls",
     };
     return (unsigned)m < CONTEND_GROWTH_MEASURES ? names[m] : "?";
 }
@@ -326,8 +323,10 @@ const char *contend_growth_measure_name(enum contend_growth_measure m)
 const char *contend_growth_measure_unit(enum contend_growth_measure m)
 {
     static const char *const units[] = {
-        [CONTEND_GROWTH_LATENCY] = "ns", [CONTEND_GROWTH_CPU] = "ns",
-        [CONTEND_GROWTH_BYTES] = "bytes", [CONTEND_GROWTH_SYSCALLS] = "syscalls",
+        [CONTEND_GROWTH_LATENCY] = "ns",
+        [CONTEND_GROWTH_CPU] = "ns",
+        [CONTEND_GROWTH_BYTES] = "bytes",
+        [CONTEND_GROWTH_SYSCALLS] = "syscalls",
     };
     return (unsigned)m < CONTEND_GROWTH_MEASURES ? units[m] : "?";
 }

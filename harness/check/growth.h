@@ -39,20 +39,20 @@
 
 /* What a fit measured per op. */
 enum contend_growth_measure {
-    CONTEND_GROWTH_LATENCY, /* ns, wall clock */
-    CONTEND_GROWTH_CPU,     /* ns of the worker thread's CPU time */
-    CONTEND_GROWTH_BYTES,   /* bytes read + written by the worker thread */
+    CONTEND_GROWTH_LATENCY,  /* ns, wall clock */
+    CONTEND_GROWTH_CPU,      /* ns of the worker thread's CPU time */
+    CONTEND_GROWTH_BYTES,    /* bytes read + written by the worker thread */
     CONTEND_GROWTH_SYSCALLS, /* read + write syscalls of the worker thread */
     CONTEND_GROWTH_MEASURES
 };
 
 /* One fit: per-op cost in one measure against store size. */
 struct contend_growth {
-    bool valid;       /* false: too few ops, or the store barely grew (see why) */
-    double exponent;  /* per-op cost ~ size^exponent */
-    uint64_t ops;     /* ops fitted */
+    bool valid;      /* false: too few ops, or the store barely grew (see why) */
+    double exponent; /* per-op cost ~ size^exponent */
+    uint64_t ops;    /* ops fitted */
     uint64_t size_max;
-    unsigned npoints; /* buckets with enough ops */
+    unsigned npoints;                    /* buckets with enough ops */
     double size[CONTEND_GROWTH_BUCKETS]; /* median store size of each bucket */
     double cost[CONTEND_GROWTH_BUCKETS]; /* median cost of each bucket (unit: the measure's) */
     double part[CONTEND_GROWTH_PARTS];   /* the slope of each part of the range */
@@ -64,7 +64,7 @@ struct contend_growths {
     bool valid;      /* the deciding fit is valid */
     double exponent; /* the deciding fit's exponent */
     enum contend_growth_measure decided_by;
-    bool work;       /* work was measured: the fits other than latency exist */
+    bool work; /* work was measured: the fits other than latency exist */
     struct contend_growth fit[CONTEND_GROWTH_MEASURES];
 };
 

@@ -56,7 +56,9 @@ void contend_rep_add_event(struct contend_rep *rep, uint64_t t_ns, uint64_t dur_
 {
     rep->events = contend_realloc(rep->events, (rep->nevents + 1) * sizeof rep->events[0]);
     rep->events[rep->nevents++] = (struct contend_event){
-        .t_ns = t_ns, .dur_ns = dur_ns, .kind = contend_strdup(kind),
+        .t_ns = t_ns,
+        .dur_ns = dur_ns,
+        .kind = contend_strdup(kind),
         .detail = contend_strdup(detail),
     };
 }
@@ -125,8 +127,7 @@ struct contend_witness contend_witness_of(const struct contend_writer_hist *w, u
     return x;
 }
 
-const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, char *buf,
-                                size_t len)
+const char *contend_witness_str(const struct contend_witness *w, uint64_t t0, char *buf, size_t len)
 {
     const struct contend_record *r = &w->rec;
     double a = r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0;

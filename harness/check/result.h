@@ -55,19 +55,19 @@ struct contend_event {
 /* One repetition of a case. */
 struct contend_rep {
     uint64_t seed;
-    uint64_t t0;    /* the start barrier, on the workers' clock */
-    bool ok;        /* as expected */
-    bool error;     /* the harness could not run it: see error_msg */
+    uint64_t t0; /* the start barrier, on the workers' clock */
+    bool ok;     /* as expected */
+    bool error;  /* the harness could not run it: see error_msg */
     char *error_msg;
     bool gate_failed;
     char *gate_msg;
-    char *missing;  /* expected kinds not found, comma-separated, or NULL */
+    char *missing; /* expected kinds not found, comma-separated, or NULL */
     /* Why the run cannot be judged (too little evidence), or NULL.  Set by
      * contend_judge(); the verdict is then `inconclusive` and ok is false. */
     char *inconclusive;
     uint64_t n_ok, n_fail, n_info;
     uint64_t retries;
-    uint64_t busy;  /* ops that did not succeed because the store was busy (err EBUSY) */
+    uint64_t busy; /* ops that did not succeed because the store was busy (err EBUSY) */
     double duration_s, tps;
     struct contend_hist *hist;
     uint32_t *series;
@@ -83,13 +83,13 @@ struct contend_rep {
     struct contend_growths growth; /* per-op cost against store size */
     /* The controlled schedule (schedext.c), when schedule != os. */
     struct contend_sched_info {
-        const char *mode;     /* "random" or "pct"; NULL under the OS */
-        char *file;           /* the schedule file, next to the case directory */
+        const char *mode; /* "random" or "pct"; NULL under the OS */
+        char *file;       /* the schedule file, next to the case directory */
         char sha256[65];
         uint64_t steps, handoffs, window_handoffs, block_yields;
-        bool replayable;      /* the log held every decision */
-        bool diverged;        /* a replay could not follow its schedule */
-        char *fallback;       /* why the watchdog let the OS schedule, or NULL */
+        bool replayable; /* the log held every decision */
+        bool diverged;   /* a replay could not follow its schedule */
+        char *fallback;  /* why the watchdog let the OS schedule, or NULL */
     } sched;
     /* How much concurrency the run saw (concurrency.c). */
     struct contend_concurrency {
@@ -113,9 +113,9 @@ struct contend_check {
     size_t nw;
     const struct contend_kv *state; /* sorted by key */
     size_t nstate;
-    bool has_state;                 /* false for targets without state (null) */
+    bool has_state; /* false for targets without state (null) */
     const char *store_dir;
-    uint64_t t0;                    /* the start barrier, on the workers' clock */
+    uint64_t t0; /* the start barrier, on the workers' clock */
     struct contend_rep *rep;
 };
 

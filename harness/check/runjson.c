@@ -71,8 +71,8 @@ static json_t *machine(void)
     uname(&u);
     char *model = cpu_model();
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "hostname", host, "os",
-                          u.sysname, "kernel", u.release, "arch", u.machine, "cpus",
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "hostname", host, "os", u.sysname,
+                          "kernel", u.release, "arch", u.machine, "cpus",
                           (int)sysconf(_SC_NPROCESSORS_ONLN), "cpu_model", model, "mem_bytes",
                           (json_int_t)pages * psize);
     free(model);
@@ -90,8 +90,8 @@ json_t *contend_runjson_new(const char *scenario, const char *path, uint64_t see
     json_t *cmd = json_array();
     for (int i = 0; i < argc; i++)
         json_array_append_new(cmd, json_string(argv[i]));
-    return json_pack("{s:i, s:s, s:s, s:s, s:s?, s:I, s:o, s:s, s:o, s:s, s:b, s:[]}", "schema",
-                     1, "tool", "contend", "version", contend_version(), "scenario", scenario,
+    return json_pack("{s:i, s:s, s:s, s:s, s:s?, s:I, s:o, s:s, s:o, s:s, s:b, s:[]}", "schema", 1,
+                     "tool", "contend", "version", contend_version(), "scenario", scenario,
                      "scenario_path", path, "seed", (json_int_t)seed, "machine", machine(),
                      "started_at", when, "command", cmd, "run_dir", run_dir, "ok", 1, "cases");
 }
@@ -152,12 +152,12 @@ static json_t *text_or_null(const char *s)
 static json_t *witness(const struct contend_witness *w, uint64_t t0)
 {
     const struct contend_record *r = &w->rec;
-    json_t *o = json_pack("{s:i, s:i, s:i, s:I, s:s, s:I, s:s, s:o}", "worker", (int)w->worker,
-                          "thread", (int)w->thread, "writer", (int)w->writer, "index",
-                          (json_int_t)w->index, "op", contend_op_kind_name(r->kind), "key",
-                          (json_int_t)r->key, "status", contend_status_name(r->status),
-                          "t_invoke_ms",
-                          real6(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
+    json_t *o =
+        json_pack("{s:i, s:i, s:i, s:I, s:s, s:I, s:s, s:o}", "worker", (int)w->worker, "thread",
+                  (int)w->thread, "writer", (int)w->writer, "index", (json_int_t)w->index, "op",
+                  contend_op_kind_name(r->kind), "key", (json_int_t)r->key, "status",
+                  contend_status_name(r->status), "t_invoke_ms",
+                  real6(r->t_invoke > t0 ? (double)(r->t_invoke - t0) / 1e6 : 0));
     if (r->status != CONTEND_STATUS_INVOKED)
         json_object_set_new(o, "t_complete_ms",
                             real6(r->t_complete > t0 ? (double)(r->t_complete - t0) / 1e6 : 0));
@@ -238,10 +238,9 @@ static json_t *events(const struct contend_rep *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->nevents; i++) {
         const struct contend_event *e = &r->events[i];
-        json_array_append_new(a, json_pack("{s:o, s:o, s:s, s:s}", "t_ms",
-                                           real3((double)e->t_ns / 1e6), "dur_ms",
-                                           real3((double)e->dur_ns / 1e6), "kind", e->kind,
-                                           "detail", e->detail));
+        json_array_append_new(
+            a, json_pack("{s:o, s:o, s:s, s:s}", "t_ms", real3((double)e->t_ns / 1e6), "dur_ms",
+                         real3((double)e->dur_ns / 1e6), "kind", e->kind, "detail", e->detail));
     }
     return a;
 }
@@ -285,12 +284,12 @@ static json_t *growth(const struct contend_growths *gs)
 static json_t *schedule(const struct contend_rep *r)
 {
     const struct contend_sched_info *si = &r->sched;
-    json_t *s = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode,
-                          "file", si->file, "sha256", si->file ? si->sha256 : NULL, "steps",
-                          (json_int_t)si->steps, "handoffs", (json_int_t)si->handoffs,
-                          "window_handoffs", (json_int_t)si->window_handoffs, "block_yields",
-                          (json_int_t)si->block_yields, "replayable", si->replayable,
-                          "diverged", si->diverged);
+    json_t *s =
+        json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:b, s:b}", "mode", si->mode, "file",
+                  si->file, "sha256", si->file ? si->sha256 : NULL, "steps", (json_int_t)si->steps,
+                  "handoffs", (json_int_t)si->handoffs, "window_handoffs",
+                  (json_int_t)si->window_handoffs, "block_yields", (json_int_t)si->block_yields,
+                  "replayable", si->replayable, "diverged", si->diverged);
     json_object_set_new(s, "fallback", si->fallback ? text(si->fallback) : json_null());
     return s;
 }
@@ -305,8 +304,7 @@ static json_t *concurrency(const struct contend_rep *r)
     if (r->sched.mode)
         json_object_set_new(x, "window_handoffs",
                             json_integer((json_int_t)r->sched.window_handoffs));
-    json_object_set_new(x, "inconclusive",
-                        cc->inconclusive ? text(cc->inconclusive) : json_null());
+    json_object_set_new(x, "inconclusive", cc->inconclusive ? text(cc->inconclusive) : json_null());
     json_object_set_new(x, "below_floor", json_boolean(cc->below_floor));
     return x;
 }
@@ -317,13 +315,12 @@ static json_t *run_entry(const struct contend_case *c, const struct contend_rep 
     for (size_t i = 0; i < r->nv; i++)
         json_array_append_new(vs, violation(&r->v[i], r->t0));
     const char *v = contend_verdict_name(contend_rep_verdict(c, r));
-    json_t *o = json_pack("{s:I, s:b, s:s, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
-                          "seed", (json_int_t)r->seed, "ok", r->ok && !r->gate_failed, "verdict",
-                          v, "ops", "ok", (json_int_t)r->n_ok, "fail",
-                          (json_int_t)r->n_fail, "info", (json_int_t)r->n_info, "duration_s",
-                          real3(r->duration_s), "throughput_tps", real3(r->tps), "latency_us",
-                          latency(r->hist), "violations", vs, "stats", stats(r), "series",
-                          series(r));
+    json_t *o =
+        json_pack("{s:I, s:b, s:s, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}", "seed",
+                  (json_int_t)r->seed, "ok", r->ok && !r->gate_failed, "verdict", v, "ops", "ok",
+                  (json_int_t)r->n_ok, "fail", (json_int_t)r->n_fail, "info", (json_int_t)r->n_info,
+                  "duration_s", real3(r->duration_s), "throughput_tps", real3(r->tps), "latency_us",
+                  latency(r->hist), "violations", vs, "stats", stats(r), "series", series(r));
     json_object_set_new(o, "events", events(r));
     if (!r->error)
         json_object_set_new(o, "growth", growth(&r->growth));
@@ -414,8 +411,8 @@ static json_t *summary(const struct contend_case_result *r)
             continue;
         json_object_set_new(o, contend_fig_summary_name(f),
                             json_pack("{s:i, s:o, s:o, s:o, s:o}", "n", (int)s->n, "median",
-                                      real3(s->median), "min", real3(s->min), "max",
-                                      real3(s->max), "spread_pct", real3(s->spread_pct)));
+                                      real3(s->median), "min", real3(s->min), "max", real3(s->max),
+                                      "spread_pct", real3(s->spread_pct)));
     }
     return o;
 }
@@ -447,12 +444,11 @@ json_t *contend_case_result_json(const struct contend_case_result *r)
         text_or_null(r->workload), "target", text_or_null(r->target), "variant",
         text_or_null(r->variant), "procs", (int)r->procs, "threads", (int)r->threads,
         "ops_per_thread", (json_int_t)r->ops_per_thread, "duration_target_s",
-        num_or_null(r->duration_target_s), "keys", (json_int_t)r->keys, "seed",
-        (json_int_t)r->seed, "perturb_us", (json_int_t)r->perturb_us, "expect",
-        text_or_null(r->expect), "ok", r->ok, "verdict", contend_verdict_name(r->verdict),
-        "exit_code", r->exit_code, "ops", "ok", (json_int_t)r->n_ok, "fail",
-        (json_int_t)r->n_fail, "info", (json_int_t)r->n_info, "duration_s",
-        num_or_null(r->fig[CONTEND_FIG_DURATION]), "throughput_tps",
+        num_or_null(r->duration_target_s), "keys", (json_int_t)r->keys, "seed", (json_int_t)r->seed,
+        "perturb_us", (json_int_t)r->perturb_us, "expect", text_or_null(r->expect), "ok", r->ok,
+        "verdict", contend_verdict_name(r->verdict), "exit_code", r->exit_code, "ops", "ok",
+        (json_int_t)r->n_ok, "fail", (json_int_t)r->n_fail, "info", (json_int_t)r->n_info,
+        "duration_s", num_or_null(r->fig[CONTEND_FIG_DURATION]), "throughput_tps",
         num_or_null(r->fig[CONTEND_FIG_TPS]), "latency_us", case_latency(r), "violations",
         merged_violations(r), "stats", stats(shown), "runs", runs);
     if (!o)
@@ -479,9 +475,11 @@ json_t *contend_case_result_json(const struct contend_case_result *r)
     /* The shown run's story: why it failed, where it is kept, how to rerun. */
     const struct {
         const char *key, *value;
-    } story[] = {{"error", r->error},       {"missing", r->missing},
+    } story[] = {{"error", r->error},
+                 {"missing", r->missing},
                  {"inconclusive_reason", r->inconclusive_reason},
-                 {"gate", r->gate},         {"case_dir", r->case_dir},
+                 {"gate", r->gate},
+                 {"case_dir", r->case_dir},
                  {"repro", r->repro}};
     for (size_t i = 0; i < sizeof story / sizeof story[0]; i++)
         if (story[i].value)

@@ -166,8 +166,23 @@ static bool has_eq(const char *kv)
     return eq && eq != kv;
 }
 
-enum { OPT_A, OPT_B, OPT_ASET, OPT_BSET, OPT_SET, OPT_CASE, OPT_ROUNDS, OPT_REPEAT, OPT_DIR,
-       OPT_MAX, OPT_ALPHA, OPT_JSON, OPT_MD, OPT_HTML, OPT_QUIET };
+enum {
+    OPT_A,
+    OPT_B,
+    OPT_ASET,
+    OPT_BSET,
+    OPT_SET,
+    OPT_CASE,
+    OPT_ROUNDS,
+    OPT_REPEAT,
+    OPT_DIR,
+    OPT_MAX,
+    OPT_ALPHA,
+    OPT_JSON,
+    OPT_MD,
+    OPT_HTML,
+    OPT_QUIET
+};
 
 static const struct contend_argdef ab_opts[] = {
     {"a", 0, true, OPT_A},
@@ -215,7 +230,9 @@ int contend_cmd_ab(int argc, char **argv)
         case CONTEND_ARG_ERROR: goto out;
         case OPT_A: a.bin[0] = p.value; break;
         case OPT_B: a.bin[1] = p.value; break;
-        case OPT_ASET: case OPT_BSET: case OPT_SET:
+        case OPT_ASET:
+        case OPT_BSET:
+        case OPT_SET:
             if (!has_eq(p.value)) {
                 contend_usage_error(&p, "--%s expects KEY=VALUE, got '%s'", p.name, p.value);
                 goto out;
@@ -223,11 +240,23 @@ int contend_cmd_ab(int argc, char **argv)
             add_set(&a, id == OPT_ASET ? 0 : id == OPT_BSET ? 1 : 2, p.value);
             break;
         case OPT_CASE: a.only_case = p.value; break;
-        case OPT_ROUNDS: if (parse_count(&p, &a.rounds)) goto out; break;
-        case OPT_REPEAT: if (parse_count(&p, &a.repeat)) goto out; break;
+        case OPT_ROUNDS:
+            if (parse_count(&p, &a.rounds))
+                goto out;
+            break;
+        case OPT_REPEAT:
+            if (parse_count(&p, &a.repeat))
+                goto out;
+            break;
         case OPT_DIR: a.dir = p.value; break;
-        case OPT_MAX: if (parse_number(&p, 0, 1e6, &co.max_slowdown_pct)) goto out; break;
-        case OPT_ALPHA: if (parse_number(&p, 1e-12, 0.5, &co.alpha)) goto out; break;
+        case OPT_MAX:
+            if (parse_number(&p, 0, 1e6, &co.max_slowdown_pct))
+                goto out;
+            break;
+        case OPT_ALPHA:
+            if (parse_number(&p, 1e-12, 0.5, &co.alpha))
+                goto out;
+            break;
         case OPT_JSON: out.json = p.value; break;
         case OPT_MD: out.markdown = p.value; break;
         case OPT_HTML: out.html = p.value; break;

@@ -84,7 +84,7 @@ int contend_compare_emit(const json_t *base, const json_t *new_run, const char *
 
     size_t i, compared = 0;
     json_t *c;
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         compared += strcmp(json_string_value(json_object_get(c, "status")), "compared") == 0;
     }
     if (compared == 0) {
@@ -93,16 +93,15 @@ int contend_compare_emit(const json_t *base, const json_t *new_run, const char *
         code = CONTEND_EXIT_USAGE;
     }
     if (!out->quiet && !(out->markdown && strcmp(out->markdown, "-") == 0) &&
-        !(out->json && strcmp(out->json, "-") == 0) &&
-        !(out->html && strcmp(out->html, "-") == 0))
+        !(out->json && strcmp(out->json, "-") == 0) && !(out->html && strcmp(out->html, "-") == 0))
         contend_compare_text(cmp, stdout);
     if (out->markdown && write_one(out->markdown, contend_compare_markdown, cmp))
         code = CONTEND_EXIT_HARNESS;
     if (out->json && write_one(out->json, write_json, cmp))
         code = CONTEND_EXIT_HARNESS;
     if (out->html) {
-        json_t *page = json_pack("{s:O, s:O, s:O}", "compare", cmp, "base_run", base,
-                                 "new_run", new_run);
+        json_t *page =
+            json_pack("{s:O, s:O, s:O}", "compare", cmp, "base_run", base, "new_run", new_run);
         if (write_one(out->html, write_html, page))
             code = CONTEND_EXIT_HARNESS;
         json_decref(page);

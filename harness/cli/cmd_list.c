@@ -85,8 +85,8 @@ static void list_extensions(void)
     for (size_t i = 0; i < n; i++) {
         printf("\n%s: %s\n", x[i]->name, x[i]->help);
         if (x[i]->section)
-            printf("    (keys also go in a [%s] section without the '%s.' prefix)\n",
-                   x[i]->section, x[i]->section);
+            printf("    (keys also go in a [%s] section without the '%s.' prefix)\n", x[i]->section,
+                   x[i]->section);
         list_options(x[i]->keys);
     }
 }

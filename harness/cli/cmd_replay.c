@@ -38,16 +38,16 @@
 
 #define REPLAY_LINE "contend replay RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
 #define SHRINK_LINE "contend shrink RUN.json [--case NAME] [--json PATH] [--dir DIR] [--quiet]\n"
-#define REPLAY_HELP                                                               \
-    "\n"                                                                          \
-    "replay runs a case of a run again under the schedule that run recorded\n"    \
-    "(schedule = random or pct): the same decisions, violations and counts.\n"    \
-    "shrink searches for a smaller case (fewer processes, threads, ops, keys,\n"  \
-    "faults) that fails the same way under a controlled schedule, prints it as\n" \
-    "an INI section with its replay command, and writes its run.json.\n"          \
-    "\n"                                                                          \
-    "  --case NAME   the case (default: the first failing one, else the first)\n" \
-    "  --json PATH   also write the resulting run.json to PATH\n"                 \
+#define REPLAY_HELP                                                                                \
+    "\n"                                                                                           \
+    "replay runs a case of a run again under the schedule that run recorded\n"                     \
+    "(schedule = random or pct): the same decisions, violations and counts.\n"                     \
+    "shrink searches for a smaller case (fewer processes, threads, ops, keys,\n"                   \
+    "faults) that fails the same way under a controlled schedule, prints it as\n"                  \
+    "an INI section with its replay command, and writes its run.json.\n"                           \
+    "\n"                                                                                           \
+    "  --case NAME   the case (default: the first failing one, else the first)\n"                  \
+    "  --json PATH   also write the resulting run.json to PATH\n"                                  \
     "  --dir DIR     run directory (default: a new one under $TMPDIR)\n"
 
 /* Each command's usage names that command first (the convention of args.h). */
@@ -62,11 +62,8 @@ struct rargs {
 enum { OPT_CASE, OPT_JSON, OPT_DIR, OPT_QUIET };
 
 static const struct contend_argdef replay_opts[] = {
-    {"case", 0, true, OPT_CASE},
-    {"json", 0, true, OPT_JSON},
-    {"dir", 0, true, OPT_DIR},
-    {"quiet", 'q', false, OPT_QUIET},
-    {NULL, 0, false, 0},
+    {"case", 0, true, OPT_CASE},      {"json", 0, true, OPT_JSON}, {"dir", 0, true, OPT_DIR},
+    {"quiet", 'q', false, OPT_QUIET}, {NULL, 0, false, 0},
 };
 
 /* Returns 0 to go on, else the exit code (--help: 0 after printing the usage,
@@ -108,7 +105,7 @@ static json_t *pick_case(json_t *run, const char *name)
 {
     json_t *cases = json_object_get(run, "cases"), *c, *first_bad = NULL;
     size_t i;
-    json_array_foreach(cases, i, c) {
+    json_array_foreach (cases, i, c) {
         const char *n = json_string_value(json_object_get(c, "name"));
         if (name && n && strcmp(n, name) == 0)
             return c;
@@ -126,7 +123,7 @@ static json_t *shown_run(json_t *kase)
     json_t *sched = json_object_get(kase, "schedule"), *r;
     const char *file = json_string_value(json_object_get(sched, "file"));
     size_t i;
-    json_array_foreach(json_object_get(kase, "runs"), i, r) {
+    json_array_foreach (json_object_get(kase, "runs"), i, r) {
         const char *f = json_string_value(json_object_get(json_object_get(r, "schedule"), "file"));
         if (!file || (f && strcmp(f, file) == 0))
             return r;
@@ -138,7 +135,7 @@ static void settings_from(json_t *kase, struct contend_settings *out)
 {
     json_t *kv;
     size_t i;
-    json_array_foreach(json_object_get(kase, "settings"), i, kv) {
+    json_array_foreach (json_object_get(kase, "settings"), i, kv) {
         const char *k = json_string_value(json_array_get(kv, 0));
         const char *v = json_string_value(json_array_get(kv, 1));
         if (k && v)
@@ -275,13 +272,15 @@ int contend_cmd_replay(int argc, char **argv)
     const char *file = json_string_value(json_object_get(sched, "file"));
     if (!file) {
         contend_err("%s: case %s ran under the OS's schedule, which cannot be replayed; run it "
-                    "with --set schedule=pct (or random)", a.run_json, name);
+                    "with --set schedule=pct (or random)",
+                    a.run_json, name);
         json_decref(orig);
         return CONTEND_EXIT_USAGE;
     }
     if (!json_is_true(json_object_get(sched, "replayable")))
         contend_err("warning: the schedule of case %s is incomplete (the log overflowed or the "
-                    "watchdog fell back to the OS); the replay may differ", name);
+                    "watchdog fell back to the OS); the replay may differ",
+                    name);
     struct contend_settings s = {0};
     settings_from(kase, &s);
     set_u64(&s, "seed", (uint64_t)json_integer_value(json_object_get(r, "seed")));
@@ -457,8 +456,7 @@ int contend_cmd_shrink(int argc, char **argv)
     struct contend_case_result kr;
     contend_case_result_read(kase, &kr);
     sh.name = kr.name;
-    for (size_t i = 0; i < kr.nviolations && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0];
-         i++)
+    for (size_t i = 0; i < kr.nviolations && sh.nkinds < sizeof sh.kinds / sizeof sh.kinds[0]; i++)
         sh.kinds[sh.nkinds++] = kr.violations[i].kind;
     contend_case_result_free(&kr);
     if (sh.nkinds == 0) {
@@ -470,7 +468,8 @@ int contend_cmd_shrink(int argc, char **argv)
     sh.seed = (uint64_t)json_integer_value(json_object_get(shown_run(kase), "seed"));
     struct contend_settings cur = {0};
     /* Every candidate under a controlled schedule, and no sleeps. */
-    const char *mode = json_string_value(json_object_get(json_object_get(kase, "schedule"), "mode"));
+    const char *mode =
+        json_string_value(json_object_get(json_object_get(kase, "schedule"), "mode"));
     contend_settings_add(&cur, "schedule", mode ? mode : "pct", "shrink", 0);
     contend_settings_add(&cur, "perturb", "0", "shrink", 0);
 
@@ -479,16 +478,17 @@ int contend_cmd_shrink(int argc, char **argv)
         goto out;
     if (!try_candidate(&sh, &cur)) {
         contend_err("shrink: case %s does not fail the same way under schedule = %s on seeds "
-                    "%llu..%llu; nothing to shrink from", sh.name, mode ? mode : "pct",
-                    (unsigned long long)sh.seed, (unsigned long long)sh.seed + SHRINK_SEEDS - 1);
+                    "%llu..%llu; nothing to shrink from",
+                    sh.name, mode ? mode : "pct", (unsigned long long)sh.seed,
+                    (unsigned long long)sh.seed + SHRINK_SEEDS - 1);
         code = CONTEND_EXIT_VIOLATION;
         goto out;
     }
     static const struct {
         const char *key;
         uint64_t min, def;
-    } dims[] = {{"procs", 1, 1},  {"threads", 1, 1}, {"ops", 1, 0},     {"keys", 1, 1},
-                {"kill", 0, 0},   {"pause", 0, 0},   {"powercut", 0, 0}};
+    } dims[] = {{"procs", 1, 1}, {"threads", 1, 1}, {"ops", 1, 0},     {"keys", 1, 1},
+                {"kill", 0, 0},  {"pause", 0, 0},   {"powercut", 0, 0}};
     for (bool progress = true; progress;) {
         progress = false;
         for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)

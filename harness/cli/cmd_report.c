@@ -41,8 +41,8 @@ static const struct {
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
 static const struct contend_argdef report_opts[] = {
-    {"html", 0, true, 0},  {"markdown", 0, true, 1}, {"junit", 0, true, 2},
-    {"text", 0, true, 3},  {NULL, 0, false, 0},
+    {"html", 0, true, 0}, {"markdown", 0, true, 1}, {"junit", 0, true, 2},
+    {"text", 0, true, 3}, {NULL, 0, false, 0},
 };
 
 int contend_cmd_report(int argc, char **argv)

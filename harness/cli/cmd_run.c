@@ -60,14 +60,24 @@ struct run_args {
     struct contend_settings sets; /* --set and --KEY flags, in order */
 };
 
-enum { OPT_CASE, OPT_SET, OPT_JSON, OPT_DIR, OPT_HTML, OPT_MARKDOWN, OPT_JUNIT, OPT_KEEP, OPT_QUIET };
+enum {
+    OPT_CASE,
+    OPT_SET,
+    OPT_JSON,
+    OPT_DIR,
+    OPT_HTML,
+    OPT_MARKDOWN,
+    OPT_JUNIT,
+    OPT_KEEP,
+    OPT_QUIET
+};
 
 static const struct contend_argdef run_opts[] = {
-    {"case", 0, true, OPT_CASE},         {"set", 0, true, OPT_SET},
-    {"json", 0, true, OPT_JSON},         {"dir", 0, true, OPT_DIR},
-    {"html", 0, true, OPT_HTML},         {"markdown", 0, true, OPT_MARKDOWN},
-    {"junit", 0, true, OPT_JUNIT},       {"keep", 0, false, OPT_KEEP},
-    {"quiet", 'q', false, OPT_QUIET},    {NULL, 0, false, 0},
+    {"case", 0, true, OPT_CASE},      {"set", 0, true, OPT_SET},
+    {"json", 0, true, OPT_JSON},      {"dir", 0, true, OPT_DIR},
+    {"html", 0, true, OPT_HTML},      {"markdown", 0, true, OPT_MARKDOWN},
+    {"junit", 0, true, OPT_JUNIT},    {"keep", 0, false, OPT_KEEP},
+    {"quiet", 'q', false, OPT_QUIET}, {NULL, 0, false, 0},
 };
 
 /* 0, -1 after --help (exit 0), or CONTEND_EXIT_USAGE (already said). */
@@ -109,8 +119,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         }
         case CONTEND_ARG_POSITIONAL:
             if (a->file)
-                rc = contend_usage_error(&p, "one scenario file at a time ('%s' and '%s')",
-                                         a->file, p.value);
+                rc = contend_usage_error(&p, "one scenario file at a time ('%s' and '%s')", a->file,
+                                         p.value);
             else
                 a->file = p.value;
             break;
@@ -353,8 +363,8 @@ static void progress_line(void *ctx, const struct contend_run_info *ri, uint64_t
                  (unsigned long long)ri->c->ops * ri->c->procs * ri->c->threads);
     if (p->reps > 1)
         snprintf(rep, sizeof rep, " run %u/%u", p->rep + 1, p->reps);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %.40s%s: %s, %.0f tx/s, %llu violation%s so far",
-            p->index, p->total, p->name, rep, ops, secs > 0 ? (double)done / secs : 0.0,
+    fprintf(stderr, "\r\033[K[%zu/%zu] %.40s%s: %s, %.0f tx/s, %llu violation%s so far", p->index,
+            p->total, p->name, rep, ops, secs > 0 ? (double)done / secs : 0.0,
             (unsigned long long)p->violations, p->violations == 1 ? "" : "s");
     fflush(stderr);
     p->last = now;
@@ -416,9 +426,9 @@ static int run_cases(const struct run_args *a, const struct contend_scenario *sc
                 res->verdict = CONTEND_VERDICT_ERROR;
                 res->exit_code = CONTEND_EXIT_HARNESS;
                 res->ok = false;
-                entry = json_pack("{s:s, s:b, s:s, s:i, s:s}", "name", "(unwritable case)",
-                                  "ok", 0, "verdict", contend_verdict_name(res->verdict),
-                                  "exit_code", res->exit_code, "error",
+                entry = json_pack("{s:s, s:b, s:s, s:i, s:s}", "name", "(unwritable case)", "ok", 0,
+                                  "verdict", contend_verdict_name(res->verdict), "exit_code",
+                                  res->exit_code, "error",
                                   "the case's results could not be serialized");
             }
             contend_case_result_free(res);
@@ -469,8 +479,8 @@ int contend_cmd_run(int argc, char **argv)
     struct contend_case_result *results = contend_calloc(sc.ncases, sizeof *results);
     size_t nresults = 0;
     rc = run_cases(&a, &sc, run_dir, run, results, &nresults);
-    int code = rc == CONTEND_EXIT_INTERRUPTED ? rc
-                                               : contend_case_results_exit_code(results, nresults);
+    int code =
+        rc == CONTEND_EXIT_INTERRUPTED ? rc : contend_case_results_exit_code(results, nresults);
     free(results);
     json_object_set_new(run, "ok", json_boolean(code == CONTEND_EXIT_OK));
     json_object_set_new(run, "exit_code", json_integer(code));

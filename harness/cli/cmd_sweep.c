@@ -121,9 +121,9 @@ static int add_param(const struct contend_args *args, struct sweep_args *a, cons
 enum { OPT_PARAM, OPT_CASE, OPT_SET, OPT_REPEAT, OPT_DIR, OPT_JSON, OPT_HTML, OPT_QUIET };
 
 static const struct contend_argdef sweep_opts[] = {
-    {"param", 0, true, OPT_PARAM}, {"case", 0, true, OPT_CASE},   {"set", 0, true, OPT_SET},
-    {"repeat", 0, true, OPT_REPEAT}, {"dir", 0, true, OPT_DIR},   {"json", 0, true, OPT_JSON},
-    {"html", 0, true, OPT_HTML},   {"quiet", 'q', false, OPT_QUIET}, {NULL, 0, false, 0},
+    {"param", 0, true, OPT_PARAM},   {"case", 0, true, OPT_CASE},      {"set", 0, true, OPT_SET},
+    {"repeat", 0, true, OPT_REPEAT}, {"dir", 0, true, OPT_DIR},        {"json", 0, true, OPT_JSON},
+    {"html", 0, true, OPT_HTML},     {"quiet", 'q', false, OPT_QUIET}, {NULL, 0, false, 0},
 };
 
 /* 0, -1 after --help (exit 0), or -EINVAL (already said, exit 2). */
@@ -159,8 +159,8 @@ static int parse_args(int argc, char **argv, struct sweep_args *a)
             break;
         }
     }
-    const char *wrong = a->np > 16 ? "at most 16 --param options"
-                        : !a->file ? "no scenario file given"
+    const char *wrong = a->np > 16   ? "at most 16 --param options"
+                        : !a->file   ? "no scenario file given"
                         : a->np == 0 ? "no --param KEY=V1,V2,... given"
                                      : NULL;
     if (wrong) {
@@ -219,8 +219,7 @@ static int run_point(const struct sweep_args *a, const size_t *at, const char *d
     }
     for (size_t i = 0; i < a->np; i++) {
         argv[n++] = "--set";
-        argv[n++] = owned[nowned++] =
-            contend_asprintf("%s=%s", a->p[i].key, a->p[i].values[at[i]]);
+        argv[n++] = owned[nowned++] = contend_asprintf("%s=%s", a->p[i].key, a->p[i].values[at[i]]);
     }
     argv[n++] = "--dir";
     argv[n++] = (char *)dir;
@@ -287,17 +286,16 @@ static json_t *point_entry(const struct sweep_args *a, const size_t *at, size_t 
         *machine = json_deep_copy(json_object_get(run, "machine"));
     if (run && !*scenario)
         *scenario = json_deep_copy(json_object_get(run, "scenario"));
-    json_array_foreach(run ? json_object_get(run, "cases") : NULL, i, c) {
+    json_array_foreach (run ? json_object_get(run, "cases") : NULL, i, c) {
         struct contend_case_result r;
         contend_case_result_read(c, &r);
         const char *verdict = contend_verdict_name(r.verdict);
-        json_t *x = json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "name",
-                              str_or_null(r.name), "target", str_or_null(r.target), "variant",
-                              str_or_null(r.variant), "ok", r.ok, "verdict",
-                              str_or_null(*verdict ? verdict : NULL), "throughput_tps",
-                              num_or_null(r.fig[CONTEND_FIG_TPS]), "p50_us",
-                              num_or_null(r.fig[CONTEND_FIG_P50]), "p99_us",
-                              num_or_null(r.fig[CONTEND_FIG_P99]));
+        json_t *x = json_pack(
+            "{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "name", str_or_null(r.name), "target",
+            str_or_null(r.target), "variant", str_or_null(r.variant), "ok", r.ok, "verdict",
+            str_or_null(*verdict ? verdict : NULL), "throughput_tps",
+            num_or_null(r.fig[CONTEND_FIG_TPS]), "p50_us", num_or_null(r.fig[CONTEND_FIG_P50]),
+            "p99_us", num_or_null(r.fig[CONTEND_FIG_P99]));
         if (r.summary[CONTEND_FIG_TPS].n && !isnan(r.summary[CONTEND_FIG_TPS].spread_pct))
             json_object_set_new(x, "tps_spread_pct",
                                 json_real(r.summary[CONTEND_FIG_TPS].spread_pct));
@@ -429,13 +427,12 @@ int contend_cmd_sweep(int argc, char **argv)
             json_array_append_new(vals, json_string(a.p[i].values[k]));
         json_array_append_new(params, json_pack("{s:s, s:o}", "key", a.p[i].key, "values", vals));
     }
-    json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:i}",
-                            "schema", 1, "tool", "contend", "kind", "sweep", "version",
-                            contend_version(), "scenario",
-                            scenario ? scenario : json_string(""), "scenario_path", a.file,
-                            "started_at", started, "sweep_dir", dir, "machine",
-                            machine ? machine : json_object(), "params", params, "points",
-                            points, "exit_code", code);
+    json_t *doc =
+        json_pack("{s:i, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:i}", "schema", 1,
+                  "tool", "contend", "kind", "sweep", "version", contend_version(), "scenario",
+                  scenario ? scenario : json_string(""), "scenario_path", a.file, "started_at",
+                  started, "sweep_dir", dir, "machine", machine ? machine : json_object(), "params",
+                  params, "points", points, "exit_code", code);
     if (code == CONTEND_EXIT_INTERRUPTED)
         fprintf(stderr, "contend: sweep interrupted; directory kept: %s\n", dir);
     if (code != CONTEND_EXIT_USAGE && json_array_size(points)) {

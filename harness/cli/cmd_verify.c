@@ -47,9 +47,8 @@ static const char verify_usage[] =
     "\n"
     "Exit: 0 valid, 1 violations found, 2 unreadable file or bad usage.\n";
 
-static const char *const kinds[] = {"torn-line",  "invalid-line",     "bad-hash",
-                                    "chain-fork", "chain-gap",        "duplicate-append",
-                                    "writer-order"};
+static const char *const kinds[] = {"torn-line", "invalid-line",     "bad-hash",    "chain-fork",
+                                    "chain-gap", "duplicate-append", "writer-order"};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 struct tally {
@@ -66,19 +65,16 @@ static void on_violation(void *ctx, const char *kind, uint64_t line, uint64_t of
         if (strcmp(kinds[i], kind) == 0)
             t->count[i]++;
     if (t->shown++ < SHOW_MAX)
-        printf("%llu:%llu: %s: %s\n", (unsigned long long)line, (unsigned long long)offset,
-               kind, reason);
+        printf("%llu:%llu: %s: %s\n", (unsigned long long)line, (unsigned long long)offset, kind,
+               reason);
 }
 
 enum { OPT_HASH_FIELD, OPT_PREV_FIELD, OPT_NO_RECOMPUTE, OPT_JOBS, OPT_MAX_LINE };
 
 static const struct contend_argdef verify_opts[] = {
-    {"hash-field", 0, true, OPT_HASH_FIELD},
-    {"prev-field", 0, true, OPT_PREV_FIELD},
-    {"no-recompute", 0, false, OPT_NO_RECOMPUTE},
-    {"jobs", 'j', true, OPT_JOBS},
-    {"max-line", 0, true, OPT_MAX_LINE},
-    {NULL, 0, false, 0},
+    {"hash-field", 0, true, OPT_HASH_FIELD},      {"prev-field", 0, true, OPT_PREV_FIELD},
+    {"no-recompute", 0, false, OPT_NO_RECOMPUTE}, {"jobs", 'j', true, OPT_JOBS},
+    {"max-line", 0, true, OPT_MAX_LINE},          {NULL, 0, false, 0},
 };
 
 int contend_cmd_verify(int argc, char **argv)
@@ -97,8 +93,10 @@ int contend_cmd_verify(int argc, char **argv)
         case OPT_NO_RECOMPUTE: o.no_recompute = true; break;
         case OPT_JOBS:
             if (contend_parse_u64(p.value, &j) != 0 || j < 1 || j > 64)
-                return contend_usage_error(&p, "--jobs needs a number of threads from 1 to 64, "
-                                               "got '%s'", p.value);
+                return contend_usage_error(&p,
+                                           "--jobs needs a number of threads from 1 to 64, "
+                                           "got '%s'",
+                                           p.value);
             o.threads = (unsigned)j;
             break;
         case OPT_MAX_LINE: {
@@ -120,14 +118,13 @@ int contend_cmd_verify(int argc, char **argv)
             else if (!file)
                 file = p.value;
             else
-                return contend_usage_error(&p, "one file at a time ('%s' and '%s')", file,
-                                           p.value);
+                return contend_usage_error(&p, "one file at a time ('%s' and '%s')", file, p.value);
             break;
         }
     }
     if (!what || !file)
-        return contend_usage_error(&p, !what ? "no kind of file and no file given"
-                                             : "no file given");
+        return contend_usage_error(&p,
+                                   !what ? "no kind of file and no file given" : "no file given");
     if (strcmp(what, "ledger") != 0)
         return contend_usage_error(&p, "unknown kind of file '%s' (only: ledger)", what);
     if (o.hash_field && o.prev_field && strcmp(o.hash_field, o.prev_field) == 0)
@@ -152,8 +149,9 @@ int contend_cmd_verify(int argc, char **argv)
     for (size_t i = 0; i < NKINDS; i++)
         if (t.count[i])
             printf("  %-17s %llu\n", kinds[i], (unsigned long long)t.count[i]);
-    fprintf(stderr, "contend: verified %.1f MB in %.3f s: %.0f records/s (%llu canonical, %llu "
-                    "re-serialized)\n",
+    fprintf(stderr,
+            "contend: verified %.1f MB in %.3f s: %.0f records/s (%llu canonical, %llu "
+            "re-serialized)\n",
             (double)st.bytes / 1e6, secs, secs > 0 ? (double)st.records / secs : 0,
             (unsigned long long)st.fast, (unsigned long long)st.slow);
     return st.violations ? CONTEND_EXIT_VIOLATION : CONTEND_EXIT_OK;

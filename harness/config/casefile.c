@@ -14,8 +14,8 @@ int contend_casefile_write(const char *path, const struct contend_case *c, uint6
 {
     json_t *settings = json_array();
     for (size_t i = 0; i < c->settings.n; i++)
-        json_array_append_new(settings, json_pack("[ss]", c->settings.v[i].key,
-                                                  c->settings.v[i].value));
+        json_array_append_new(settings,
+                              json_pack("[ss]", c->settings.v[i].key, c->settings.v[i].value));
     /* The repetition's seed overrides whatever the settings say. */
     char seedbuf[32];
     snprintf(seedbuf, sizeof seedbuf, "%llu", (unsigned long long)seed);
@@ -46,7 +46,7 @@ int contend_casefile_read(const char *path, struct contend_case *c)
     }
     size_t i;
     json_t *pair;
-    json_array_foreach(settings, i, pair) {
+    json_array_foreach (settings, i, pair) {
         const char *k, *v;
         if (json_unpack(pair, "[ss]", &k, &v) != 0) {
             contend_err("%s: setting %zu is not a [key, value] pair", path, i);

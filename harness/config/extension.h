@@ -44,19 +44,19 @@ struct contend_run_info {
     const struct contend_case *c;
     const char *case_dir;
     const char *store_dir;
-    uint64_t seed;                  /* this repetition's seed */
-    uint64_t t_go;                  /* the start barrier; 0 before the start */
+    uint64_t seed;                   /* this repetition's seed */
+    uint64_t t_go;                   /* the start barrier; 0 before the start */
     const struct contend_history *h; /* one per writer: progress is h[i].hdr->done */
     uint32_t nwriters;
-    const pid_t *pids;              /* one per worker process; 0 when not running */
-    struct contend_rep *out;        /* add violations, stats and events here */
+    const pid_t *pids;       /* one per worker process; 0 when not running */
+    struct contend_rep *out; /* add violations, stats and events here */
 };
 
 struct contend_extension {
     const char *name;
     const char *help;
-    const char *section;                /* INI section mapped to "section.key", or NULL */
-    const struct contend_option *keys;  /* full key names, e.g. "time.speed" */
+    const char *section;               /* INI section mapped to "section.key", or NULL */
+    const struct contend_option *keys; /* full key names, e.g. "time.speed" */
     /* Optional: check a value; return 0, or -EINVAL with *why malloc'ed. */
     int (*validate)(const char *key, const char *value, char **why);
     /* Is this extension configured for the case? */
@@ -75,10 +75,10 @@ struct contend_extension {
 
 void contend_register_extension(const struct contend_extension *x);
 size_t contend_all_extensions(const struct contend_extension *const **out);
-#define CONTEND_EXTENSION_REGISTER(sym)                                            \
-    __attribute__((constructor)) static void contend_register_ext_##sym(void)       \
-    {                                                                               \
-        contend_register_extension(&(sym));                                         \
+#define CONTEND_EXTENSION_REGISTER(sym)                                                            \
+    __attribute__((constructor)) static void contend_register_ext_##sym(void)                      \
+    {                                                                                              \
+        contend_register_extension(&(sym));                                                        \
     }
 
 #endif /* CONTEND_EXTENSION_H */

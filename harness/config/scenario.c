@@ -34,7 +34,8 @@ const struct contend_key contend_core_keys[] = {
     {"keys", "count", "1", "number of keys the operations spread over"},
     {"seed", "count", "1", "root seed: same seed, same operations"},
     {"perturb", "count", "0", "max microseconds slept at a perturbation point; 0 = off"},
-    {"expect", "kinds", NULL, "violation kind(s) the case must find, comma-separated; a|b = either"},
+    {"expect", "kinds", NULL,
+     "violation kind(s) the case must find, comma-separated; a|b = either"},
     {"timeout", "duration", "30s", "a worker without progress for this long is a hang"},
     {"repeat", "count", "1", "run the case N times, seeds seed .. seed+N-1"},
     {"history_cap", "count", "16M", "history records per thread when `duration` is set"},
@@ -110,10 +111,11 @@ static int set_count(const struct contend_setting *s, uint64_t min, uint64_t max
     if (rc == 0 && (v < min || v > max))
         rc = -ERANGE;
     if (rc) {
-        char *why = (max == UINT64_MAX)
-            ? contend_asprintf("expected a whole number >= %llu", (unsigned long long)min)
-            : contend_asprintf("expected a whole number from %llu to %llu",
-                               (unsigned long long)min, (unsigned long long)max);
+        char *why =
+            (max == UINT64_MAX)
+                ? contend_asprintf("expected a whole number >= %llu", (unsigned long long)min)
+                : contend_asprintf("expected a whole number from %llu to %llu",
+                                   (unsigned long long)min, (unsigned long long)max);
         setting_err(s, why);
         free(why);
         return -EINVAL;
@@ -190,9 +192,10 @@ static char *fmt_bound(unsigned type, double v)
 
 char *contend_option_check(const struct contend_option *o, const char *value)
 {
-    static const char *const what[] = {
-        [CONTEND_OPT_INT] = "a whole number", [CONTEND_OPT_NUMBER] = "a number",
-        [CONTEND_OPT_DURATION] = "a duration such as 500ms, 10s or 2m"};
+    static const char *const what[] = {[CONTEND_OPT_INT] = "a whole number",
+                                       [CONTEND_OPT_NUMBER] = "a number",
+                                       [CONTEND_OPT_DURATION] =
+                                           "a duration such as 500ms, 10s or 2m"};
     double v = 0;
     uint64_t ns;
     bool ok;
@@ -215,9 +218,9 @@ char *contend_option_check(const struct contend_option *o, const char *value)
         return NULL;
     char *lo = fmt_bound(o->type, o->min), *hi = fmt_bound(o->type, o->max);
     char *why = o->multiple_of
-        ? contend_asprintf("expected %s from %s to %s, a multiple of %u", what[o->type], lo, hi,
-                           o->multiple_of)
-        : contend_asprintf("expected %s from %s to %s", what[o->type], lo, hi);
+                    ? contend_asprintf("expected %s from %s to %s, a multiple of %u", what[o->type],
+                                       lo, hi, o->multiple_of)
+                    : contend_asprintf("expected %s from %s to %s", what[o->type], lo, hi);
     free(lo);
     free(hi);
     return why;
@@ -408,9 +411,9 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
     if (c->variant_index < 0) {
         contend_suggest_init(&sg, c->variant);
         names = names_of_variants(c->tg, &sg);
-        char *why = contend_asprintf("target %s has no variant '%s'%s (known: %s)", c->tg->name,
-                                     c->variant, contend_suggest_hint(&sg, hint, sizeof hint),
-                                     names);
+        char *why =
+            contend_asprintf("target %s has no variant '%s'%s (known: %s)", c->tg->name, c->variant,
+                             contend_suggest_hint(&sg, hint, sizeof hint), names);
         s = last_setting(ss, "variant");
         const struct contend_setting *t = last_setting(ss, "target");
         if (!s || (t && t > s))
@@ -421,8 +424,8 @@ static int resolve_plugins(struct contend_case *c, const char *origin, int line,
         return -EINVAL;
     }
     if (!contend_target_supports(c->tg, c->wl->name)) {
-        char *why = contend_asprintf("target %s does not support workload %s", c->tg->name,
-                                     c->wl->name);
+        char *why =
+            contend_asprintf("target %s does not support workload %s", c->tg->name, c->wl->name);
         setting_err(last_setting(ss, "workload"), why);
         free(why);
         return -EINVAL;
@@ -477,8 +480,8 @@ static int check_expect(const struct contend_case *c, const struct contend_setti
     for (char *save = NULL, *tok = strtok_r(copy, ", |", &save); tok;
          tok = strtok_r(NULL, ", |", &save)) {
         if (!contend_kind_known(tok)) {
-            char *why = contend_asprintf("unknown violation kind '%s' (contend list shows them)",
-                                         tok);
+            char *why =
+                contend_asprintf("unknown violation kind '%s' (contend list shows them)", tok);
             setting_err(last_setting(ss, "expect"), why);
             free(why);
             rc = -EINVAL;
@@ -577,10 +580,10 @@ int contend_case_resolve(struct contend_case *c, const char *name, const char *o
             x = contend_find_extension_key(s->key, &o);
         if (!o) {
             char hint[128];
-            char *why = contend_asprintf("unknown key%s (not a core key, nor an option of "
-                                         "workload %s or target %s)",
-                                         key_hint(c, s->key, hint, sizeof hint), c->wl->name,
-                                         c->tg->name);
+            char *why =
+                contend_asprintf("unknown key%s (not a core key, nor an option of "
+                                 "workload %s or target %s)",
+                                 key_hint(c, s->key, hint, sizeof hint), c->wl->name, c->tg->name);
             setting_err(s, why);
             free(why);
             return -EINVAL;
@@ -678,7 +681,7 @@ struct parse {
     const char *path;
     const char *buf; /* the file, NUL-terminated */
     size_t pos, len;
-    int line;        /* line of the text most recently handed to inih */
+    int line; /* line of the text most recently handed to inih */
     int err;
     struct section *sec;
     size_t nsec;
@@ -878,8 +881,7 @@ static void add_section_settings(const struct parse *p, const char *section,
         if (!section && !is_global(sec)) {
             /* [time] speed = 100 is the setting time.speed. */
             char *key = contend_asprintf("%s.%s", sec, p->kv.v[i].key);
-            contend_settings_add(into, key, p->kv.v[i].value, p->kv.v[i].origin,
-                                 p->kv.v[i].line);
+            contend_settings_add(into, key, p->kv.v[i].value, p->kv.v[i].origin, p->kv.v[i].line);
             free(key);
         } else {
             contend_settings_add(into, p->kv.v[i].key, p->kv.v[i].value, p->kv.v[i].origin,

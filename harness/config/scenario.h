@@ -48,11 +48,11 @@ struct contend_case {
     uint64_t keys;
     uint64_t seed;
     uint64_t perturb_us;
-    char *expect;         /* comma-separated violation kinds, or NULL */
-    uint64_t timeout_ns;  /* no progress for this long is a hang */
-    uint32_t repeat;      /* repetitions, seeds seed .. seed + repeat - 1 */
-    uint64_t history_cap; /* records per thread in duration mode */
-    uint64_t thinktime_ns; /* pause after each op, on the worker's clock */
+    char *expect;                           /* comma-separated violation kinds, or NULL */
+    uint64_t timeout_ns;                    /* no progress for this long is a hang */
+    uint32_t repeat;                        /* repetitions, seeds seed .. seed + repeat - 1 */
+    uint64_t history_cap;                   /* records per thread in duration mode */
+    uint64_t thinktime_ns;                  /* pause after each op, on the worker's clock */
     double min_tps, max_p99_us, max_growth; /* gates; NAN when unset */
     char *description;
 

@@ -51,10 +51,10 @@ _Static_assert(sizeof(struct contend_record) == 64, "a record is one cache line"
 
 enum contend_thread_state {
     CONTEND_THREAD_CREATED = 0,
-    CONTEND_THREAD_OPEN = 1,    /* target opened, waiting at the barrier */
+    CONTEND_THREAD_OPEN = 1, /* target opened, waiting at the barrier */
     CONTEND_THREAD_RUNNING = 2,
     CONTEND_THREAD_DONE = 3,
-    CONTEND_THREAD_ERROR = 4,   /* could not open the target: see error[] */
+    CONTEND_THREAD_ERROR = 4, /* could not open the target: see error[] */
     /* A worker started again after a kill or a power cut: the target's
      * recover(), then open() again (state CREATED).  Each is a phase of its
      * own for the hang watchdog, bounded by the target's own deadlines. */
@@ -66,15 +66,15 @@ struct contend_history_header {
     uint32_t version;
     uint32_t record_size;
     uint32_t worker, thread, writer;
-    uint32_t starts;       /* how many times a worker process started on this history */
-    uint64_t capacity;     /* records */
-    uint64_t count;        /* records invoked (atomic, release) */
-    uint64_t done;         /* records completed (atomic, release): the watchdog's progress */
-    uint64_t t_first;      /* first invocation */
-    uint64_t t_end;        /* the thread finished its ops */
-    uint32_t state;        /* enum contend_thread_state (atomic) */
-    uint32_t full;         /* capacity ran out before the run ended */
-    char error[512];       /* why the thread could not run */
+    uint32_t starts;   /* how many times a worker process started on this history */
+    uint64_t capacity; /* records */
+    uint64_t count;    /* records invoked (atomic, release) */
+    uint64_t done;     /* records completed (atomic, release): the watchdog's progress */
+    uint64_t t_first;  /* first invocation */
+    uint64_t t_end;    /* the thread finished its ops */
+    uint32_t state;    /* enum contend_thread_state (atomic) */
+    uint32_t full;     /* capacity ran out before the run ended */
+    char error[512];   /* why the thread could not run */
     /* The worker's clock is not the runner's (libfaketime): record times are
      * on the worker's clock, latencies and the series on the real one, and
      * t_end_real says when the thread finished on the real monotonic clock. */
@@ -88,9 +88,9 @@ struct contend_history_header {
 #define CONTEND_HISTORY_HIST_OFF 4096ul
 _Static_assert(sizeof(struct contend_history_header) <= CONTEND_HISTORY_HIST_OFF,
                "the header fits in its page");
-#define CONTEND_HISTORY_SERIES_OFF                                                           \
+#define CONTEND_HISTORY_SERIES_OFF                                                                 \
     ((CONTEND_HISTORY_HIST_OFF + sizeof(struct contend_hist) + 4095ul) & ~4095ul)
-#define CONTEND_HISTORY_RECORDS_OFF                                                          \
+#define CONTEND_HISTORY_RECORDS_OFF                                                                \
     ((CONTEND_HISTORY_SERIES_OFF + CONTEND_SERIES_LEN * sizeof(uint32_t) + 4095ul) & ~4095ul)
 
 /* The work one op did in its worker thread (growth.h): thread CPU time, and
@@ -129,8 +129,7 @@ static inline uint64_t contend_history_count(const struct contend_history *h)
 }
 
 /* Hot path: write the invocation of `op` as record `idx` and publish it. */
-static inline struct contend_record *contend_history_invoke(struct contend_history *h,
-                                                            uint64_t idx,
+static inline struct contend_record *contend_history_invoke(struct contend_history *h, uint64_t idx,
                                                             const struct contend_op *op,
                                                             uint64_t now)
 {

@@ -91,11 +91,11 @@ struct runctx {
     struct wslot *w;           /* procs */
     struct contend_history *h; /* procs * threads, indexed by writer */
     uint32_t nwriters;
-    pid_t pgid;   /* the anchor's: every worker's group */
+    pid_t pgid; /* the anchor's: every worker's group */
     pid_t anchor;
     uint64_t t_go;
     bool hung;
-    bool finishing; /* no more restarts */
+    bool finishing;             /* no more restarts */
     struct contend_envlist env; /* the workers' environment, kept for restarts */
     /* Extensions configured for this case, their state, and what they see. */
     const struct contend_extension *ext[16];
@@ -325,8 +325,14 @@ static int ext_prepare(struct runctx *r)
     const struct contend_extension *const *all;
     size_t n = contend_all_extensions(&all);
     r->ri = (struct contend_run_info){
-        .c = r->c, .case_dir = r->case_dir, .store_dir = r->store_dir, .seed = r->out->seed,
-        .h = r->h, .nwriters = r->nwriters, .pids = r->pids, .out = r->out,
+        .c = r->c,
+        .case_dir = r->case_dir,
+        .store_dir = r->store_dir,
+        .seed = r->out->seed,
+        .h = r->h,
+        .nwriters = r->nwriters,
+        .pids = r->pids,
+        .out = r->out,
     };
     for (size_t i = 0; i < n && r->next < sizeof r->ext / sizeof r->ext[0]; i++) {
         if (!all[i]->active || !all[i]->active(r->c))
@@ -374,8 +380,7 @@ static void worker_gone(struct runctx *r, uint32_t w)
 {
     r->pids[w] = 0;
     for (size_t i = 0; i < r->next; i++)
-        if (r->ext[i]->exited &&
-            r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status) &&
+        if (r->ext[i]->exited && r->ext[i]->exited(r->ext_state[i], &r->ri, w, r->w[w].status) &&
             !r->w[w].alive)
             r->w[w].planned = true;
     /* A worker the extension restarted is a new process, alive, with
@@ -542,7 +547,7 @@ static int barrier(struct runctx *r)
             uint32_t st = thread_state(r, i);
             if (st == CONTEND_THREAD_ERROR) {
                 contend_rep_error(r->out, "worker %u thread %u: %s", r->h[i].hdr->worker,
-                          r->h[i].hdr->thread, r->h[i].hdr->error);
+                                  r->h[i].hdr->thread, r->h[i].hdr->error);
                 return -1;
             }
             open += (st == CONTEND_THREAD_OPEN);
@@ -565,11 +570,11 @@ static int barrier(struct runctx *r)
                     }
                 }
                 if (WIFSIGNALED(st))
-                    contend_rep_error(r->out, "worker %u died of signal %d (%s) before the start", w,
-                              WTERMSIG(st), strsignal(WTERMSIG(st)));
+                    contend_rep_error(r->out, "worker %u died of signal %d (%s) before the start",
+                                      w, WTERMSIG(st), strsignal(WTERMSIG(st)));
                 else
                     contend_rep_error(r->out, "worker %u exited with status %d before the start", w,
-                              WEXITSTATUS(st));
+                                      WEXITSTATUS(st));
                 return -1;
             }
         }
@@ -579,7 +584,8 @@ static int barrier(struct runctx *r)
             since = watch;
         }
         if (watch - since > limit) {
-            contend_rep_error(r->out, "workers did not open the target within the timeout "
+            contend_rep_error(r->out,
+                              "workers did not open the target within the timeout "
                               "(%.1f s; %u of %u threads open)",
                               (double)limit / 1e9, open, r->nwriters);
             return -1;
@@ -606,8 +612,11 @@ static bool last_op(const struct runctx *r, uint32_t writer, struct contend_witn
     if (n == 0)
         return false;
     struct contend_writer_hist wh = {
-        .worker = h->hdr->worker, .thread = h->hdr->thread, .writer = writer,
-        .rec = h->rec, .n = n,
+        .worker = h->hdr->worker,
+        .thread = h->hdr->thread,
+        .writer = writer,
+        .rec = h->rec,
+        .n = n,
     };
     *out = contend_witness_of(&wh, n - 1);
     return true;
@@ -620,7 +629,8 @@ static void report_hang(struct runctx *r, uint32_t writer, uint64_t idle_ns)
     const struct contend_history_header *hd = r->h[writer].hdr;
     uint32_t st = thread_state(r, writer);
     /* A restarted worker stuck before its first op: say in which phase. */
-    const char *phase = st == CONTEND_THREAD_RECOVERING ? " while recovering the store after a restart"
+    const char *phase = st == CONTEND_THREAD_RECOVERING
+                            ? " while recovering the store after a restart"
                         : st == CONTEND_THREAD_CREATED && hd->starts > 1
                             ? " while opening the target after a restart"
                             : "";
@@ -681,7 +691,7 @@ static void report_exit(struct runctx *r, uint32_t w)
             return;
         }
         contend_rep_error(r->out, "worker %u exited with status %d%s%s", w, WEXITSTATUS(st),
-                  why ? ": " : "", why ? why : "");
+                          why ? ": " : "", why ? why : "");
     }
 }
 
@@ -780,8 +790,11 @@ static void measure_concurrency(struct runctx *r)
     struct contend_writer_hist *wh = contend_calloc(r->nwriters, sizeof *wh);
     for (uint32_t i = 0; i < r->nwriters; i++)
         wh[i] = (struct contend_writer_hist){
-            .worker = r->h[i].hdr->worker, .thread = r->h[i].hdr->thread, .writer = i,
-            .rec = r->h[i].rec, .n = contend_history_count(&r->h[i]),
+            .worker = r->h[i].hdr->worker,
+            .thread = r->h[i].hdr->thread,
+            .writer = i,
+            .rec = r->h[i].rec,
+            .n = contend_history_count(&r->h[i]),
         };
     contend_concurrency_measure(r->c, wh, r->nwriters, r->out);
     free(wh);

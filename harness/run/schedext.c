@@ -143,8 +143,10 @@ static int sched_prepare(struct contend_run_info *ri, void **state)
     *state = s;
     s->mode = mode_of_case(c);
     if (ri->nwriters > CONTEND_SCHED_MAX_WRITERS) {
-        contend_rep_error(ri->out, "schedule = %s runs at most %d threads in all (procs x threads "
-                          "= %u)", contend_sched_mode_name(s->mode), CONTEND_SCHED_MAX_WRITERS,
+        contend_rep_error(ri->out,
+                          "schedule = %s runs at most %d threads in all (procs x threads "
+                          "= %u)",
+                          contend_sched_mode_name(s->mode), CONTEND_SCHED_MAX_WRITERS,
                           ri->nwriters);
         return -EINVAL;
     }
@@ -176,8 +178,8 @@ static int sched_prepare(struct contend_run_info *ri, void **state)
      * anything.  k counts the ops before that: ops x (n - 1) (schedule.c). */
     uint64_t per = c->duration_ns ? c->history_cap : c->ops;
     uint64_t k = per * (ri->nwriters > 1 ? ri->nwriters - 1 : 1);
-    contend_sched_setup(&s->ctl->sched, s->mode, ri->seed, ri->nwriters, (uint32_t)depth, k,
-                        s->log, s->log_cap);
+    contend_sched_setup(&s->ctl->sched, s->mode, ri->seed, ri->nwriters, (uint32_t)depth, k, s->log,
+                        s->log_cap);
     return 0;
 }
 
@@ -219,8 +221,7 @@ static void sched_tick(void *state, struct contend_run_info *ri, uint64_t now)
                                  "scheduling point or a known blocking call (after %llu "
                                  "decisions); the OS schedules the rest of this case",
                                  holder / threads, holder % threads,
-                                 (double)(now - s->last_change) / 1e9,
-                                 (unsigned long long)step);
+                                 (double)(now - s->last_change) / 1e9, (unsigned long long)step);
     contend_err("schedule: %s", msg);
     contend_rep_add_event(ri->out, now - ri->t_go, 0, "schedule-fallback", msg);
     free(ri->out->sched.fallback);
@@ -258,10 +259,11 @@ static int write_schedule(const struct sstate *s, const struct contend_run_info 
     if (!f)
         return -errno;
     uint64_t n = sh->step < s->log_cap ? sh->step : s->log_cap;
-    fprintf(f, "# contend schedule 1\n# mode %s\n# seed %llu\n# depth %u\n# writers %u\n"
-               "# steps %llu\n# step writer from reason point\n",
-            contend_sched_mode_name((int)sh->mode), (unsigned long long)ri->seed, sh->depth,
-            sh->n, (unsigned long long)n);
+    fprintf(f,
+            "# contend schedule 1\n# mode %s\n# seed %llu\n# depth %u\n# writers %u\n"
+            "# steps %llu\n# step writer from reason point\n",
+            contend_sched_mode_name((int)sh->mode), (unsigned long long)ri->seed, sh->depth, sh->n,
+            (unsigned long long)n);
     for (uint64_t i = 0; i < n; i++) {
         const struct contend_sched_entry *e = &s->log[i];
         char from[16] = "-";
@@ -289,8 +291,8 @@ static void sched_finish(void *state, struct contend_run_info *ri)
         struct contend_sched_info *si = &ri->out->sched;
         char abs[PATH_MAX];
         /* Absolute, so that run.json names it from anywhere. */
-        char *path = contend_asprintf("%s.schedule",
-                                      realpath(ri->case_dir, abs) ? abs : ri->case_dir);
+        char *path =
+            contend_asprintf("%s.schedule", realpath(ri->case_dir, abs) ? abs : ri->case_dir);
         si->mode = contend_sched_mode_name((int)sh->mode);
         si->steps = sh->step;
         si->handoffs = sh->handoffs;

@@ -176,8 +176,8 @@ static void hand_to(struct contend_sched_shared *s, uint32_t to)
 }
 
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
-                         uint32_t depth, uint64_t expected_points,
-                         struct contend_sched_entry *log, uint64_t log_cap)
+                         uint32_t depth, uint64_t expected_points, struct contend_sched_entry *log,
+                         uint64_t log_cap)
 {
     S = s;
     LOG = log;

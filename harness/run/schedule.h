@@ -44,7 +44,7 @@ struct contend_sched_entry {
     uint16_t writer; /* the thread chosen */
     uint16_t from;   /* the thread that gave the token up (or NONE16) */
     uint8_t reason;
-    uint8_t name;    /* index into the point-name table, 0xff none */
+    uint8_t name; /* index into the point-name table, 0xff none */
     uint16_t pad;
 };
 
@@ -59,11 +59,11 @@ struct contend_sched_shared {
     uint64_t change[CONTEND_SCHED_MAX_DEPTH]; /* PCT: once this many ops began, ... */
     uint32_t fired;                           /* ... the next point lowers a priority */
     uint64_t ops;                             /* ops begun so far (op boundaries) */
-    uint32_t probe;       /* the thread lowered by the last change point, or NONE */
-    uint32_t probe_clean; /* ... and no other thread has made a step since */
-    uint64_t rearmed;     /* change points given back (schedule.c) */
-    uint64_t points;                          /* perturbation points passed so far */
-    uint64_t step;                            /* decisions made so far */
+    uint32_t probe;           /* the thread lowered by the last change point, or NONE */
+    uint32_t probe_clean;     /* ... and no other thread has made a step since */
+    uint64_t rearmed;         /* change points given back (schedule.c) */
+    uint64_t points;          /* perturbation points passed so far */
+    uint64_t step;            /* decisions made so far */
     uint64_t handoffs;        /* decisions that moved the token to another thread */
     uint64_t window_handoffs; /* of those, at a perturbation point */
     uint64_t block_yields;    /* yields because a call would block */
@@ -72,10 +72,10 @@ struct contend_sched_shared {
     uint32_t log_full;        /* the log overflowed: the schedule cannot be replayed */
     uint32_t replay;          /* decisions come from the log (contend replay) */
     uint64_t replay_len;
-    uint32_t diverged;        /* a replayed decision named a thread that could not run */
+    uint32_t diverged; /* a replayed decision named a thread that could not run */
     uint32_t nnames;
     struct {
-        uint32_t wake; /* futex: bumped when the token is handed to this writer */
+        uint32_t wake;  /* futex: bumped when the token is handed to this writer */
         uint32_t state; /* enum contend_sched_tstate */
         int64_t prio;
     } t[CONTEND_SCHED_MAX_WRITERS];
@@ -103,8 +103,8 @@ uint32_t contend_sched_pick(int mode, uint64_t seed, uint64_t step, uint32_t n,
 /* Set the shared block up before the start barrier; the first decision is
  * logged in log[0].  expected_points is PCT's k, in ops. */
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
-                         uint32_t depth, uint64_t expected_points,
-                         struct contend_sched_entry *log, uint64_t log_cap);
+                         uint32_t depth, uint64_t expected_points, struct contend_sched_entry *log,
+                         uint64_t log_cap);
 /* The watchdog: let every thread run freely from now on. */
 void contend_sched_fall_back(struct contend_sched_shared *s);
 

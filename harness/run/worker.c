@@ -414,8 +414,8 @@ static int attach_schedule(struct wproc *p)
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    void *log = mmap(NULL, s->log_cap * sizeof(struct contend_sched_entry),
-                     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *log = mmap(NULL, s->log_cap * sizeof(struct contend_sched_entry), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, fd, 0);
     int rc = log == MAP_FAILED ? -errno : 0;
     close(fd);
     if (rc == 0)

@@ -60,8 +60,7 @@ static void bank_gen(const struct contend_gen *g, uint64_t seq, struct contend_r
                      struct contend_op *op)
 {
     (void)seq;
-    if (g->opt[OPT_READ_PCT] > 0 &&
-        contend_rng_below(rng, 100) < (uint64_t)g->opt[OPT_READ_PCT]) {
+    if (g->opt[OPT_READ_PCT] > 0 && contend_rng_below(rng, 100) < (uint64_t)g->opt[OPT_READ_PCT]) {
         op->kind = CONTEND_OP_READ_ALL;
         return;
     }
@@ -94,8 +93,8 @@ static int cmp_invoke(const void *a, const void *b)
 
 /* Which pairs of transfers show a race. */
 struct race_filter {
-    uint64_t account;  /* UINT64_MAX: any account the two share */
-    bool debit_only;   /* both debited it */
+    uint64_t account; /* UINT64_MAX: any account the two share */
+    bool debit_only;  /* both debited it */
 };
 
 static bool touches(const struct contend_record *r, uint64_t k, bool debit_only)
@@ -218,8 +217,8 @@ static void report_wrong_total(struct contend_check *chk, int64_t total, const s
     free(why);
 }
 
-static void report_negative(struct contend_check *chk, const struct reads *rd, uint64_t neg_accounts,
-                            uint64_t first_key, int64_t first_value)
+static void report_negative(struct contend_check *chk, const struct reads *rd,
+                            uint64_t neg_accounts, uint64_t first_key, int64_t first_value)
 {
     struct contend_witness wit[3];
     unsigned nw = 0;
@@ -258,9 +257,9 @@ static void report_negative(struct contend_check *chk, const struct reads *rd, u
 
 /* Per account: what the acknowledged transfers make its balance. */
 struct ledger_row {
-    int64_t base;       /* initial + acknowledged credits - acknowledged debits */
-    int64_t may_in;     /* credits of indeterminate transfers */
-    int64_t may_out;    /* debits of indeterminate transfers */
+    int64_t base;    /* initial + acknowledged credits - acknowledged debits */
+    int64_t may_in;  /* credits of indeterminate transfers */
+    int64_t may_out; /* debits of indeterminate transfers */
 };
 
 static void check_balances(struct contend_check *chk)
@@ -290,8 +289,8 @@ static void check_balances(struct contend_check *chk)
     for (uint64_t k = 0; k < nkeys; k++) {
         /* INT64_MIN: the account is gone, which no range allows. */
         int64_t v = contend_state_get(chk, k, INT64_MIN);
-        bool off = v == INT64_MIN || v < row[k].base - row[k].may_out ||
-                   v > row[k].base + row[k].may_in;
+        bool off =
+            v == INT64_MIN || v < row[k].base - row[k].may_out || v > row[k].base + row[k].may_in;
         if (off && bad++ == 0)
             worst = k; /* the first is shown */
     }

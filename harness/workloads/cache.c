@@ -67,8 +67,8 @@ static const struct contend_option cache_options[] = {
                           "every N-th op of a thread samples the cache's size (0 = never)",
                           CONTEND_OPT_INT, 0, 1e9},
     [OPT_VALUE_SIZE] = {"value_size", "64", NULL,
-                        "bytes per value, a multiple of 8 from 32 to 4096",
-                        CONTEND_OPT_INT, 32, 4096, 8},
+                        "bytes per value, a multiple of 8 from 32 to 4096", CONTEND_OPT_INT, 32,
+                        4096, 8},
     [OPT_TTL_TOLERANCE] = {"ttl_tolerance", "1ms", NULL,
                            "stale-read: how far past the TTL a get may still see a value",
                            CONTEND_OPT_DURATION, 0, 3600e9},
@@ -276,21 +276,22 @@ static void report_over(struct contend_check *chk, const struct tally *t, int64_
     if (t->over == 0 && end_over == 0 && hw <= cap)
         return;
     char *sample = t->over
-        ? contend_asprintf(" %llu size samples saw more; the worst: %s held %lld (most ever "
-                           "%lld).",
-                           (unsigned long long)t->over,
-                           contend_witness_str(&t->over_w[0], chk->t0, a, sizeof a),
-                           (long long)t->over_w[0].rec.value, (long long)t->over_w[0].rec.value2)
-        : contend_strdup("");
+                       ? contend_asprintf(
+                             " %llu size samples saw more; the worst: %s held %lld (most ever "
+                             "%lld).",
+                             (unsigned long long)t->over,
+                             contend_witness_str(&t->over_w[0], chk->t0, a, sizeof a),
+                             (long long)t->over_w[0].rec.value, (long long)t->over_w[0].rec.value2)
+                       : contend_strdup("");
     char *end = end_over
-        ? contend_asprintf(" At the end cache %llu held %llu.", (unsigned long long)end_cache,
-                           (unsigned long long)end_worst)
-        : contend_strdup("");
-    contend_check_report(chk, "over-capacity", t->over + end_over + (t->over + end_over == 0),
-                         t->over ? t->over_w : NULL, t->over ? 1 : 0,
-                         "capacity is %lld entries, but the cache held up to %lld.%s%s", (long long)cap,
-                         (long long)(hw > (int64_t)t->worst_over ? hw : (int64_t)t->worst_over),
-                         sample, end);
+                    ? contend_asprintf(" At the end cache %llu held %llu.",
+                                       (unsigned long long)end_cache, (unsigned long long)end_worst)
+                    : contend_strdup("");
+    contend_check_report(
+        chk, "over-capacity", t->over + end_over + (t->over + end_over == 0),
+        t->over ? t->over_w : NULL, t->over ? 1 : 0,
+        "capacity is %lld entries, but the cache held up to %lld.%s%s", (long long)cap,
+        (long long)(hw > (int64_t)t->worst_over ? hw : (int64_t)t->worst_over), sample, end);
     free(sample);
     free(end);
 }
@@ -346,15 +347,14 @@ static void report_counts(struct contend_check *chk, const struct tally *t)
     bool ok = h >= t->hits && m >= t->misses && h + m <= t->hits + t->misses + t->unknown;
     if (ok)
         return;
-    uint64_t off = (h > t->hits ? h - t->hits : t->hits - h) +
-                   (m > t->misses ? m - t->misses : t->misses - m);
+    uint64_t off =
+        (h > t->hits ? h - t->hits : t->hits - h) + (m > t->misses ? m - t->misses : t->misses - m);
     contend_check_report(chk, "hit-miss-mismatch", off ? off : 1, NULL, 0,
                          "the target counted %llu hits and %llu misses, but the history has "
                          "%llu hits and %llu misses acknowledged (%llu gets indeterminate): "
                          "its counters lost or invented updates",
-                         (unsigned long long)h, (unsigned long long)m,
-                         (unsigned long long)t->hits, (unsigned long long)t->misses,
-                         (unsigned long long)t->unknown);
+                         (unsigned long long)h, (unsigned long long)m, (unsigned long long)t->hits,
+                         (unsigned long long)t->misses, (unsigned long long)t->unknown);
 }
 
 static int cache_check(struct contend_check *chk)

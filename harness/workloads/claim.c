@@ -63,8 +63,8 @@ static void claim_gen(const struct contend_gen *g, uint64_t seq, struct contend_
     uint64_t window = g->opt[OPT_WINDOW] > 1 ? (uint64_t)g->opt[OPT_WINDOW] : 1;
     op->kind = CONTEND_OP_CLAIM;
     uint64_t ids = g->opt[OPT_IDS] > 0 ? (uint64_t)g->opt[OPT_IDS]
-                   : g->keys > 1         ? g->keys
-                                         : CLAIM_IDS_DEFAULT;
+                   : g->keys > 1       ? g->keys
+                                       : CLAIM_IDS_DEFAULT;
     op->key = (seq + contend_rng_below(rng, window)) % ids;
 }
 
@@ -90,8 +90,8 @@ struct verdict {
     uint64_t key;
     uint32_t winners, losers, unknown;
     struct ref win[2], lose;
-    bool owned;     /* the store records an owner */
-    int64_t owner;  /* its op id */
+    bool owned;    /* the store records an owner */
+    int64_t owner; /* its op id */
 };
 
 struct findings {
@@ -168,13 +168,16 @@ static void report_lost(struct contend_check *chk, const struct findings *f)
         contend_witness_str(&w[0], chk->t0, a, sizeof a);
         if (!v->owned)
             why = contend_asprintf("%s was told it won, but the store does not have the id: "
-                                   "the claim was lost and the id can be won again", a);
+                                   "the claim was lost and the id can be won again",
+                                   a);
         else if (have_owner)
             why = contend_asprintf("%s was told it won, but the store records %s as its "
-                                   "owner", a, contend_witness_str(&w[nw++], chk->t0, b, sizeof b));
+                                   "owner",
+                                   a, contend_witness_str(&w[nw++], chk->t0, b, sizeof b));
         else
             why = contend_asprintf("%s was told it won, but the store records op id %lld, "
-                                   "which never claimed it", a, (long long)v->owner);
+                                   "which never claimed it",
+                                   a, (long long)v->owner);
     } else if (have_owner) {
         w[nw++] = w[1];
         why = contend_asprintf("the store records %s as its owner, but that op was told %s and "
@@ -183,7 +186,8 @@ static void report_lost(struct contend_check *chk, const struct findings *f)
                                w[0].rec.status == CONTEND_OK ? "it lost" : "it failed");
     } else if (v->losers == 0) {
         why = contend_asprintf("the store records op id %lld as its owner, which never "
-                               "claimed it", (long long)v->owner);
+                               "claimed it",
+                               (long long)v->owner);
     } else {
         w[nw++] = contend_witness_of(&chk->w[v->lose.w], v->lose.idx);
         why = contend_asprintf("%u claim(s) were told it was taken (the first %s), but no "
@@ -212,8 +216,7 @@ static void check_unclaimed(const struct contend_check *chk, const struct ref *r
         }
         if (lo < n && refs[lo].key == chk->state[i].key)
             continue;
-        struct verdict v = {.key = chk->state[i].key, .owned = true,
-                            .owner = chk->state[i].value};
+        struct verdict v = {.key = chk->state[i].key, .owned = true, .owner = chk->state[i].value};
         judge_id(&v, true, f);
     }
 }

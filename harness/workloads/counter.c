@@ -40,8 +40,8 @@ static void counter_gen(const struct contend_gen *g, uint64_t seq, struct conten
                         struct contend_op *op)
 {
     (void)seq;
-    bool read = g->opt[OPT_READ_PCT] > 0 &&
-                contend_rng_below(rng, 100) < (uint64_t)g->opt[OPT_READ_PCT];
+    bool read =
+        g->opt[OPT_READ_PCT] > 0 && contend_rng_below(rng, 100) < (uint64_t)g->opt[OPT_READ_PCT];
     op->kind = read ? CONTEND_OP_READ : CONTEND_OP_INCR;
     op->key = g->keys > 1 ? contend_rng_below(rng, g->keys) : 0;
 }
@@ -52,7 +52,7 @@ struct key_count {
 
 /* An acknowledged increment, for finding witnesses. */
 struct incr {
-    uint32_t w;   /* index into chk->w */
+    uint32_t w; /* index into chk->w */
     uint64_t idx;
 };
 
@@ -159,8 +159,7 @@ static void report_lost(struct contend_check *chk, const struct key_count *kc, u
                          "key k%llu ended at %lld but %llu increments were acknowledged "
                          "(%llu indeterminate): %llu updates lost%s.%s",
                          (unsigned long long)worst, (long long)v,
-                         (unsigned long long)kc[worst].acked,
-                         (unsigned long long)kc[worst].unknown,
+                         (unsigned long long)kc[worst].acked, (unsigned long long)kc[worst].unknown,
                          (unsigned long long)(kc[worst].acked - (uint64_t)(v < 0 ? 0 : v)), keys,
                          why ? why : "");
     free(why);
@@ -230,11 +229,10 @@ static void check_monotonic(struct contend_check *chk, uint64_t nkeys)
     }
     if (bad) {
         char a[256], b[256];
-        contend_check_report(chk, "non-monotonic-read", bad, w, 2,
-                             "%llu reads went backwards; first: %s, then %s",
-                             (unsigned long long)bad,
-                             contend_witness_str(&w[0], chk->t0, a, sizeof a),
-                             contend_witness_str(&w[1], chk->t0, b, sizeof b));
+        contend_check_report(
+            chk, "non-monotonic-read", bad, w, 2, "%llu reads went backwards; first: %s, then %s",
+            (unsigned long long)bad, contend_witness_str(&w[0], chk->t0, a, sizeof a),
+            contend_witness_str(&w[1], chk->t0, b, sizeof b));
     }
     free(seen);
     free(seen_idx);

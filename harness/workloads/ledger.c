@@ -55,8 +55,8 @@
 enum { OPT_PAYLOAD = 0 };
 
 static const struct contend_option ledger_options[] = {
-    {"payload", "64", NULL, "payload bytes per append (UTF-8 text, at most 4000)",
-     CONTEND_OPT_INT, 1, 4000},
+    {"payload", "64", NULL, "payload bytes per append (UTF-8 text, at most 4000)", CONTEND_OPT_INT,
+     1, 4000},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -75,9 +75,20 @@ static const struct contend_kind ledger_kinds[] = {
 
 /* Words for payloads: plain, escaped, and non-ASCII in 2, 3 and 4 bytes. */
 static const char *const words[] = {
-    "audit", "entry", "ledger", "caf\xc3\xa9", "na\xc3\xafve", "\xce\xa9mega",
-    "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "\"quoted\"", "back\\slash", "tab\t",
-    "new\nline", "a/b", "<&>",
+    "audit",
+    "entry",
+    "ledger",
+    "caf\xc3\xa9",
+    "na\xc3\xafve",
+    "\xce\xa9mega",
+    "\xe6\x97\xa5\xe6\x9c\xac",
+    "\xf0\x9f\x98\x80",
+    "\"quoted\"",
+    "back\\slash",
+    "tab\t",
+    "new\nline",
+    "a/b",
+    "<&>",
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
@@ -121,7 +132,7 @@ struct acc {
 
 struct lstate {
     struct contend_check *chk;
-    uint32_t **line;  /* per writer, per op: the line of its record, 0 = not seen */
+    uint32_t **line; /* per writer, per op: the line of its record, 0 = not seen */
     struct acc acc[sizeof ledger_kinds / sizeof ledger_kinds[0]];
     uint64_t fork_line, fork_other; /* the first fork, for its witnesses */
     uint64_t torn_line, torn_off;   /* the torn tail, judged at the end; 0 = none */
@@ -310,10 +321,10 @@ static void report(struct lstate *s)
         struct contend_witness w[2];
         if (op_on_line(s, s->fork_other, &w[0]) && op_on_line(s, s->fork_line, &w[1])) {
             char x[256], y[256];
-            char *more = contend_asprintf(
-                "%s; %s and %s both read the same last hash before either wrote", a->first,
-                contend_witness_str(&w[0], chk->t0, x, sizeof x),
-                contend_witness_str(&w[1], chk->t0, y, sizeof y));
+            char *more =
+                contend_asprintf("%s; %s and %s both read the same last hash before either wrote",
+                                 a->first, contend_witness_str(&w[0], chk->t0, x, sizeof x),
+                                 contend_witness_str(&w[1], chk->t0, y, sizeof y));
             free(a->first);
             a->first = more;
             a->w[0] = w[0];

@@ -146,11 +146,11 @@ struct acc {
 
 struct lstate {
     struct contend_check *chk;
-    uint32_t **pos;          /* per writer, per op: 1-based position of its line, 0 = none */
-    uint64_t *order;         /* per position: op id */
+    uint32_t **pos;  /* per writer, per op: 1-based position of its line, 0 = none */
+    uint64_t *order; /* per position: op id */
     uint64_t npos, cap_pos;
     struct logfile *files;
-    size_t nfiles, cur;      /* files oldest first; the one being read */
+    size_t nfiles, cur; /* files oldest first; the one being read */
     struct torn *torn;
     size_t ntorn;
     struct acc acc[sizeof log_kinds / sizeof log_kinds[0]];
@@ -273,16 +273,20 @@ static void on_line(void *ctx, const char *p, size_t len, uint64_t no, uint64_t 
     }
     struct contend_witness wit = contend_witness_of(&chk->w[w], idx);
     if (h->status == CONTEND_FAIL) {
-        note(s, "invalid-line", &wit, 1, "%s line %llu (offset %llu): %s failed, yet its line "
-             "is in the log", fname, (unsigned long long)no, (unsigned long long)off,
+        note(s, "invalid-line", &wit, 1,
+             "%s line %llu (offset %llu): %s failed, yet its line "
+             "is in the log",
+             fname, (unsigned long long)no, (unsigned long long)off,
              contend_witness_str(&wit, chk->t0, a, sizeof a));
         return;
     }
     uint32_t *seen = &s->pos[w][idx];
     if (*seen) {
         char other[64];
-        note(s, "duplicate-line", &wit, 1, "%s line %llu (offset %llu): %s is in the log again "
-             "(first in %s)", fname, (unsigned long long)no, (unsigned long long)off,
+        note(s, "duplicate-line", &wit, 1,
+             "%s line %llu (offset %llu): %s is in the log again "
+             "(first in %s)",
+             fname, (unsigned long long)no, (unsigned long long)off,
              contend_witness_str(&wit, chk->t0, a, sizeof a),
              file_name(s, file_of_pos(s, *seen), other, sizeof other));
         return;
@@ -340,9 +344,9 @@ static int list_files(struct lstate *s)
             cap = cap ? 2 * cap : 16;
             s->files = contend_realloc(s->files, cap * sizeof *s->files);
         }
-        s->files[s->nfiles++] = (struct logfile){
-            .index = (unsigned)index,
-            .path = contend_asprintf("%s/%s", s->chk->store_dir, e->d_name)};
+        s->files[s->nfiles++] =
+            (struct logfile){.index = (unsigned)index,
+                             .path = contend_asprintf("%s/%s", s->chk->store_dir, e->d_name)};
     }
     closedir(d);
     if (s->nfiles > 1) /* qsort(NULL, 0, ...) is undefined: a log with no file yet */
@@ -362,7 +366,8 @@ static void judge_torn(struct lstate *s)
         if (h && h->status == CONTEND_OK && !s->pos[w][idx]) {
             char a[256], fname[64], why[128];
             struct contend_witness wit = contend_witness_of(&chk->w[w], idx);
-            note(s, "torn-line", &wit, 1, "%s offset %llu: %s, and it is the line of %s, "
+            note(s, "torn-line", &wit, 1,
+                 "%s offset %llu: %s, and it is the line of %s, "
                  "acknowledged: torn after it was acknowledged",
                  file_name(s, t->file, fname, sizeof fname), (unsigned long long)t->off,
                  contend_jsonl_torn_reason(t->bytes, why, sizeof why),
@@ -391,8 +396,10 @@ static void check_order(struct lstate *s)
             if (prev > idx) {
                 struct contend_witness wit[2] = {contend_witness_of(&chk->w[w], prev),
                                                  contend_witness_of(&chk->w[w], idx)};
-                note(s, "writer-order", wit, 2, "writer %u: %s (in %s) comes after %s (in %s), "
-                     "which it appended later", w, contend_witness_str(&wit[1], chk->t0, a, sizeof a),
+                note(s, "writer-order", wit, 2,
+                     "writer %u: %s (in %s) comes after %s (in %s), "
+                     "which it appended later",
+                     w, contend_witness_str(&wit[1], chk->t0, a, sizeof a),
                      file_name(s, file_of_pos(s, p), fa, sizeof fa),
                      contend_witness_str(&wit[0], chk->t0, b, sizeof b),
                      file_name(s, file_of_pos(s, last[w]), fb, sizeof fb));
@@ -417,7 +424,8 @@ static void check_order(struct lstate *s)
         if (min_done < r->t_invoke && ow != w) {
             struct contend_witness wit[2] = {contend_witness_of(&chk->w[w], idx),
                                              contend_witness_of(&chk->w[ow], oid & 0xffffffffu)};
-            note(s, "writer-order", wit, 2, "%s is in %s, before %s in %s, but that op was "
+            note(s, "writer-order", wit, 2,
+                 "%s is in %s, before %s in %s, but that op was "
                  "acknowledged before this one was invoked: the log's files are not in time order",
                  contend_witness_str(&wit[0], chk->t0, a, sizeof a),
                  file_name(s, file_of_pos(s, p), fa, sizeof fa),
@@ -462,8 +470,10 @@ static void check_missing(struct lstate *s, int64_t backups)
                 continue;
             }
             struct contend_witness wit = contend_witness_of(&chk->w[w], i);
-            note(s, "missing-line", &wit, 1, "%s was acknowledged but its line is in no file of "
-                 "the log%s", contend_witness_str(&wit, chk->t0, a, sizeof a),
+            note(s, "missing-line", &wit, 1,
+                 "%s was acknowledged but its line is in no file of "
+                 "the log%s",
+                 contend_witness_str(&wit, chk->t0, a, sizeof a),
                  at_limit ? ", and it is newer than the oldest backup kept" : "");
         }
     }
@@ -481,8 +491,7 @@ static void report(struct lstate *s)
                                  "%s (and %llu more)", a->first,
                                  (unsigned long long)(a->count - 1));
         else
-            contend_check_report(s->chk, log_kinds[i].name, a->count, a->w, a->nw, "%s",
-                                 a->first);
+            contend_check_report(s->chk, log_kinds[i].name, a->count, a->w, a->nw, "%s", a->first);
         free(a->first);
     }
 }
@@ -518,7 +527,8 @@ static int log_check(struct contend_check *chk)
         if (backups >= 0 && s.nfiles > 0 && s.files[0].index > (unsigned)backups)
             contend_check_report(chk, "corrupt-store", 1, NULL, 0,
                                  "the log has " LOG_FILE ".%u but the target keeps at most %lld "
-                                 "backups", s.files[0].index, (long long)backups);
+                                 "backups",
+                                 s.files[0].index, (long long)backups);
     }
     report(&s);
     contend_rep_add_stat(chk->rep, "log_lines", (double)s.npos);

@@ -226,8 +226,8 @@ static const char *wstr(const struct scan *s, const struct ref *r, char *buf, si
 }
 
 /* Note job `job` under finding f; the first one gives the example. */
-static void note(struct finding *f, const struct scan *s, const struct ref *a,
-                 const struct ref *b, char *why)
+static void note(struct finding *f, const struct scan *s, const struct ref *a, const struct ref *b,
+                 char *why)
 {
     if (f->jobs++ > 0) {
         free(why);
@@ -275,13 +275,13 @@ static void collect(struct scan *s)
 struct group {
     const struct ref *r;
     size_t n;
-    const struct ref *enq_ok, *enq_any; /* an acknowledged enqueue; any not failed */
+    const struct ref *enq_ok, *enq_any;   /* an acknowledged enqueue; any not failed */
     const struct ref *ack_ok, *ack_maybe; /* an acknowledged ack; one that may have happened */
-    const struct ref *take[2];          /* the first two takes (by invocation) */
-    uint64_t takes, released;           /* takes; of them, whose consumer died holding it */
-    uint64_t in_queue, done;            /* state entries: waiting or held; done */
+    const struct ref *take[2];            /* the first two takes (by invocation) */
+    uint64_t takes, released;             /* takes; of them, whose consumer died holding it */
+    uint64_t in_queue, done;              /* state entries: waiting or held; done */
     const struct ref *bad_payload;
-    const struct ref *after_ack;        /* a take that began after an ack completed */
+    const struct ref *after_ack; /* a take that began after an ack completed */
 };
 
 /* Did the consumer that took the job die holding it?  Its ack is its very
@@ -369,8 +369,7 @@ static void judge_phantom(struct scan *s, const struct group *g, uint64_t job)
         note(&s->phantom, s, g->take[0], NULL,
              contend_asprintf("%s returned job j%llu, which no enqueue %s",
                               wstr(s, g->take[0], a, sizeof a), (unsigned long long)job,
-                              g->n && g->r[0].type == R_ENQ ? "successfully added"
-                                                            : "ever added"));
+                              g->n && g->r[0].type == R_ENQ ? "successfully added" : "ever added"));
     else
         note(&s->phantom, s, NULL, NULL,
              contend_asprintf("the store holds job j%llu, which no enqueue ever added",
@@ -431,8 +430,7 @@ static void judge_double(struct scan *s, const struct group *g, uint64_t job, bo
         note(&s->dbl, s, NULL, NULL,
              contend_asprintf("job j%llu is in the store %llu times (%llu waiting or held, "
                               "%llu done): it will be delivered again",
-                              (unsigned long long)job,
-                              (unsigned long long)(g->in_queue + g->done),
+                              (unsigned long long)job, (unsigned long long)(g->in_queue + g->done),
                               (unsigned long long)g->in_queue, (unsigned long long)g->done));
         return;
     }
@@ -613,8 +611,7 @@ static uint64_t acked(const struct contend_check *chk)
     uint64_t n = 0;
     for (size_t w = 0; w < chk->nw; w++)
         for (uint64_t i = 0; i < chk->w[w].n; i++)
-            n += chk->w[w].rec[i].kind == CONTEND_OP_ACK &&
-                 chk->w[w].rec[i].status == CONTEND_OK;
+            n += chk->w[w].rec[i].kind == CONTEND_OP_ACK && chk->w[w].rec[i].status == CONTEND_OK;
     return n;
 }
 

@@ -76,10 +76,10 @@ struct contend_workload {
 };
 
 void contend_register_workload(const struct contend_workload *w);
-#define CONTEND_WORKLOAD_REGISTER(sym)                                             \
-    __attribute__((constructor)) static void contend_register_wl_##sym(void)        \
-    {                                                                               \
-        contend_register_workload(&(sym));                                          \
+#define CONTEND_WORKLOAD_REGISTER(sym)                                                             \
+    __attribute__((constructor)) static void contend_register_wl_##sym(void)                       \
+    {                                                                                              \
+        contend_register_workload(&(sym));                                                         \
     }
 
 #endif /* CONTEND_WORKLOAD_H */

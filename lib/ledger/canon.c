@@ -67,14 +67,14 @@ void contend_sbuf_free(struct contend_sbuf *b)
 static const unsigned char plain[256] = {
 #define P1(c) [c] = 1
     P1(' '), P1('!'), P1('#'), P1('$'), P1('%'), P1('&'), P1('\''), P1('('), P1(')'), P1('*'),
-    P1('+'), P1(','), P1('-'), P1('.'), P1('/'), P1('0'), P1('1'), P1('2'), P1('3'), P1('4'),
-    P1('5'), P1('6'), P1('7'), P1('8'), P1('9'), P1(':'), P1(';'), P1('<'), P1('='), P1('>'),
-    P1('?'), P1('@'), P1('A'), P1('B'), P1('C'), P1('D'), P1('E'), P1('F'), P1('G'), P1('H'),
-    P1('I'), P1('J'), P1('K'), P1('L'), P1('M'), P1('N'), P1('O'), P1('P'), P1('Q'), P1('R'),
-    P1('S'), P1('T'), P1('U'), P1('V'), P1('W'), P1('X'), P1('Y'), P1('Z'), P1('['), P1(']'),
-    P1('^'), P1('_'), P1('`'), P1('a'), P1('b'), P1('c'), P1('d'), P1('e'), P1('f'), P1('g'),
-    P1('h'), P1('i'), P1('j'), P1('k'), P1('l'), P1('m'), P1('n'), P1('o'), P1('p'), P1('q'),
-    P1('r'), P1('s'), P1('t'), P1('u'), P1('v'), P1('w'), P1('x'), P1('y'), P1('z'), P1('{'),
+    P1('+'), P1(','), P1('-'), P1('.'), P1('/'), P1('0'), P1('1'),  P1('2'), P1('3'), P1('4'),
+    P1('5'), P1('6'), P1('7'), P1('8'), P1('9'), P1(':'), P1(';'),  P1('<'), P1('='), P1('>'),
+    P1('?'), P1('@'), P1('A'), P1('B'), P1('C'), P1('D'), P1('E'),  P1('F'), P1('G'), P1('H'),
+    P1('I'), P1('J'), P1('K'), P1('L'), P1('M'), P1('N'), P1('O'),  P1('P'), P1('Q'), P1('R'),
+    P1('S'), P1('T'), P1('U'), P1('V'), P1('W'), P1('X'), P1('Y'),  P1('Z'), P1('['), P1(']'),
+    P1('^'), P1('_'), P1('`'), P1('a'), P1('b'), P1('c'), P1('d'),  P1('e'), P1('f'), P1('g'),
+    P1('h'), P1('i'), P1('j'), P1('k'), P1('l'), P1('m'), P1('n'),  P1('o'), P1('p'), P1('q'),
+    P1('r'), P1('s'), P1('t'), P1('u'), P1('v'), P1('w'), P1('x'),  P1('y'), P1('z'), P1('{'),
     P1('|'), P1('}'), P1('~'),
 #undef P1
 };
@@ -120,8 +120,8 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
     if (c >= 0xf0 && c <= 0xf4) {
         if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
             return 0;
-        unsigned v = ((c & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) |
-                     (s[3] & 0x3fu);
+        unsigned v =
+            ((c & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) | (s[3] & 0x3fu);
         if (v < 0x10000 || v > 0x10ffff)
             return 0;
         *cp = v;
@@ -153,13 +153,41 @@ int contend_canon_string(struct contend_sbuf *b, const char *str, size_t n)
         s += len;
         char *o = b->p + b->n;
         switch (cp) {
-        case '"': o[0] = '\\'; o[1] = '"'; b->n += 2; continue;
-        case '\\': o[0] = '\\'; o[1] = '\\'; b->n += 2; continue;
-        case '\n': o[0] = '\\'; o[1] = 'n'; b->n += 2; continue;
-        case '\r': o[0] = '\\'; o[1] = 'r'; b->n += 2; continue;
-        case '\t': o[0] = '\\'; o[1] = 't'; b->n += 2; continue;
-        case '\b': o[0] = '\\'; o[1] = 'b'; b->n += 2; continue;
-        case '\f': o[0] = '\\'; o[1] = 'f'; b->n += 2; continue;
+        case '"':
+            o[0] = '\\';
+            o[1] = '"';
+            b->n += 2;
+            continue;
+        case '\\':
+            o[0] = '\\';
+            o[1] = '\\';
+            b->n += 2;
+            continue;
+        case '\n':
+            o[0] = '\\';
+            o[1] = 'n';
+            b->n += 2;
+            continue;
+        case '\r':
+            o[0] = '\\';
+            o[1] = 'r';
+            b->n += 2;
+            continue;
+        case '\t':
+            o[0] = '\\';
+            o[1] = 't';
+            b->n += 2;
+            continue;
+        case '\b':
+            o[0] = '\\';
+            o[1] = 'b';
+            b->n += 2;
+            continue;
+        case '\f':
+            o[0] = '\\';
+            o[1] = 'f';
+            b->n += 2;
+            continue;
         default: break;
         }
         if (cp > 0xffff) {
@@ -294,7 +322,8 @@ static int dump_object(const json_t *v, const char *skip_key, struct contend_sbu
     json_t *val;
     int rc = 0;
 
-    json_object_keylen_foreach((json_t *)v, key, klen, val) {
+    json_object_keylen_foreach((json_t *)v, key, klen, val)
+    {
         if (skip_key && strlen(skip_key) == klen && memcmp(skip_key, key, klen) == 0)
             continue;
         m[k++] = (struct member){.key = key, .len = klen, .value = val};
@@ -322,8 +351,7 @@ static int dump(const json_t *v, const char *skip_key, struct contend_sbuf *b)
     char num[CONTEND_CANON_DOUBLE_MAX];
     int rc = 0;
     switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return dump_object(v, skip_key, b);
+    case JSON_OBJECT: return dump_object(v, skip_key, b);
     case JSON_ARRAY:
         contend_sbuf_add(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
@@ -333,8 +361,7 @@ static int dump(const json_t *v, const char *skip_key, struct contend_sbuf *b)
         }
         contend_sbuf_add(b, "]", 1);
         return rc;
-    case JSON_STRING:
-        return contend_canon_string(b, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return contend_canon_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: {
         int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         contend_sbuf_add(b, num, (size_t)n);
@@ -345,15 +372,9 @@ static int dump(const json_t *v, const char *skip_key, struct contend_sbuf *b)
         contend_sbuf_add(b, num, (size_t)n);
         return 0;
     }
-    case JSON_TRUE:
-        contend_sbuf_add(b, "true", 4);
-        return 0;
-    case JSON_FALSE:
-        contend_sbuf_add(b, "false", 5);
-        return 0;
-    case JSON_NULL:
-        contend_sbuf_add(b, "null", 4);
-        return 0;
+    case JSON_TRUE: contend_sbuf_add(b, "true", 4); return 0;
+    case JSON_FALSE: contend_sbuf_add(b, "false", 5); return 0;
+    case JSON_NULL: contend_sbuf_add(b, "null", 4); return 0;
     }
     return -EINVAL;
 }
@@ -433,19 +454,21 @@ static const char *scan_string(const char *p, const char *e, bool *escaped)
             return NULL; /* a raw control character or non-ASCII byte */
         *escaped = true;
         switch (p[1]) {
-        case '"': case '\\': case 'n': case 'r': case 't': case 'b': case 'f':
-            p += 2;
-            continue;
-        case 'u':
-            break;
-        default:
-            return NULL; /* \/ and anything else Python never writes */
+        case '"':
+        case '\\':
+        case 'n':
+        case 'r':
+        case 't':
+        case 'b':
+        case 'f': p += 2; continue;
+        case 'u': break;
+        default: return NULL; /* \/ and anything else Python never writes */
         }
         int cp = u16_at(p, e);
         if (cp < 0)
             return NULL;
-        if ((cp >= 0x20 && cp < 0x7f) || cp == '\b' || cp == '\t' || cp == '\n' ||
-            cp == '\f' || cp == '\r')
+        if ((cp >= 0x20 && cp < 0x7f) || cp == '\b' || cp == '\t' || cp == '\n' || cp == '\f' ||
+            cp == '\r')
             return NULL; /* Python writes these literally or in short form */
         if (cp >= 0xd800 && cp <= 0xdbff) {
             int lo = u16_at(p + 6, e);
@@ -550,8 +573,7 @@ static const char *scan_number(const char *p, const char *e, bool *is_int)
         return (start[0] == '-' && int_end - start == 2 && start[1] == '0') ? NULL : p;
     }
     *is_int = false;
-    return float_canonical(start, (size_t)(p - start), int_end, frac, frac_end, has_exp) ? p
-                                                                                        : NULL;
+    return float_canonical(start, (size_t)(p - start), int_end, frac, frac_end, has_exp) ? p : NULL;
 }
 
 static const char *scan_value(const char *p, const char *e, int depth);
@@ -920,8 +942,7 @@ static const char *do_string(struct contend_canon_stream *st, const char *p, con
                 }
                 break;
             }
-            default:
-                return fail_at(st, p - 2, "invalid escape in a string"), NULL;
+            default: return fail_at(st, p - 2, "invalid escape in a string"), NULL;
             }
         } else if (c < 0x20) {
             return fail_at(st, p, "control character in a string"), NULL;
@@ -941,7 +962,11 @@ static const char *do_string(struct contend_canon_stream *st, const char *p, con
                 b[n++] = (char)cp;
             } else if (cp == '\n' || cp == '\r' || cp == '\t' || cp == '\b' || cp == '\f') {
                 b[n++] = '\\';
-                b[n++] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : cp == '\t' ? 't' : cp == '\b' ? 'b' : 'f';
+                b[n++] = cp == '\n'   ? 'n'
+                         : cp == '\r' ? 'r'
+                         : cp == '\t' ? 't'
+                         : cp == '\b' ? 'b'
+                                      : 'f';
             } else {
                 unsigned units[2] = {cp, 0};
                 int nu = 1;
@@ -1260,8 +1285,8 @@ static const char *scan_key(struct contend_canon_stream *st, const char *p, cons
 
 /* Scan the value at p into m (at index `at`): its end, or NULL.  Whether it
  * is canonical as it stands is noted, so that writing it is one copy. */
-static const char *scan_member_value(struct contend_canon_stream *st, const char *p,
-                                     const char *e, int depth, size_t at)
+static const char *scan_member_value(struct contend_canon_stream *st, const char *p, const char *e,
+                                     int depth, size_t at)
 {
     const char *v;
     bool same = false, raw = false;

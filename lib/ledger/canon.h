@@ -51,11 +51,11 @@ int contend_canon_dump(const json_t *v, const char *skip_key, struct contend_sbu
 
 /* What the scanner found in a canonical line.  Pointers point into the line. */
 struct contend_canon_scan {
-    const char *hash, *prev;       /* string contents, without quotes; NULL if absent */
+    const char *hash, *prev; /* string contents, without quotes; NULL if absent */
     size_t hash_len, prev_len;
-    const char *cut, *cut_end;     /* the bytes to drop for "the record without hash" */
+    const char *cut, *cut_end; /* the bytes to drop for "the record without hash" */
     bool has_op, has_writer, has_seq;
-    int64_t op, writer, seq;       /* top-level integer members, when they fit */
+    int64_t op, writer, seq; /* top-level integer members, when they fit */
 };
 
 /* Is line[0..n) an object in canonical form?  Returns true and fills `out`

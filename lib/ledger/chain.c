@@ -53,9 +53,9 @@
 
 #define READ_BUF (4u << 20)
 #define BIG_FILE (64 << 20) /* bytes: read buffers mapped in huge pages (batch_init) */
-#define BATCH 32768      /* lines per batch at most */
+#define BATCH 32768         /* lines per batch at most */
 #define MAX_THREADS 4
-#define SHOWN_HASH 12    /* hex digits of a hash shown in a message */
+#define SHOWN_HASH 12 /* hex digits of a hash shown in a message */
 
 struct slot {
     uint64_t fp;
@@ -81,12 +81,12 @@ struct hasher {
 /* What one line says on its own, before it is linked to the others.  Every
  * field but `redo` is valid only when `record` is set. */
 struct line_info {
-    size_t off, len;  /* in the buffer; len without the newline */
-    bool record;      /* a record whose hash recomputes (or is not recomputed) */
-    bool redo;        /* something is wrong: analyse again, reporting it */
+    size_t off, len; /* in the buffer; len without the newline */
+    bool record;     /* a record whose hash recomputes (or is not recomputed) */
+    bool redo;       /* something is wrong: analyse again, reporting it */
     bool has_op, has_writer, has_seq, genesis, bad_hash;
     int64_t op, writer, seq;
-    uint64_t fp, prev_fp;     /* fingerprints of hash and prev_hash */
+    uint64_t fp, prev_fp; /* fingerprints of hash and prev_hash */
     size_t prev_len;
     char hash12[SHOWN_HASH], prev12[SHOWN_HASH];
 };
@@ -299,10 +299,11 @@ static struct wslot *writer_slot(struct chain *c, int64_t writer)
  * out to be compared with the text of its hash. */
 static void to_hex(const unsigned char *d, size_t n, char *hex)
 {
-#define H16(x) #x "0" #x "1" #x "2" #x "3" #x "4" #x "5" #x "6" #x "7" \
-               #x "8" #x "9" #x "a" #x "b" #x "c" #x "d" #x "e" #x "f"
-    static const char pairs[513] = H16(0) H16(1) H16(2) H16(3) H16(4) H16(5) H16(6) H16(7)
-        H16(8) H16(9) H16(a) H16(b) H16(c) H16(d) H16(e) H16(f);
+#define H16(x)                                                                                     \
+#x "0" #x "1" #x "2" #x "3" #x "4" #x "5" #x "6" #x "7" #x "8" #x "9" #x "a" #x "b" #x "c" #x  \
+       "d" #x "e" #x "f"
+    static const char pairs[513] = H16(0) H16(1) H16(2) H16(3) H16(4) H16(5) H16(6) H16(7) H16(8)
+        H16(9) H16(a) H16(b) H16(c) H16(d) H16(e) H16(f);
 #undef H16
     for (size_t i = 0; i < n; i++)
         memcpy(hex + 2 * i, pairs + 2 * d[i], 2);
@@ -322,7 +323,6 @@ static int sha_hex(struct hasher *h, const char *a, size_t an, const char *b, si
     to_hex(d, 32, hex);
     return 0;
 }
-
 
 /* ---- one line on its own ---------------------------------------------------- */
 
@@ -359,8 +359,8 @@ static bool check_hash(const char *hf, const char *hash, size_t hash_len, const 
     if (hash_len != 64)
         problem(pb, "bad-hash", "%s is not 64 hex digits (%zu characters)", hf, hash_len);
     else
-        problem(pb, "bad-hash", "%s %.*s... is not the SHA-256 of the record, which is %.*s...",
-                hf, SHOWN_HASH, hash, SHOWN_HASH, hex);
+        problem(pb, "bad-hash", "%s %.*s... is not the SHA-256 of the record, which is %.*s...", hf,
+                SHOWN_HASH, hash, SHOWN_HASH, hex);
     return false;
 }
 
@@ -476,8 +476,14 @@ out:
 static void link_record(struct chain *c, const struct line_info *li, uint64_t no, uint64_t off)
 {
     struct contend_chain_rec rec = {
-        .line = no, .offset = off, .has_op = li->has_op, .has_writer = li->has_writer,
-        .has_seq = li->has_seq, .op = li->op, .writer = li->writer, .seq = li->seq,
+        .line = no,
+        .offset = off,
+        .has_op = li->has_op,
+        .has_writer = li->has_writer,
+        .has_seq = li->has_seq,
+        .op = li->op,
+        .writer = li->writer,
+        .seq = li->seq,
         .bad_hash = li->bad_hash,
     };
     const char *more = li->prev_len > SHOWN_HASH ? "..." : "";
@@ -491,9 +497,8 @@ static void link_record(struct chain *c, const struct line_info *li, uint64_t no
         rec.dup_of = same->line;
         if (c->o.dup_by_hash)
             violation(c, "duplicate-append", no, off, same->line,
-                      "line %llu repeats line %llu (same hash %.*s...)",
-                      (unsigned long long)no, (unsigned long long)same->line, SHOWN_HASH,
-                      li->hash12);
+                      "line %llu repeats line %llu (same hash %.*s...)", (unsigned long long)no,
+                      (unsigned long long)same->line, SHOWN_HASH, li->hash12);
     } else {
         if (li->genesis) {
             if (c->genesis_line)
@@ -583,13 +588,13 @@ static void torn_line(struct chain *c, size_t len, uint64_t off)
 #define CHUNK 1024
 
 struct batch {
-    bool mapped;         /* buf and li by big_map (a big file), not malloc */
-    char *buf;           /* owned when cap > 0 */
-    size_t cap, have;    /* bytes in buf */
-    size_t used;         /* bytes up to the end of the last line taken */
-    uint64_t base;       /* file offset of buf[0] */
+    bool mapped;      /* buf and li by big_map (a big file), not malloc */
+    char *buf;        /* owned when cap > 0 */
+    size_t cap, have; /* bytes in buf */
+    size_t used;      /* bytes up to the end of the last line taken */
+    uint64_t base;    /* file offset of buf[0] */
     struct line_info *li;
-    size_t n;            /* lines taken */
+    size_t n; /* lines taken */
     /* A line beyond max_line read past just before this batch's lines. */
     bool skipped, skipped_torn;
     uint64_t skip_off, skip_len;
@@ -598,8 +603,8 @@ struct batch {
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct batch *cur;   /* the batch being analysed, or NULL */
-    size_t next, done;   /* next line to hand out; lines analysed */
+    struct batch *cur; /* the batch being analysed, or NULL */
+    size_t next, done; /* next line to hand out; lines analysed */
     bool quit;
     unsigned n;
     pthread_t tid[MAX_THREADS];
@@ -805,8 +810,7 @@ static void link_batch(struct chain *c, struct batch *b)
 }
 
 int contend_chain_check_buf(const char *buf, size_t len, const struct contend_chain_opts *o,
-                            const struct contend_chain_sink *sink,
-                            struct contend_chain_stats *st)
+                            const struct contend_chain_sink *sink, struct contend_chain_stats *st)
 {
     struct chain c;
     struct pool p;
@@ -962,8 +966,7 @@ static int fill(int fd, struct batch *b, const char *carry, size_t carry_n, uint
 static void presize_index(struct chain *c, int fd, const struct batch *b)
 {
     struct stat sb;
-    if (b->n == 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-        (uint64_t)sb.st_size <= b->have)
+    if (b->n == 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size <= b->have)
         return;
     /* A record holds two 64-digit hashes with their names: no line that is
      * one is much shorter than this, whatever lines of junk or empty lines
@@ -1029,8 +1032,7 @@ int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
 }
 
 int contend_chain_check_path(const char *path, const struct contend_chain_opts *o,
-                             const struct contend_chain_sink *sink,
-                             struct contend_chain_stats *st)
+                             const struct contend_chain_sink *sink, struct contend_chain_stats *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -53,30 +53,28 @@ struct contend_chain_sink {
     void *ctx;
     /* One violation at line:offset.  `other` is a second line the reason
      * names (the other side of a fork, the earlier copy), or 0. */
-    void (*violation)(void *ctx, const char *kind, uint64_t line, uint64_t offset,
-                      uint64_t other, const char *reason);
+    void (*violation)(void *ctx, const char *kind, uint64_t line, uint64_t offset, uint64_t other,
+                      const char *reason);
     /* Optional: every record, in file order. */
     void (*record)(void *ctx, const struct contend_chain_rec *r);
 };
 
 struct contend_chain_stats {
     uint64_t lines, records, bytes;
-    uint64_t fast, slow;      /* records hashed from their bytes / re-serialized */
+    uint64_t fast, slow; /* records hashed from their bytes / re-serialized */
     uint64_t violations;
-    uint64_t unindexed;       /* links not checked because the index was full */
+    uint64_t unindexed; /* links not checked because the index was full */
 };
 
 /* Check a file.  Returns 0 (violations go to the sink), or a negative errno
  * when the file cannot be opened or read. */
 int contend_chain_check_path(const char *path, const struct contend_chain_opts *o,
-                             const struct contend_chain_sink *sink,
-                             struct contend_chain_stats *st);
+                             const struct contend_chain_sink *sink, struct contend_chain_stats *st);
 int contend_chain_check_fd(int fd, const struct contend_chain_opts *o,
                            const struct contend_chain_sink *sink, struct contend_chain_stats *st);
 /* Check text in memory (tests, small files). */
 int contend_chain_check_buf(const char *buf, size_t len, const struct contend_chain_opts *o,
-                            const struct contend_chain_sink *sink,
-                            struct contend_chain_stats *st);
+                            const struct contend_chain_sink *sink, struct contend_chain_stats *st);
 
 /* The lowercase hex SHA-256 of the canonical JSON of `line` without its
  * `hash_field` member, into hex[65].  Returns 0, or -EINVAL when the line is

@@ -55,14 +55,16 @@ int main(int argc, char **argv)
         return 2;
     }
     long ops = atol(argv[2]);
-    if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                          SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(argv[1], &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
         return fail(db, "open");
     sqlite3_busy_timeout(db, 10000);
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         "CREATE TABLE IF NOT EXISTS counters(k INTEGER PRIMARY KEY, "
-                         "v INTEGER NOT NULL);"
-                         "INSERT OR REPLACE INTO counters(k, v) VALUES (0, 0);",
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "CREATE TABLE IF NOT EXISTS counters(k INTEGER PRIMARY KEY, "
+                     "v INTEGER NOT NULL);"
+                     "INSERT OR REPLACE INTO counters(k, v) VALUES (0, 0);",
                      NULL, NULL, NULL) != SQLITE_OK)
         return fail(db, "schema");
     for (int i = 0; i < NSTMT; i++)

@@ -30,13 +30,12 @@ __attribute__((constructor)) static void fuzz_fixed_hash_seed(void)
     json_object_seed(1);
 }
 
-#define FUZZ_REQUIRE(cond)                                                            \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "fuzz oracle failed: %s (%s:%d)\n", #cond, __FILE__,      \
-                    __LINE__);                                                        \
-            abort();                                                                  \
-        }                                                                             \
+#define FUZZ_REQUIRE(cond)                                                                         \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz oracle failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);        \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -59,15 +59,22 @@ struct env {
     const char *names[4], *values[4];
 };
 
-static inline void env_init(struct env *e, const char *dir, const char *variant, const char *workload,
-                     uint64_t keys)
+static inline void env_init(struct env *e, const char *dir, const char *variant,
+                            const char *workload, uint64_t keys)
 {
     memset(e, 0, sizeof *e);
     e->env = (struct contend_env){
-        .store_dir = dir, .variant = variant,
-        .variant_index = contend_variant_index(target(), variant), .workload = workload,
-        .procs = 1, .threads = 1, .keys = keys, .worker = 0, .thread = 0,
-        .opt_names = e->names, .opt_values = e->values,
+        .store_dir = dir,
+        .variant = variant,
+        .variant_index = contend_variant_index(target(), variant),
+        .workload = workload,
+        .procs = 1,
+        .threads = 1,
+        .keys = keys,
+        .worker = 0,
+        .thread = 0,
+        .opt_names = e->names,
+        .opt_values = e->values,
     };
     assert_true(e->env.variant_index >= 0);
 }
@@ -105,11 +112,10 @@ static inline int64_t total(const struct collected *c)
 }
 
 static inline int apply(void *h, uint32_t kind, uint64_t key, uint64_t key2, int64_t arg,
-                 struct contend_op *op)
+                        struct contend_op *op)
 {
     static uint64_t next_id = 1;
-    *op = (struct contend_op){.kind = kind, .key = key, .key2 = key2, .arg = arg,
-                              .id = next_id++};
+    *op = (struct contend_op){.kind = kind, .key = key, .key2 = key2, .arg = arg, .id = next_id++};
     return target()->apply(h, op);
 }
 

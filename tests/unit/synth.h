@@ -101,8 +101,15 @@ static inline void synth_check(struct synth *s)
 {
     synth_sort_state(s);
     struct contend_check chk = {
-        .c = &s->c, .w = s->w, .nw = s->nw, .state = s->state, .nstate = s->nstate,
-        .has_state = s->has_state, .store_dir = s->store_dir, .t0 = 0, .rep = &s->rep,
+        .c = &s->c,
+        .w = s->w,
+        .nw = s->nw,
+        .state = s->state,
+        .nstate = s->nstate,
+        .has_state = s->has_state,
+        .store_dir = s->store_dir,
+        .t0 = 0,
+        .rep = &s->rep,
     };
     assert_int_equal(s->c.wl->check(&chk), 0);
 }

@@ -28,18 +28,30 @@ static void bank_init(struct synth *s, const char *target)
 static void xfer(struct synth *s, uint32_t w, uint64_t from, uint64_t to, int64_t amount,
                  uint8_t status, int64_t value, uint64_t t)
 {
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 10 : 0, .kind = CONTEND_OP_TRANSFER,
-        .status = status, .key = from, .key2 = to, .arg = amount, .value = value,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = status ? t + 10 : 0,
+                     .kind = CONTEND_OP_TRANSFER,
+                     .status = status,
+                     .key = from,
+                     .key2 = to,
+                     .arg = amount,
+                     .value = value,
+                 });
 }
 
 static void read_all(struct synth *s, uint32_t w, int64_t total, int64_t min, uint64_t t)
 {
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = t + 5, .kind = CONTEND_OP_READ_ALL, .status = CONTEND_OK,
-        .value = total, .value2 = (uint64_t)min,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = t + 5,
+                     .kind = CONTEND_OP_READ_ALL,
+                     .status = CONTEND_OK,
+                     .value = total,
+                     .value2 = (uint64_t)min,
+                 });
 }
 
 static void final(struct synth *s, int64_t a0, int64_t a1, int64_t a2)
@@ -56,8 +68,8 @@ static void test_consistent_is_clean(void **state)
     bank_init(&s, "sqlite");
     xfer(&s, 0, 0, 1, 30, CONTEND_OK, 1, 0);
     xfer(&s, 1, 1, 2, 50, CONTEND_OK, 1, 100);
-    xfer(&s, 2, 2, 0, 500, CONTEND_OK, 0, 200);   /* declined: no effect */
-    xfer(&s, 2, 2, 0, 20, CONTEND_FAIL, 0, 300);  /* failed: no effect */
+    xfer(&s, 2, 2, 0, 500, CONTEND_OK, 0, 200);  /* declined: no effect */
+    xfer(&s, 2, 2, 0, 20, CONTEND_FAIL, 0, 300); /* failed: no effect */
     read_all(&s, 0, 300, 70, 400);
     final(&s, 70, 80, 150);
     synth_check(&s);

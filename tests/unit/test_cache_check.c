@@ -43,10 +43,16 @@ static void final(struct synth *s, int64_t hits, int64_t misses, int64_t residen
 static uint64_t rec(struct synth *s, uint32_t w, uint8_t kind, uint64_t key, uint8_t status,
                     int64_t value, uint64_t value2, uint64_t t)
 {
-    return synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + MS : 0, .kind = kind, .status = status,
-        .key = key, .value = value, .value2 = value2,
-    });
+    return synth_append(s, w,
+                        (struct contend_record){
+                            .t_invoke = t,
+                            .t_complete = status ? t + MS : 0,
+                            .kind = kind,
+                            .status = status,
+                            .key = key,
+                            .value = value,
+                            .value2 = value2,
+                        });
 }
 
 static uint64_t put(struct synth *s, uint32_t w, uint64_t key, uint64_t t)
@@ -54,8 +60,7 @@ static uint64_t put(struct synth *s, uint32_t w, uint64_t key, uint64_t t)
     return rec(s, w, CONTEND_OP_PUT, key, CONTEND_OK, 0, 0, t);
 }
 
-static void get_of(struct synth *s, uint32_t w, uint64_t key, uint32_t pw, uint64_t pi,
-                   uint64_t t)
+static void get_of(struct synth *s, uint32_t w, uint64_t key, uint32_t pw, uint64_t pi, uint64_t t)
 {
     rec(s, w, CONTEND_OP_GET, key, CONTEND_OK, 1, ((uint64_t)pw << 32) | pi, t);
 }
@@ -85,8 +90,12 @@ static int64_t recorded(const struct contend_gen *g, uint64_t key, const void *b
                         uint64_t *value2)
 {
     unsigned char copy[64];
-    struct contend_op op = {.kind = CONTEND_OP_GET, .key = key, .value = 1, .buf = copy,
-                            .buf_len = len, .buf_cap = sizeof copy};
+    struct contend_op op = {.kind = CONTEND_OP_GET,
+                            .key = key,
+                            .value = 1,
+                            .buf = copy,
+                            .buf_len = len,
+                            .buf_cap = sizeof copy};
     memcpy(copy, buf, len);
     wl->complete(g, &op, CONTEND_OK);
     if (value2)
@@ -288,9 +297,9 @@ static void test_stale_read(void **state)
     (void)state;
     struct synth s;
     cache_init(&s);
-    uint64_t p = put(&s, 0, 3, 0); /* completes at 1 ms */
-    get_of(&s, 1, 3, 0, p, MS + TTL + MS / 2); /* within the 1 ms tolerance */
-    get_of(&s, 1, 3, 0, p, MS + TTL + 2 * MS); /* 2 ms past the TTL */
+    uint64_t p = put(&s, 0, 3, 0);               /* completes at 1 ms */
+    get_of(&s, 1, 3, 0, p, MS + TTL + MS / 2);   /* within the 1 ms tolerance */
+    get_of(&s, 1, 3, 0, p, MS + TTL + 2 * MS);   /* 2 ms past the TTL */
     get_of(&s, 2, 3, 0, p, MS + TTL + 500 * MS); /* 0.5 s past */
     final(&s, 3, 0, 1);
     synth_check(&s);
@@ -359,12 +368,9 @@ static void test_hit_miss_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_round_trip),
-        cmocka_unit_test(test_clean_history),
-        cmocka_unit_test(test_over_capacity),
-        cmocka_unit_test(test_torn_value),
-        cmocka_unit_test(test_phantom_read),
-        cmocka_unit_test(test_stale_read),
+        cmocka_unit_test(test_values_round_trip), cmocka_unit_test(test_clean_history),
+        cmocka_unit_test(test_over_capacity),     cmocka_unit_test(test_torn_value),
+        cmocka_unit_test(test_phantom_read),      cmocka_unit_test(test_stale_read),
         cmocka_unit_test(test_hit_miss_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,24 +157,24 @@ static void test_scan_rejects_what_python_would_rewrite(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "{\"b\":1,\"a\":2}",              /* unsorted */
-        "{\"a\":1,\"a\":2}",              /* duplicate key */
-        "{\"a\": 1}",                     /* whitespace */
-        "{\"a\":\"\\/\"}",                /* Python does not escape / */
-        "{\"a\":\"\\u00E9\"}",            /* uppercase hex */
-        "{\"a\":\"\\u0041\"}",            /* printable ASCII escaped */
-        "{\"a\":\"\\u000a\"}",            /* \n has a short form */
-        "{\"a\":\"\xc3\xa9\"}",           /* raw UTF-8 */
-        "{\"a\":\"\\ud83d\"}",            /* lone high surrogate */
-        "{\"a\":\"\\ude00\"}",            /* lone low surrogate */
-        "{\"a\":1.50}",                   /* trailing zero */
-        "{\"a\":1E5}",                    /* Python: 100000.0 */
+        "{\"b\":1,\"a\":2}",    /* unsorted */
+        "{\"a\":1,\"a\":2}",    /* duplicate key */
+        "{\"a\": 1}",           /* whitespace */
+        "{\"a\":\"\\/\"}",      /* Python does not escape / */
+        "{\"a\":\"\\u00E9\"}",  /* uppercase hex */
+        "{\"a\":\"\\u0041\"}",  /* printable ASCII escaped */
+        "{\"a\":\"\\u000a\"}",  /* \n has a short form */
+        "{\"a\":\"\xc3\xa9\"}", /* raw UTF-8 */
+        "{\"a\":\"\\ud83d\"}",  /* lone high surrogate */
+        "{\"a\":\"\\ude00\"}",  /* lone low surrogate */
+        "{\"a\":1.50}",         /* trailing zero */
+        "{\"a\":1E5}",          /* Python: 100000.0 */
         "{\"a\":1e5}",
-        "{\"a\":-0}",                     /* Python: 0 */
+        "{\"a\":-0}", /* Python: 0 */
         "{\"a\":01}",
-        "{\"a\":0.00001}",                /* Python: 1e-05 */
-        "{\"a\":1e+016}",                 /* Python: 1e+16 */
-        "{\"a\":100000000000000000.0}",   /* Python: 1e+17 */
+        "{\"a\":0.00001}",              /* Python: 1e-05 */
+        "{\"a\":1e+016}",               /* Python: 1e+16 */
+        "{\"a\":100000000000000000.0}", /* Python: 1e+17 */
         "{\"a\":tru}",
         "{\"a\":1",
         "{\"a\":1}x",
@@ -218,7 +218,6 @@ static void test_scan_agrees_with_dump(void **state)
     }
 }
 
-
 /* ---- the streamed canonical form (non-canonical lines) -------------------- */
 
 /* Written from Python 3: json.dumps(json.loads(in) minus its "hash" member,
@@ -228,26 +227,38 @@ static const char *const stream_cases[][2] = {
      "{\"a\":[1,2.5,\"x\\u00e9\"],\"b\":1,\"c\":{\"y\":true,\"z\":null}}"},
     {"{\"big\": 123456789012345678901234567890, \"neg\": -98765432109876543210987654321, \"z\": -0, \"f\": -0.0}",
      "{\"big\":123456789012345678901234567890,\"f\":-0.0,\"neg\":-98765432109876543210987654321,\"z\":0}"},
-    {"{\"s\": \"tab\\there \\\"q\\\" back\\\\slash \\/ \\u0001 \\u007f \\u00ff \\u20ac \\ud83d\\ude00 \\ud800 lone\", \"raw\": \"\xc3""\xa9""\xe2""\x82""\xac""\xf0""\x9f""\x98""\x80""\"}",
+    {"{\"s\": \"tab\\there \\\"q\\\" back\\\\slash \\/ \\u0001 \\u007f \\u00ff \\u20ac \\ud83d\\ude00 \\ud800 lone\", \"raw\": \"\xc3"
+     "\xa9"
+     "\xe2"
+     "\x82"
+     "\xac"
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80"
+     "\"}",
      "{\"raw\":\"\\u00e9\\u20ac\\ud83d\\ude00\",\"s\":\"tab\\there \\\"q\\\" back\\\\slash / \\u0001 \\u007f \\u00ff \\u20ac \\ud83d\\ude00 \\ud800 lone\"}"},
     {"{\"floats\": [1e16, 1e-5, 0.0001, 123.456e10, 1E400, -1e400, 5e-324, 0.1, 100.0, 1.5e300]}",
      "{\"floats\":[1e+16,1e-05,0.0001,1234560000000.0,Infinity,-Infinity,5e-324,0.1,100.0,1.5e+300]}"},
     {"{\"nan\": NaN, \"inf\": Infinity, \"ninf\": -Infinity}",
      "{\"inf\":Infinity,\"nan\":NaN,\"ninf\":-Infinity}"},
-    {"{\"dup\": 1, \"a\": 2, \"dup\": 3}",
-     "{\"a\":2,\"dup\":3}"},
-    {"{\"\\u00e9\": 1, \"z\": 2, \"\\u0041\": 3, \"\xc3""\xa9""2\": 4, \"\xf0""\x9f""\x98""\x80""\": 5, \"\\uffff\": 6}",
+    {"{\"dup\": 1, \"a\": 2, \"dup\": 3}", "{\"a\":2,\"dup\":3}"},
+    {"{\"\\u00e9\": 1, \"z\": 2, \"\\u0041\": 3, \"\xc3"
+     "\xa9"
+     "2\": 4, \"\xf0"
+     "\x9f"
+     "\x98"
+     "\x80"
+     "\": 5, \"\\uffff\": 6}",
      "{\"A\":3,\"z\":2,\"\\u00e9\":1,\"\\u00e92\":4,\"\\uffff\":6,\"\\ud83d\\ude00\":5}"},
     {"{\"n\": {\"d\": {\"c\": {\"b\": [ {\"y\":1,\"x\":2}, [], {} ]}}}, \"e\": [], \"o\": {}}",
      "{\"e\":[],\"n\":{\"d\":{\"c\":{\"b\":[{\"x\":2,\"y\":1},[],{}]}}},\"o\":{}}"},
-    {"  { \"sp\" :  1 ,\"a\":\"b\"  }  ",
-     "{\"a\":\"b\",\"sp\":1}"},
+    {"  { \"sp\" :  1 ,\"a\":\"b\"  }  ", "{\"a\":\"b\",\"sp\":1}"},
     {"{\"hash\":\"abc\",\"x\":[{\"b\":1,\"a\":2}],\"prev_hash\":\"00\",\"op\":7,\"writer\":-2,\"seq\":18446744073709551616}",
      "{\"op\":7,\"prev_hash\":\"00\",\"seq\":18446744073709551616,\"writer\":-2,\"x\":[{\"a\":2,\"b\":1}]}"},
     {"{\"up\": \"\\u00E9\\u00c9\\uD83D\\uDE00\\u001F\", \"\\u00C9\": 1}",
      "{\"up\":\"\\u00e9\\u00c9\\ud83d\\ude00\\u001f\",\"\\u00c9\":1}"},
-    {"{\"k\\u0000ey\": \"v\\u0000\", \"k\": 1}",
-     "{\"k\":1,\"k\\u0000ey\":\"v\\u0000\"}"},
+    {"{\"k\\u0000ey\": \"v\\u0000\", \"k\": 1}", "{\"k\":1,\"k\\u0000ey\":\"v\\u0000\"}"},
     {"{\"deep\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
      "{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"},
 };
@@ -266,7 +277,8 @@ static const char *const stream_bad[] = {
     "{\"a\": 1.}",
     "{\"a\": .5}",
     "{\"a\": 1e}",
-    "{\"a\": \"x\x01""\"}",
+    "{\"a\": \"x\x01"
+    "\"}",
     "{\"a\": \"\xff\"}", /* not UTF-8 */
     "{\"a\": [1 2]}",
     "{\"a\": \"unterminated}",
@@ -399,8 +411,14 @@ static void test_stream_escapes_at_every_block_offset(void **state)
 {
     (void)state;
     static const char *const odd[] = {
-        "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u00E9", "\\u0041", "\\ud83d\\ude00",
-        "\xc3\xa9", "\xf0\x9f\x98\x80", "\\u007f", "\x7f", "\\t", "\\u001F", "\\b",
+        "\\n",      "\\\"",
+        "\\\\",     "\\/",
+        "\\u00e9",  "\\u00E9",
+        "\\u0041",  "\\ud83d\\ude00",
+        "\xc3\xa9", "\xf0\x9f\x98\x80",
+        "\\u007f",  "\x7f",
+        "\\t",      "\\u001F",
+        "\\b",
     };
     struct contend_canon_stream *st = calloc(1, sizeof *st);
     struct collect c = {0};
@@ -452,9 +470,11 @@ static void test_stream_orders_keys_by_code_point(void **state)
 {
     (void)state;
     static const char *const keys[] = {
-        "\"a\"", "\"a\\u0000\"", "\"a\\u0000b\"", "\"abcdefgh\"", "\"abcdefghi\"",
-        "\"abcdefgh\\u0000\"", "\"abcdefgg~\"", "\"abcdefgh~\"", "\"\\u00e9\"", "\"z\"", "\"\"",
-        "\"\\ud83d\\ude00\"", "\"\\uffff\"", "\"ab\"", "\"b\"",
+        "\"a\"",         "\"a\\u0000\"",  "\"a\\u0000b\"",
+        "\"abcdefgh\"",  "\"abcdefghi\"", "\"abcdefgh\\u0000\"",
+        "\"abcdefgg~\"", "\"abcdefgh~\"", "\"\\u00e9\"",
+        "\"z\"",         "\"\"",          "\"\\ud83d\\ude00\"",
+        "\"\\uffff\"",   "\"ab\"",        "\"b\"",
     };
     static const char want[] =
         "{\"\":10,\"a\":0,\"a\\u0000\":1,\"a\\u0000b\":2,\"ab\":13,\"abcdefgg~\":6,"
@@ -527,8 +547,7 @@ static void test_stream_big_objects(void **state)
         json_decref(v);
         assert_int_equal(stream(st, &c, line.p, line.n), 0);
         if (c.b.n != want.n || memcmp(c.b.p, want.p, want.n) != 0)
-            fail_msg("shape %d\n  streamed %s\n  expected %.*s", shape, c.b.p, (int)want.n,
-                     want.p);
+            fail_msg("shape %d\n  streamed %s\n  expected %.*s", shape, c.b.p, (int)want.n, want.p);
     }
     contend_sbuf_free(&line);
     contend_sbuf_free(&want);

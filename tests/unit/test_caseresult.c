@@ -23,9 +23,16 @@
 static struct contend_witness witness_at(uint32_t writer, uint64_t index, uint64_t t)
 {
     return (struct contend_witness){
-        .worker = writer, .thread = 0, .writer = writer, .index = index,
-        .rec = {.t_invoke = t, .t_complete = t + 1500, .kind = CONTEND_OP_INCR,
-                .status = CONTEND_OK, .key = 3, .value = 41},
+        .worker = writer,
+        .thread = 0,
+        .writer = writer,
+        .index = index,
+        .rec = {.t_invoke = t,
+                .t_complete = t + 1500,
+                .kind = CONTEND_OP_INCR,
+                .status = CONTEND_OK,
+                .key = 3,
+                .value = 41},
     };
 }
 
@@ -61,11 +68,22 @@ static void add_growth(struct contend_rep *r, double exponent, bool valid)
  * missing one), and a harness error. */
 static void fixture_found(struct contend_case *c, struct contend_rep *r)
 {
-    *c = (struct contend_case){.name = "found-case", .description = "d\xff", .workload = "counter",
-                               .target = "json-doc", .variant = "nolock", .procs = 4,
-                               .threads = 2, .ops = 100, .keys = 8, .seed = 7, .perturb_us = 50,
-                               .expect = "lost-update", .repeat = 3, .min_tps = 10,
-                               .max_p99_us = NAN, .max_growth = 0.5};
+    *c = (struct contend_case){.name = "found-case",
+                               .description = "d\xff",
+                               .workload = "counter",
+                               .target = "json-doc",
+                               .variant = "nolock",
+                               .procs = 4,
+                               .threads = 2,
+                               .ops = 100,
+                               .keys = 8,
+                               .seed = 7,
+                               .perturb_us = 50,
+                               .expect = "lost-update",
+                               .repeat = 3,
+                               .min_tps = 10,
+                               .max_p99_us = NAN,
+                               .max_growth = 0.5};
     contend_settings_add(&c->settings, "workload", "counter", "f", 1);
     contend_settings_add(&c->settings, "procs", "4", "f", 2);
     for (int i = 0; i < 3; i++) {
@@ -101,12 +119,16 @@ static void fixture_found(struct contend_case *c, struct contend_rep *r)
     r[0].series[2] = 5;
     r[0].nseries = 3;
     add_growth(&r[0], 0.1234567, true);
-    r[0].sched = (struct contend_sched_info){.mode = "random", .file = contend_strdup("s.sched"),
-                                             .sha256 = "abc", .steps = 10, .handoffs = 4,
-                                             .window_handoffs = 2, .block_yields = 1,
+    r[0].sched = (struct contend_sched_info){.mode = "random",
+                                             .file = contend_strdup("s.sched"),
+                                             .sha256 = "abc",
+                                             .steps = 10,
+                                             .handoffs = 4,
+                                             .window_handoffs = 2,
+                                             .block_yields = 1,
                                              .replayable = true};
-    r[0].conc = (struct contend_concurrency){.valid = true, .ops = 100, .overlapping = 40,
-                                             .overlap = 0.4, .floor = 0.05};
+    r[0].conc = (struct contend_concurrency){
+        .valid = true, .ops = 100, .overlapping = 40, .overlap = 0.4, .floor = 0.05};
     /* Run 1: fails, an unexpected kind and the expected one, a repro. */
     r[1].ok = false;
     add_hist(&r[1], 1700);
@@ -117,8 +139,11 @@ static void fixture_found(struct contend_case *c, struct contend_rep *r)
     r[1].missing = contend_strdup("torn-line");
     r[1].repro = contend_strdup("contend run x.ini --case found-case --seed 8");
     r[1].case_dir = contend_strdup("/tmp/run/found-case");
-    r[1].conc = (struct contend_concurrency){.valid = true, .ops = 90, .overlapping = 1,
-                                             .overlap = 1.0 / 90, .floor = 0.05,
+    r[1].conc = (struct contend_concurrency){.valid = true,
+                                             .ops = 90,
+                                             .overlapping = 1,
+                                             .overlap = 1.0 / 90,
+                                             .floor = 0.05,
                                              .below_floor = true,
                                              .inconclusive = contend_strdup("little overlap")};
     /* Run 2: the harness could not run it. */
@@ -130,10 +155,19 @@ static void fixture_found(struct contend_case *c, struct contend_rep *r)
 /* One run: a gate failed (ok, but too slow). */
 static void fixture_gate(struct contend_case *c, struct contend_rep *r)
 {
-    *c = (struct contend_case){.name = "gate-case", .workload = "bank", .target = "sqlite",
-                               .variant = "wal", .procs = 2, .threads = 1,
-                               .duration_ns = 1500000000, .keys = 2, .seed = 1, .repeat = 1,
-                               .min_tps = 1e6, .max_p99_us = 50.5, .max_growth = NAN};
+    *c = (struct contend_case){.name = "gate-case",
+                               .workload = "bank",
+                               .target = "sqlite",
+                               .variant = "wal",
+                               .procs = 2,
+                               .threads = 1,
+                               .duration_ns = 1500000000,
+                               .keys = 2,
+                               .seed = 1,
+                               .repeat = 1,
+                               .min_tps = 1e6,
+                               .max_p99_us = 50.5,
+                               .max_growth = NAN};
     r->seed = 1;
     r->ok = true;
     r->n_ok = 50;
@@ -150,9 +184,17 @@ static void fixture_gate(struct contend_case *c, struct contend_rep *r)
 /* One run: inconclusive, no op acknowledged, no latency. */
 static void fixture_inconclusive(struct contend_case *c, struct contend_rep *r)
 {
-    *c = (struct contend_case){.name = "thin-case", .workload = "claim", .target = "null",
-                               .variant = "default", .procs = 1, .threads = 1, .ops = 1,
-                               .seed = 3, .repeat = 1, .min_tps = NAN, .max_p99_us = NAN,
+    *c = (struct contend_case){.name = "thin-case",
+                               .workload = "claim",
+                               .target = "null",
+                               .variant = "default",
+                               .procs = 1,
+                               .threads = 1,
+                               .ops = 1,
+                               .seed = 3,
+                               .repeat = 1,
+                               .min_tps = NAN,
+                               .max_p99_us = NAN,
                                .max_growth = NAN};
     r->seed = 3;
     r->ok = false;
@@ -410,9 +452,9 @@ static void test_round_trip(void **state)
 
 /* The members a case entry must have (docs/schema/run.schema.json). */
 static const char *const required[] = {
-    "name", "workload", "target", "variant", "procs", "threads", "seed", "expect", "ok",
-    "verdict", "exit_code", "ops", "duration_s", "throughput_tps", "latency_us", "violations",
-    "repro", "runs",
+    "name",       "workload",       "target",     "variant",    "procs",     "threads",
+    "seed",       "expect",         "ok",         "verdict",    "exit_code", "ops",
+    "duration_s", "throughput_tps", "latency_us", "violations", "repro",     "runs",
 };
 
 static json_t *found_entry(struct contend_case *c, struct contend_rep *r)
@@ -473,20 +515,20 @@ static void test_read_refuses(void **state)
     contend_case_result_free(&res);
     json_decref(x);
     /* Not an entry at all. */
-    json_t *not[] = {NULL, json_array(), json_string("case"), json_object()};
-    for (size_t i = 0; i < sizeof not / sizeof not[0]; i++) {
-        assert_int_equal(contend_case_result_read(not[i], &res), -EINVAL);
+    json_t * not [] = {NULL, json_array(), json_string("case"), json_object()};
+    for (size_t i = 0; i < sizeof not / sizeof not [0]; i++) {
+        assert_int_equal(contend_case_result_read(not [i], &res), -EINVAL);
         assert_null(res.name);
         assert_int_equal(res.verdict, CONTEND_VERDICT_UNKNOWN);
         assert_true(isnan(res.fig[CONTEND_FIG_TPS]));
         contend_case_result_free(&res);
-        json_decref(not[i]);
+        json_decref(not [i]);
     }
     /* Optional members may be absent, or null where the schema allows it. */
     x = json_deep_copy(j);
-    static const char *const optional[] = {"description", "ops_per_thread", "summary",
-                                           "latency_curve_us", "growth", "gates", "failed_runs",
-                                           "stats", "series", "events", "settings", "missing"};
+    static const char *const optional[] = {
+        "description", "ops_per_thread", "summary", "latency_curve_us", "growth",   "gates",
+        "failed_runs", "stats",          "series",  "events",           "settings", "missing"};
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         json_object_del(x, optional[i]);
     json_object_set_new(x, "expect", json_null());
@@ -517,9 +559,8 @@ static void test_run_round_trip(void **state)
             struct contend_run_result rr;
             double fig[CONTEND_FIGS];
             contend_rep_figures(&r[i], fig);
-            assert_int_equal(contend_run_result_read(
-                                 json_array_get(json_object_get(j, "runs"), i), &rr),
-                             0);
+            assert_int_equal(
+                contend_run_result_read(json_array_get(json_object_get(j, "runs"), i), &rr), 0);
             assert_int_equal(rr.seed, r[i].seed);
             assert_int_equal(rr.verdict, contend_rep_verdict(&c, &r[i]));
             assert_int_equal(rr.ok, r[i].ok && !r[i].gate_failed);
@@ -542,12 +583,9 @@ static void test_run_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dump),
-        cmocka_unit_test(test_of_repetitions),
-        cmocka_unit_test(test_verdict_names),
-        cmocka_unit_test(test_run_exit_code),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_read_refuses),
+        cmocka_unit_test(test_dump),           cmocka_unit_test(test_of_repetitions),
+        cmocka_unit_test(test_verdict_names),  cmocka_unit_test(test_run_exit_code),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_read_refuses),
         cmocka_unit_test(test_run_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

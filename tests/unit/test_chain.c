@@ -358,7 +358,7 @@ static void test_large_file_threads(void **state)
     (void)state;
     enum { N = 40000 };
     struct contend_sbuf f = {0};
-    char (*h)[65] = calloc(N + 2, sizeof *h);
+    char(*h)[65] = calloc(N + 2, sizeof *h);
     char prev[65] = ZEROS;
     for (int i = 0; i < N; i++) {
         char payload[64];
@@ -379,8 +379,8 @@ static void test_large_file_threads(void **state)
     for (unsigned threads = 1; threads <= 3; threads++) {
         struct result r;
         memset(&r, 0, sizeof r);
-        struct contend_chain_sink sink = {.ctx = &r, .violation = on_violation,
-                                          .record = on_record};
+        struct contend_chain_sink sink = {
+            .ctx = &r, .violation = on_violation, .record = on_record};
         struct contend_chain_opts o = {.dup_by_hash = true, .threads = threads};
         assert_int_equal(contend_chain_check_path(path, &o, &sink, &r.st), 0);
         expect_one(&r, "chain-fork", N + 2);

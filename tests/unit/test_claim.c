@@ -31,10 +31,15 @@ static void claim_init(struct synth *s)
 static int64_t claim(struct synth *s, uint32_t w, uint64_t id, uint8_t status, int64_t won,
                      uint64_t t)
 {
-    uint64_t idx = synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 10 : 0, .kind = CONTEND_OP_CLAIM,
-        .status = status, .key = id, .value = won,
-    });
+    uint64_t idx = synth_append(s, w,
+                                (struct contend_record){
+                                    .t_invoke = t,
+                                    .t_complete = status ? t + 10 : 0,
+                                    .kind = CONTEND_OP_CLAIM,
+                                    .status = status,
+                                    .key = id,
+                                    .value = won,
+                                });
     return (int64_t)contend_op_id(w, idx);
 }
 

@@ -16,8 +16,12 @@
 
 static struct contend_record op(uint64_t key, uint64_t t0, uint64_t t1)
 {
-    return (struct contend_record){.t_invoke = t0, .t_complete = t1, .kind = CONTEND_OP_INCR,
-                                   .status = CONTEND_OK, .key = key, .arg = 1};
+    return (struct contend_record){.t_invoke = t0,
+                                   .t_complete = t1,
+                                   .kind = CONTEND_OP_INCR,
+                                   .status = CONTEND_OK,
+                                   .key = key,
+                                   .arg = 1};
 }
 
 static void measure(struct synth *s)

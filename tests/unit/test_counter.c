@@ -20,13 +20,18 @@ static void counter_init(struct synth *s, const char *variant)
 }
 
 /* Writer w does an op on key k from time t to t+10, with this status and value. */
-static void op(struct synth *s, uint32_t w, uint8_t kind, uint64_t k, uint8_t status,
-               int64_t value, uint64_t t)
+static void op(struct synth *s, uint32_t w, uint8_t kind, uint64_t k, uint8_t status, int64_t value,
+               uint64_t t)
 {
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 10 : 0, .kind = kind, .status = status,
-        .key = k, .value = value,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = status ? t + 10 : 0,
+                     .kind = kind,
+                     .status = status,
+                     .key = k,
+                     .value = value,
+                 });
 }
 
 static void incr(struct synth *s, uint32_t w, uint8_t status, int64_t value, uint64_t t)
@@ -125,7 +130,8 @@ static void test_indeterminate_widens_bounds(void **state)
         synth_state(&s, 0, fin);
         synth_check(&s);
         /* 5 acknowledged + 3 unknown: anything in 5..8 is possible. */
-        bool lost = synth_find(&s, "lost-update") != NULL, phantom = synth_find(&s, "phantom-update") != NULL;
+        bool lost = synth_find(&s, "lost-update") != NULL,
+             phantom = synth_find(&s, "phantom-update") != NULL;
         assert_int_equal(lost, fin < 5);
         assert_int_equal(phantom, fin > 8);
         if (lost)

@@ -39,8 +39,11 @@ static struct contend_env env_of(int variant, const char *fsync)
     static const char *values[1];
     values[0] = fsync;
     return (struct contend_env){
-        .variant = variants[variant].name, .variant_index = variant,
-        .opt_names = names, .opt_values = values, .nopts = fsync ? 1 : 0,
+        .variant = variants[variant].name,
+        .variant_index = variant,
+        .opt_names = names,
+        .opt_values = values,
+        .nopts = fsync ? 1 : 0,
     };
 }
 

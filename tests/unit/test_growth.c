@@ -200,8 +200,8 @@ static void fake_run(struct fake *f, bool grows)
     uint64_t idx[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         f->hdr[i].capacity = 2000;
-        f->h[i] = (struct contend_history){.hdr = &f->hdr[i], .rec = f->rec[i],
-                                           .hist = &f->hist[i], .series = f->series[i]};
+        f->h[i] = (struct contend_history){
+            .hdr = &f->hdr[i], .rec = f->rec[i], .hist = &f->hist[i], .series = f->series[i]};
     }
     /* Interleave: whichever writer's clock is behind runs its next op. */
     while (idx[0] < 2000 || idx[1] < 2000) {

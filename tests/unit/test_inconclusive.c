@@ -67,8 +67,7 @@ static void test_evidence_is_judged(void **state)
     contend_rep_free(&rep);
 }
 
-__attribute__((noinline)) static char *render(void (*fn)(const json_t *, FILE *),
-                                              const json_t *doc)
+__attribute__((noinline)) static char *render(void (*fn)(const json_t *, FILE *), const json_t *doc)
 {
     char *buf = NULL;
     size_t len = 0;

@@ -55,8 +55,13 @@ static struct contend_env env_for(const char *dir, const char *variant)
 {
     const struct contend_target *t = contend_find_target("json-doc");
     struct contend_env env = {
-        .store_dir = dir, .variant = variant, .variant_index = contend_variant_index(t, variant),
-        .workload = "counter", .procs = 1, .threads = 1, .keys = 1,
+        .store_dir = dir,
+        .variant = variant,
+        .variant_index = contend_variant_index(t, variant),
+        .workload = "counter",
+        .procs = 1,
+        .threads = 1,
+        .keys = 1,
     };
     return env;
 }

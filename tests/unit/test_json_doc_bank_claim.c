@@ -50,9 +50,13 @@ static struct contend_env env_for(const char *dir, const char *variant, const ch
                                   uint64_t keys)
 {
     struct contend_env env = {
-        .store_dir = dir, .variant = variant,
-        .variant_index = contend_variant_index(target(), variant), .workload = workload,
-        .procs = 1, .threads = 1, .keys = keys,
+        .store_dir = dir,
+        .variant = variant,
+        .variant_index = contend_variant_index(target(), variant),
+        .workload = workload,
+        .procs = 1,
+        .threads = 1,
+        .keys = keys,
     };
     assert_true(env.variant_index >= 0);
     return env;

@@ -42,10 +42,18 @@ static void store_init(struct store *s, const char *variant, const char *durabil
     s->opt_values[0] = durability;
     s->opt_values[1] = "32";
     s->env = (struct contend_env){
-        .store_dir = s->dir, .variant = variant,
-        .variant_index = contend_variant_index(s->t, variant), .workload = "ledger",
-        .procs = 1, .threads = 1, .worker = 0, .thread = 0, .keys = 1,
-        .opt_names = opt_names, .opt_values = s->opt_values, .nopts = 2,
+        .store_dir = s->dir,
+        .variant = variant,
+        .variant_index = contend_variant_index(s->t, variant),
+        .workload = "ledger",
+        .procs = 1,
+        .threads = 1,
+        .worker = 0,
+        .thread = 0,
+        .keys = 1,
+        .opt_names = opt_names,
+        .opt_values = s->opt_values,
+        .nopts = 2,
     };
     assert_true(s->env.variant_index >= 0);
     assert_int_equal(s->t->setup(&s->env), 0);
@@ -69,8 +77,13 @@ static void append_ops(struct store *s, uint64_t first, unsigned n, uint64_t seq
         int len = snprintf(payload, sizeof payload, "entry \"%llu\" caf\xc3\xa9",
                            (unsigned long long)(first + i));
         struct contend_op op = {
-            .kind = CONTEND_OP_APPEND, .writer = 0, .id = first + i, .key = first + i,
-            .buf = payload, .buf_len = (uint32_t)len, .buf_cap = sizeof payload,
+            .kind = CONTEND_OP_APPEND,
+            .writer = 0,
+            .id = first + i,
+            .key = first + i,
+            .buf = payload,
+            .buf_len = (uint32_t)len,
+            .buf_cap = sizeof payload,
         };
         assert_int_equal(s->t->apply(h, &op), CONTEND_OK);
         assert_int_equal(op.value, (int64_t)(seq0 + i));
@@ -372,10 +385,15 @@ static void ledger_init(struct ledger *y, const uint8_t *status, unsigned n)
     y->h.has_state = false;
     y->h.store_dir = y->s.dir;
     for (unsigned i = 0; i < n; i++)
-        synth_append(&y->h, 0, (struct contend_record){
-            .t_invoke = 100 * i, .t_complete = status[i] ? 100 * i + 50 : 0,
-            .kind = CONTEND_OP_APPEND, .status = status[i], .key = i, .value = i,
-        });
+        synth_append(&y->h, 0,
+                     (struct contend_record){
+                         .t_invoke = 100 * i,
+                         .t_complete = status[i] ? 100 * i + 50 : 0,
+                         .kind = CONTEND_OP_APPEND,
+                         .status = status[i],
+                         .key = i,
+                         .value = i,
+                     });
     append(&y->s, 0, n);
 }
 

@@ -39,8 +39,8 @@ static void line_of(const struct fx *f, uint32_t w, uint64_t seq, struct contend
     char buf[512];
     struct contend_gen g = {.seed = 1, .writer = w, .writers = 4};
     g.opt[0] = 40;
-    struct contend_op op = {.id = ((uint64_t)w << 32) | seq, .writer = w, .buf = buf,
-                            .buf_cap = sizeof buf};
+    struct contend_op op = {
+        .id = ((uint64_t)w << 32) | seq, .writer = w, .buf = buf, .buf_cap = sizeof buf};
     struct contend_rng rng;
     contend_rng_init(&rng, 1, w, seq);
     f->wl->gen(&g, seq, &rng, &op);
@@ -51,9 +51,11 @@ static void line_of(const struct fx *f, uint32_t w, uint64_t seq, struct contend
 /* Op seq of writer w, invoked at t, done at t + 5 with `status`. */
 static void op_at(struct fx *f, uint32_t w, uint64_t t, uint8_t status)
 {
-    synth_append(&f->s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 5 : 0, .kind = CONTEND_OP_LOG_APPEND,
-        .status = status});
+    synth_append(&f->s, w,
+                 (struct contend_record){.t_invoke = t,
+                                         .t_complete = status ? t + 5 : 0,
+                                         .kind = CONTEND_OP_LOG_APPEND,
+                                         .status = status});
 }
 
 /* A file of the given (writer, seq) lines; extra text appended raw. */
@@ -84,8 +86,8 @@ static const uint32_t NEW[][2] = {{1, 1}, {0, 2}, {1, 2}};
 
 static void assert_clean(const struct fx *f)
 {
-    const char *kinds[] = {"missing-line", "duplicate-line", "torn-line", "invalid-line",
-                           "writer-order", "corrupt-store"};
+    const char *kinds[] = {"missing-line", "duplicate-line", "torn-line",
+                           "invalid-line", "writer-order",   "corrupt-store"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         assert_null(synth_find(&f->s, kinds[i]));
 }
@@ -199,12 +201,12 @@ static void test_invalid_lines(void **st)
 {
     (void)st;
     const char *bad[] = {
-        "\n",                                           /* empty */
-        "not json\n",                                   /* not JSON */
-        "[1,2]\n",                                      /* not an object */
-        "{\"op\":0,\"p\":\"w0#0:zz\",\"w\":0}\n",       /* payload not the op's own */
+        "\n",                                            /* empty */
+        "not json\n",                                    /* not JSON */
+        "[1,2]\n",                                       /* not an object */
+        "{\"op\":0,\"p\":\"w0#0:zz\",\"w\":0}\n",        /* payload not the op's own */
         "{\"op\":4294967296,\"p\":\"w0#0:\",\"w\":0}\n", /* w is not op's writer */
-        "{\"op\":99,\"p\":\"w0#99:\",\"w\":0}\n",       /* never invoked */
+        "{\"op\":99,\"p\":\"w0#99:\",\"w\":0}\n",        /* never invoked */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct fx f;

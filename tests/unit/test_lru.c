@@ -41,7 +41,11 @@ static int teardown(void **state)
 static struct contend_lru *make(int variant, uint32_t cap, uint32_t pool, uint64_t ttl)
 {
     struct contend_lru_config cfg = {
-        .variant = variant, .capacity = cap, .pool = pool, .value_size = 32, .ttl_ns = ttl,
+        .variant = variant,
+        .capacity = cap,
+        .pool = pool,
+        .value_size = 32,
+        .ttl_ns = ttl,
     };
     struct contend_lru *c = NULL;
     assert_int_equal(contend_lru_create(NULL, &cfg, &c), 0);
@@ -254,10 +258,11 @@ static void test_snapshot_and_open(void **state)
     contend_lru_close(r);
 
     /* Not a cache: refused. */
-    char *junk = test_write(dir, "junk", "not a cache, just text that is long enough to have a "
-                                         "header's worth of bytes in it, and then some more of "
-                                         "them so that only the magic number can reject it; "
-                                         "padding padding padding padding padding padding",
+    char *junk = test_write(dir, "junk",
+                            "not a cache, just text that is long enough to have a "
+                            "header's worth of bytes in it, and then some more of "
+                            "them so that only the magic number can reject it; "
+                            "padding padding padding padding padding padding",
                             200);
     assert_int_equal(contend_lru_open(junk, false, &r), -EBADMSG);
     free(junk);
@@ -270,8 +275,12 @@ static void test_owner_dead(void **state)
     (void)state;
     char *path = contend_asprintf("%s/shared.bin", dir);
     struct contend_lru_config cfg = {
-        .variant = CONTEND_LRU_MUTEX, .capacity = 4, .pool = 8, .value_size = 32,
-        .ttl_ns = 1000000000000ull, .shared = true,
+        .variant = CONTEND_LRU_MUTEX,
+        .capacity = 4,
+        .pool = 8,
+        .value_size = 32,
+        .ttl_ns = 1000000000000ull,
+        .shared = true,
     };
     struct contend_lru *c;
     assert_int_equal(contend_lru_create(path, &cfg, &c), 0);

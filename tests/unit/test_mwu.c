@@ -66,8 +66,8 @@ static void test_critical_values(void **state)
 {
     (void)state;
     /* 9 x 9: a_i sums to U - 9 (each x beats a_i + 1 values of y). */
-    int a17[] = {-1, -1, -1, -1, -1, -1, 4, 4, 6};   /* 5 + 5 + 7 = 17 */
-    int a18[] = {-1, -1, -1, -1, -1, -1, 4, 5, 6};   /* 5 + 6 + 7 = 18 */
+    int a17[] = {-1, -1, -1, -1, -1, -1, 4, 4, 6}; /* 5 + 5 + 7 = 17 */
+    int a18[] = {-1, -1, -1, -1, -1, -1, 4, 5, 6}; /* 5 + 6 + 7 = 18 */
     struct contend_mwu r = with_u(9, a17, 9);
     near(r.u, 17, 1e-9);
     near(r.p, 2 * 0.019991772932949403, 1e-12);
@@ -77,8 +77,8 @@ static void test_critical_values(void **state)
     near(r.p, 2 * 0.025154257507198685, 1e-12);
     assert_true(r.p > 0.05);
 
-    int b2[] = {-1, -1, -1, -1, 1};  /* 2 */
-    int b3[] = {-1, -1, -1, 0, 1};   /* 1 + 2 = 3 */
+    int b2[] = {-1, -1, -1, -1, 1}; /* 2 */
+    int b3[] = {-1, -1, -1, 0, 1};  /* 1 + 2 = 3 */
     r = with_u(5, b2, 5);
     near(r.u, 2, 1e-9);
     near(r.p, 2 * 0.015873015873015872, 1e-12);

@@ -27,8 +27,8 @@ static void check_table(const char *owner, const struct contend_option *o)
             fail_msg("%s: option %s has neither a type nor choices", owner, o->name);
         char *why = contend_option_check(o, o->def ? o->def : "");
         if (why)
-            fail_msg("%s: option %s: its default '%s' does not pass: %s", owner, o->name,
-                     o->def, why);
+            fail_msg("%s: option %s: its default '%s' does not pass: %s", owner, o->name, o->def,
+                     why);
     }
 }
 
@@ -47,8 +47,8 @@ static void every_option_typed(void **state)
 
 static const struct contend_option *find(const char *owner, const char *name, bool target)
 {
-    const struct contend_option *o = target ? contend_find_target(owner)->options
-                                            : contend_find_workload(owner)->options;
+    const struct contend_option *o =
+        target ? contend_find_target(owner)->options : contend_find_workload(owner)->options;
     for (; o && o->name; o++)
         if (strcmp(o->name, name) == 0)
             return o;

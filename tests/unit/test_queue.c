@@ -29,29 +29,41 @@ static uint64_t enq(struct synth *s, uint32_t w, uint8_t status, uint64_t t)
 {
     uint64_t idx = s->w[w].n;
     uint64_t job = contend_op_id(w, idx);
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 5 : 0, .kind = CONTEND_OP_ENQUEUE,
-        .status = status, .key = job,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = status ? t + 5 : 0,
+                     .kind = CONTEND_OP_ENQUEUE,
+                     .status = status,
+                     .key = job,
+                 });
     return job;
 }
 
 /* A take that returned `job` (-1: empty), payload check `pay` (value2). */
-static void take(struct synth *s, uint32_t w, int64_t job, uint8_t status, uint64_t t,
-                 uint64_t pay)
+static void take(struct synth *s, uint32_t w, int64_t job, uint8_t status, uint64_t t, uint64_t pay)
 {
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 5 : 0, .kind = CONTEND_OP_DEQUEUE,
-        .status = status, .value = job, .value2 = pay,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = status ? t + 5 : 0,
+                     .kind = CONTEND_OP_DEQUEUE,
+                     .status = status,
+                     .value = job,
+                     .value2 = pay,
+                 });
 }
 
 static void ack(struct synth *s, uint32_t w, uint64_t job, uint8_t status, uint64_t t)
 {
-    synth_append(s, w, (struct contend_record){
-        .t_invoke = t, .t_complete = status ? t + 5 : 0, .kind = CONTEND_OP_ACK,
-        .status = status, .key = job,
-    });
+    synth_append(s, w,
+                 (struct contend_record){
+                     .t_invoke = t,
+                     .t_complete = status ? t + 5 : 0,
+                     .kind = CONTEND_OP_ACK,
+                     .status = status,
+                     .key = job,
+                 });
 }
 
 static void assert_clean(struct synth *s)
@@ -112,7 +124,7 @@ static void test_not_lost(void **state)
     (void)state;
     struct synth s;
     init(&s, "file-queue", "rename-claim");
-    enq(&s, 0, CONTEND_INFO, 0);            /* may never have happened */
+    enq(&s, 0, CONTEND_INFO, 0);             /* may never have happened */
     uint64_t b = enq(&s, 0, CONTEND_OK, 10); /* held by a consumer at the end */
     uint64_t c = enq(&s, 0, CONTEND_OK, 20); /* its ack was cut short: may be done */
     take(&s, 1, (int64_t)b, CONTEND_OK, 30, 1);

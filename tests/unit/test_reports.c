@@ -21,8 +21,7 @@ static const char *const hostile = "<script>alert(1)</script>";
 
 /* Render into a string. */
 /* Not inlined: GCC would take the memstream's buffer for a dangling local. */
-__attribute__((noinline)) static char *render(void (*fn)(const json_t *, FILE *),
-                                              const json_t *doc)
+__attribute__((noinline)) static char *render(void (*fn)(const json_t *, FILE *), const json_t *doc)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -229,7 +228,8 @@ static void fill(struct contend_record *rec, uint64_t n, uint64_t t0, uint64_t s
     for (uint64_t i = 0; i < n; i++)
         rec[i] = (struct contend_record){.t_invoke = t0 + i * step,
                                          .t_complete = t0 + i * step + step - 1,
-                                         .kind = CONTEND_OP_INCR, .status = CONTEND_OK,
+                                         .kind = CONTEND_OP_INCR,
+                                         .status = CONTEND_OK,
                                          .value = (int64_t)i};
 }
 
@@ -275,15 +275,18 @@ static void test_context_around_witnesses(void **state)
     assert_true(lane[3] && lane[9]);
     assert_int_equal(per[3], 7); /* 497 .. 503 */
 
-    json_t *j = contend_runjson_case(&(struct contend_case){.name = "c", .workload = "w",
-                                                            .target = "t", .variant = "v",
-                                                            .min_tps = NAN, .max_p99_us = NAN},
+    json_t *j = contend_runjson_case(&(struct contend_case){.name = "c",
+                                                            .workload = "w",
+                                                            .target = "t",
+                                                            .variant = "v",
+                                                            .min_tps = NAN,
+                                                            .max_p99_us = NAN},
                                      &rep, 1);
     json_t *ctx = json_object_get(json_array_get(json_object_get(j, "violations"), 0), "context");
     assert_int_equal(json_array_size(ctx), v->ncontext);
     size_t witnesses = 0, i;
     json_t *op;
-    json_array_foreach(ctx, i, op) {
+    json_array_foreach (ctx, i, op) {
         witnesses += json_is_true(json_object_get(op, "witness"));
     }
     assert_int_equal(witnesses, 2);
@@ -314,15 +317,15 @@ static json_t *run_of(json_t *c1, json_t *c2)
     json_array_append_new(cases, c1);
     if (c2)
         json_array_append_new(cases, c2);
-    return json_pack("{s:s, s:s, s:s, s:o}", "scenario", "s", "version", "0.1.0", "started_at",
-                     "t", "cases", cases);
+    return json_pack("{s:s, s:s, s:s, s:o}", "scenario", "s", "version", "0.1.0", "started_at", "t",
+                     "cases", cases);
 }
 
 static const char *verdict_of(const json_t *cmp, const char *name)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(cmp, "cases"), i, c) {
+    json_array_foreach (json_object_get(cmp, "cases"), i, c) {
         if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
             return json_string_value(json_object_get(c, "verdict"));
     }
@@ -334,8 +337,10 @@ static void test_compare_verdicts(void **state)
     (void)state;
     struct contend_compare_opts o = {.alpha = 0.05, .max_slowdown_pct = 5};
     /* Same: 2 % jitter either side, no shift. */
-    json_t *a = run_of(runs_doc("same", 9, 1000, 10, 0.02, 1), runs_doc("slow", 9, 1000, 10, 0.02, 2));
-    json_t *b = run_of(runs_doc("same", 9, 1000, 10, 0.02, 5), runs_doc("slow", 9, 700, 13, 0.02, 6));
+    json_t *a =
+        run_of(runs_doc("same", 9, 1000, 10, 0.02, 1), runs_doc("slow", 9, 1000, 10, 0.02, 2));
+    json_t *b =
+        run_of(runs_doc("same", 9, 1000, 10, 0.02, 5), runs_doc("slow", 9, 700, 13, 0.02, 6));
     json_t *cmp = contend_compare(a, b, "a.json", "b.json", &o);
     assert_string_equal(verdict_of(cmp, "same"), "no change");
     assert_string_equal(verdict_of(cmp, "slow"), "slower");
@@ -404,11 +409,11 @@ static void test_compare_holm(void **state)
      * multiplies the smallest p by 3: 0.0857, not significant at 0.05. */
     for (int i = 0; i < 4; i++) {
         json_array_append_new(rb, json_pack("{s:s, s:f, s:{s:f, s:f}}", "verdict", "pass",
-                                            "throughput_tps", 100.0 + 0.5 * i, "latency_us",
-                                            "p50", 1.0, "p99", 2.0));
+                                            "throughput_tps", 100.0 + 0.5 * i, "latency_us", "p50",
+                                            1.0, "p99", 2.0));
         json_array_append_new(rn, json_pack("{s:s, s:f, s:{s:f, s:f}}", "verdict", "pass",
-                                            "throughput_tps", 89.0 + 0.5 * i, "latency_us",
-                                            "p50", 1.0, "p99", 2.0));
+                                            "throughput_tps", 89.0 + 0.5 * i, "latency_us", "p50",
+                                            1.0, "p99", 2.0));
     }
     json_t *a = run_of(json_pack("{s:s, s:b, s:o}", "name", "c", "ok", 1, "runs", rb), NULL);
     json_t *b = run_of(json_pack("{s:s, s:b, s:o}", "name", "c", "ok", 1, "runs", rn), NULL);
@@ -416,8 +421,7 @@ static void test_compare_holm(void **state)
     json_t *tps = json_array_get(
         json_object_get(json_array_get(json_object_get(cmp, "cases"), 0), "figures"), 0);
     assert_true(fabs(json_real_value(json_object_get(tps, "p_value")) - 2.0 / 70) < 1e-12);
-    assert_true(fabs(json_real_value(json_object_get(tps, "p_adjusted")) - 3 * 2.0 / 70) <
-                1e-12);
+    assert_true(fabs(json_real_value(json_object_get(tps, "p_adjusted")) - 3 * 2.0 / 70) < 1e-12);
     assert_string_equal(json_string_value(json_object_get(tps, "verdict")), "noisy — re-run");
     assert_string_equal(verdict_of(cmp, "c"), "noisy — re-run");
     json_decref(cmp);
@@ -438,14 +442,14 @@ static void test_sweep_table_and_page(void **state)
     json_t *points = json_array();
     static const char *const procs[] = {"1", "2", "4"};
     for (int i = 0; i < 3; i++) {
-        json_t *cases = json_pack("[{s:s, s:f, s:f, s:f, s:s}, {s:s, s:f, s:f, s:f, s:s}]",
-                                  "name", "null", "throughput_tps", 1e6 * (i + 1), "p50_us",
-                                  0.03, "p99_us", 0.05, "verdict", "pass", "name", hostile,
-                                  "throughput_tps", 1000.0 / (i + 1), "p50_us", 1000.0,
-                                  "p99_us", 5000.0 * (i + 1), "verdict", "pass");
-        json_array_append_new(points, json_pack("{s:i, s:{s:s}, s:i, s:o}", "index", i + 1,
-                                                "params", "procs", procs[i], "exit_code", 0,
-                                                "cases", cases));
+        json_t *cases =
+            json_pack("[{s:s, s:f, s:f, s:f, s:s}, {s:s, s:f, s:f, s:f, s:s}]", "name", "null",
+                      "throughput_tps", 1e6 * (i + 1), "p50_us", 0.03, "p99_us", 0.05, "verdict",
+                      "pass", "name", hostile, "throughput_tps", 1000.0 / (i + 1), "p50_us", 1000.0,
+                      "p99_us", 5000.0 * (i + 1), "verdict", "pass");
+        json_array_append_new(points,
+                              json_pack("{s:i, s:{s:s}, s:i, s:o}", "index", i + 1, "params",
+                                        "procs", procs[i], "exit_code", 0, "cases", cases));
     }
     json_t *sweep = json_pack("{s:s, s:s, s:s, s:[{s:s, s:[s, s, s]}], s:o}", "kind", "sweep",
                               "scenario", "s", "version", "0.1.0", "params", "key", "procs",
@@ -474,8 +478,8 @@ static size_t band_label_list(const char *svg, struct label_at *out, size_t cap)
     size_t n = 0;
     for (const char *t = strstr(svg, "<text x=\""); t; t = strstr(t + 1, "<text x=\"")) {
         const char *end = strchr(t, '>');
-        if (!end || end + 1 - t < (long)sizeof mark || strncmp(end + 1 - (sizeof mark - 1), mark,
-                                                                sizeof mark - 1) != 0)
+        if (!end || end + 1 - t < (long)sizeof mark ||
+            strncmp(end + 1 - (sizeof mark - 1), mark, sizeof mark - 1) != 0)
             continue;
         assert_true(n < cap);
         assert_int_equal(sscanf(t, "<text x=\"%lf\" y=\"%lf\"", &out[n].x, &out[n].y), 2);
@@ -508,8 +512,12 @@ static void test_band_labels_do_not_overlap(void **state)
             double t = spread ? 100.0 * i / 8 : 40 + 0.05 * i;
             bands[i] = (struct contend_plot_band){.x0 = t, .x1 = t, .label = names[i]};
         }
-        struct contend_plot p = {.title = "t", .xlabel = "x", .ylabel = "y", .series = &se,
-                                 .nseries = 1, .bands = bands,
+        struct contend_plot p = {.title = "t",
+                                 .xlabel = "x",
+                                 .ylabel = "y",
+                                 .series = &se,
+                                 .nseries = 1,
+                                 .bands = bands,
                                  .nbands = spread ? 8 : NB};
         char *buf = NULL;
         size_t len = 0;

@@ -29,7 +29,10 @@ static const struct contend_option fake_keys[] = {
 };
 
 static const struct contend_extension fake_ext = {
-    .name = "fake", .help = "test", .section = "fake", .keys = fake_keys,
+    .name = "fake",
+    .help = "test",
+    .section = "fake",
+    .keys = fake_keys,
     .validate = fake_validate,
 };
 CONTEND_EXTENSION_REGISTER(fake_ext)
@@ -144,8 +147,7 @@ static void test_global_only_is_one_case(void **state)
 static void test_unknown_key(void **state)
 {
     (void)state;
-    expect_error("[global]\nworkload = counter\ntarget = null\n[x]\nprocz = 2\n", 5,
-                 "unknown key");
+    expect_error("[global]\nworkload = counter\ntarget = null\n[x]\nprocz = 2\n", 5, "unknown key");
 }
 
 static void test_procs_zero(void **state)
@@ -220,7 +222,8 @@ static void test_syntax_errors(void **state)
 static void test_binary_file(void **state)
 {
     (void)state;
-    static const char bin[] = "\x7f" "ELF\x02\x01\x01\n\x00\x00\x03\x00>\x00";
+    static const char bin[] = "\x7f"
+                              "ELF\x02\x01\x01\n\x00\x00\x03\x00>\x00";
     struct contend_scenario sc;
     char *err, *path;
     assert_int_equal(load(bin, sizeof bin - 1, NULL, &sc, &err, &path), -EINVAL);
@@ -312,8 +315,7 @@ static void test_extension_section_and_keys(void **state)
 
     expect_error("[fake]\nlevel = bad\n[a]\nworkload = counter\ntarget = null\n", 2,
                  "bad is not a level");
-    expect_error("[fake]\nlevels = 1\n[a]\nworkload = counter\ntarget = null\n", 2,
-                 "unknown key");
+    expect_error("[fake]\nlevels = 1\n[a]\nworkload = counter\ntarget = null\n", 2, "unknown key");
 }
 
 int main(void)

@@ -240,9 +240,9 @@ static void test_prefix_keeps_an_ordered_prefix(void **state)
         contend_rm_rf(F.farm);
         mkdir(F.farm, 0755);
         make_ctl(NULL, true, seed);
-        expect_exit0(probe(true, &st, "open:%s/f:c", "pwrite:0:aaaa", "fsync", "open:%s:d",
-                           "fsync", "open:%s/f", "pwrite:0:b", "pwrite:1:b", "pwrite:2:b",
-                           "pwrite:3:b", NULL),
+        expect_exit0(probe(true, &st, "open:%s/f:c", "pwrite:0:aaaa", "fsync", "open:%s:d", "fsync",
+                           "open:%s/f", "pwrite:0:b", "pwrite:1:b", "pwrite:2:b", "pwrite:3:b",
+                           NULL),
                      &st);
         rollback(CONTEND_CUT_PREFIX, 512, seed, &r);
         char *s = slurp("f");
@@ -275,8 +275,8 @@ static void test_torn_writes_tear_at_sector_boundaries(void **state)
         free(path);
         make_ctl(NULL, true, seed);
         /* 1000 durable bytes of 'o', then 2000 bytes of 'n' from offset 100. */
-        expect_exit0(probe(true, &st, "open:%s/f:c", "fill:0:1000:o", "fsync", "open:%s:d",
-                           "fsync", "open:%s/f", "fill:100:2000:n", NULL),
+        expect_exit0(probe(true, &st, "open:%s/f:c", "fill:0:1000:o", "fsync", "open:%s:d", "fsync",
+                           "open:%s/f", "fill:100:2000:n", NULL),
                      &st);
         rollback(CONTEND_CUT_TORN, 512, seed, &r);
         char *s = slurp("f");
@@ -305,8 +305,8 @@ static void test_truncation_and_o_trunc_roll_back(void **state)
     int st;
     make_ctl(NULL, true, 1);
     expect_exit0(probe(true, &st, "open:%s/f:c", "write:0123456789", "fsync", "open:%s/g:c",
-                       "write:keep me", "fsync", "open:%s:d", "fsync",
-                       "open:%s/f", "trunc:4", "open:%s/g:wt", "write:new", NULL),
+                       "write:keep me", "fsync", "open:%s:d", "fsync", "open:%s/f", "trunc:4",
+                       "open:%s/g:wt", "write:new", NULL),
                  &st);
     char *f = slurp("f"), *g = slurp("g");
     assert_string_equal(f, "0123");
@@ -328,8 +328,8 @@ static void test_fdatasync_and_sync_make_durable(void **state)
     struct contend_cut_report r;
     int st;
     make_ctl(NULL, true, 1);
-    expect_exit0(probe(true, &st, "open:%s:d", "fsync", "open:%s/f:c", "write:one",
-                       "fdatasync", "write:two", "sync", "write:three", NULL),
+    expect_exit0(probe(true, &st, "open:%s:d", "fsync", "open:%s/f:c", "write:one", "fdatasync",
+                       "write:two", "sync", "write:three", NULL),
                  &st);
     rollback(CONTEND_CUT_DROP, 512, 1, &r);
     char *s = slurp("f");
@@ -429,11 +429,11 @@ static void test_nth_call_errors(void **state)
     (void)state;
     int st;
     make_ctl("pwrite:EIO@3, fsync:ENOSPC@2+", false, 1);
-    char *out = probe(true, &st, "open:%s/f:c",
-                      /* Outside an op: never failed, never counted. */
-                      "pwrite:0:a", "pwrite:0:a", "pwrite:0:a", "fsync", "fsync",
-                      "op:0:0:0", "pwrite:0:a", "pwrite:0:b", "pwrite:0:c", "pwrite:0:d",
-                      "fsync", "fsync", "fsync", "end", NULL);
+    char *out =
+        probe(true, &st, "open:%s/f:c",
+              /* Outside an op: never failed, never counted. */
+              "pwrite:0:a", "pwrite:0:a", "pwrite:0:a", "fsync", "fsync", "op:0:0:0", "pwrite:0:a",
+              "pwrite:0:b", "pwrite:0:c", "pwrite:0:d", "fsync", "fsync", "fsync", "end", NULL);
     assert_string_equal(out, "0 -\n1 -\n1 -\n1 -\n0 -\n0 -\n0 -\n"
                              "1 -\n1 -\n-1 EIO\n1 -\n0 -\n-1 ENOSPC\n-1 ENOSPC\n0 -\n");
     expect_exit0(out, &st);
@@ -486,11 +486,11 @@ static void test_probability_is_seeded(void **state)
         args[n++] = "op:0:0:0";
         for (int i = 0; i < 30; i++)
             args[n++] = "pwrite:0:z";
-        char *out = probe(true, &st, args[0], args[1], args[2], args[3], args[4], args[5],
-                          args[6], args[7], args[8], args[9], args[10], args[11], args[12],
-                          args[13], args[14], args[15], args[16], args[17], args[18], args[19],
-                          args[20], args[21], args[22], args[23], args[24], args[25],
-                          args[26], args[27], args[28], args[29], args[30], args[31], NULL);
+        char *out = probe(true, &st, args[0], args[1], args[2], args[3], args[4], args[5], args[6],
+                          args[7], args[8], args[9], args[10], args[11], args[12], args[13],
+                          args[14], args[15], args[16], args[17], args[18], args[19], args[20],
+                          args[21], args[22], args[23], args[24], args[25], args[26], args[27],
+                          args[28], args[29], args[30], args[31], NULL);
         assert_true(WIFEXITED(st));
         outs[k] = out;
         munmap(F.ctl, F.ctl_len);
@@ -511,9 +511,9 @@ static void test_io_rule_syntax(void **state)
     struct contend_io_rule r[CONTEND_FAULTS_MAX_RULES];
     size_t n;
     char why[256];
-    assert_int_equal(contend_io_rules_parse("write+pwrite:ENOSPC@5+, fsync:EIO@0.5%", r, 8, &n,
-                                            why, sizeof why),
-                     0);
+    assert_int_equal(
+        contend_io_rules_parse("write+pwrite:ENOSPC@5+, fsync:EIO@0.5%", r, 8, &n, why, sizeof why),
+        0);
     assert_int_equal(n, 2);
     assert_int_equal(r[0].calls, (1u << CONTEND_CALL_WRITE) | (1u << CONTEND_CALL_PWRITE));
     assert_int_equal(r[0].err, ENOSPC);
@@ -522,9 +522,9 @@ static void test_io_rule_syntax(void **state)
     assert_int_equal(r[1].ppm, 5000);
     assert_int_equal(contend_io_rules_parse("", r, 8, &n, why, sizeof why), 0);
     assert_int_equal(n, 0);
-    static const char *const bad[] = {"fsync", "fsync:EIO", "read:EIO@1", "fsync:EWHAT@1",
-                                      "fsync:short@1", "fsync:EIO@0", "fsync:EIO@x",
-                                      "fsync:EIO@101%", "write+:EIO@1", "fsync:EIO@1%%"};
+    static const char *const bad[] = {
+        "fsync",       "fsync:EIO",   "read:EIO@1",     "fsync:EWHAT@1", "fsync:short@1",
+        "fsync:EIO@0", "fsync:EIO@x", "fsync:EIO@101%", "write+:EIO@1",  "fsync:EIO@1%%"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (contend_io_rules_parse(bad[i], r, 8, &n, why, sizeof why) != -EINVAL)
             fail_msg("'%s' was accepted", bad[i]);
@@ -542,8 +542,8 @@ static void test_kill_inside_a_write(void **state)
     make_ctl(NULL, true, 3);
     /* The first store-changing call of op 5 is the pwrite (prev_calls = 0:
      * the call is drawn from 4, so make the op's first four calls writes). */
-    char *out = probe(true, &st, "open:%s/f:c", "op:0:5:1", "fill:100:10000:k",
-                      "fill:100:10000:k", "fill:100:10000:k", "fill:100:10000:k", "end", NULL);
+    char *out = probe(true, &st, "open:%s/f:c", "op:0:5:1", "fill:100:10000:k", "fill:100:10000:k",
+                      "fill:100:10000:k", "fill:100:10000:k", "end", NULL);
     assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     assert_int_equal(F.ctl->nevents, 1);
     const struct contend_fault_event *e = &F.ctl->ev[0];
@@ -662,8 +662,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation_and_o_trunc_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fdatasync_and_sync_make_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_entries_roll_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_create_raced_by_another_process_is_not_undone,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_create_raced_by_another_process_is_not_undone, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_directory_fsync_makes_a_rename_durable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_nth_call_errors, setup, teardown),

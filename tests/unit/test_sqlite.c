@@ -18,7 +18,7 @@
 #include "sqlite_kit.h"
 
 static const char *const all_variants[] = {
-    "wal-immediate", "wal-deferred", "autocommit-rmw", "rollback-immediate",
+    "wal-immediate",       "wal-deferred",      "autocommit-rmw",         "rollback-immediate",
     "shared-conn-nomutex", "shared-conn-mutex", "shared-conn-serialized",
 };
 
@@ -181,7 +181,10 @@ static void test_options(void **state)
 
     /* Bad values: open refuses. */
     static const char *const bad[][2] = {
-        {"busy_timeout", "soon"}, {"cache_size", "x"}, {"mmap_size", "-1"}, {"retry", "-2"},
+        {"busy_timeout", "soon"},
+        {"cache_size", "x"},
+        {"mmap_size", "-1"},
+        {"retry", "-2"},
     };
     for (size_t i = 0; i < 4; i++) {
         dir = test_tmpdir("sqlite");
@@ -252,8 +255,7 @@ static void test_integrity_violation(void **state)
     /* Not a database at all: integrity_check cannot run, nor can the read. */
     dir = test_tmpdir("sqlite");
     env_init(&e, dir, "wal-immediate", "counter", 1);
-    free(test_write(dir, "db.sqlite", "this is not an SQLite database, not even close....",
-                    50));
+    free(test_write(dir, "db.sqlite", "this is not an SQLite database, not even close....", 50));
     assert_true(read_state(&e.env, &c) < 0);
     assert_non_null(strstr(c.kinds, "integrity"));
     tmpdir_done(dir);

@@ -134,8 +134,9 @@ static void die_mid_transaction(const char *dir)
         sqlite3 *db;
         snprintf(path, sizeof path, "%s/db.sqlite", dir);
         if (sqlite3_open(path, &db) != SQLITE_OK ||
-            sqlite3_exec(db, "PRAGMA cache_size=2; BEGIN IMMEDIATE; "
-                             "UPDATE accounts SET balance = balance + 7",
+            sqlite3_exec(db,
+                         "PRAGMA cache_size=2; BEGIN IMMEDIATE; "
+                         "UPDATE accounts SET balance = balance + 7",
                          NULL, NULL, NULL) != SQLITE_OK)
             _exit(1);
         _exit(0);
@@ -159,7 +160,7 @@ static void test_hot_journal(void **state)
     die_mid_transaction(dir);
     char *db1 = slurp(dir, "db.sqlite", &db1_len);
     char *journal = slurp(dir, "db.sqlite-journal", &j_len);
-    assert_non_null(journal); /* hot: the dead writer's */
+    assert_non_null(journal);                                          /* hot: the dead writer's */
     assert_true(db1_len != db0_len || memcmp(db0, db1, db0_len) != 0); /* spilled */
 
     /* read_state sees the rolled-back state, in its copy... */
@@ -287,8 +288,7 @@ static void test_recover_reports_a_damaged_store(void **state)
     char *dir = test_tmpdir("sqlitef");
     struct env e;
     env_init(&e, dir, "wal-immediate", "claim", 4);
-    free(test_write(dir, "db.sqlite", "this is not an SQLite database, not even close....",
-                    50));
+    free(test_write(dir, "db.sqlite", "this is not an SQLite database, not even close....", 50));
     assert_true(target()->recover(&e.env) < 0);
     tmpdir_done(dir);
 }
@@ -328,21 +328,23 @@ static void check_chain(const char *dir, struct chain_seen *s)
 {
     char *path = contend_asprintf("%s/ledger.jsonl", dir);
     struct contend_chain_opts o = {0};
-    struct contend_chain_sink sink = {.ctx = s, .violation = chain_violation,
-                                      .record = chain_record};
+    struct contend_chain_sink sink = {
+        .ctx = s, .violation = chain_violation, .record = chain_record};
     struct contend_chain_stats st;
     memset(s, 0, sizeof *s);
     assert_int_equal(contend_chain_check_path(path, &o, &sink, &st), 0);
     free(path);
 }
 
-static int append(void *h, uint64_t id, uint32_t writer, const char *payload,
-                  struct contend_op *op)
+static int append(void *h, uint64_t id, uint32_t writer, const char *payload, struct contend_op *op)
 {
     static char buf[256];
     snprintf(buf, sizeof buf, "%s", payload);
-    *op = (struct contend_op){.kind = CONTEND_OP_APPEND, .id = id, .writer = writer,
-                              .buf = buf, .buf_len = (uint32_t)strlen(buf),
+    *op = (struct contend_op){.kind = CONTEND_OP_APPEND,
+                              .id = id,
+                              .writer = writer,
+                              .buf = buf,
+                              .buf_len = (uint32_t)strlen(buf),
                               .buf_cap = sizeof buf};
     return target()->apply(h, op);
 }
@@ -351,8 +353,11 @@ static void test_ledger_export(void **state)
 {
     (void)state;
     static const char *const payloads[] = {
-        "plain", "\"quoted\" back\\slash tab\t new\nline", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
-        "a/b <&>", "",
+        "plain",
+        "\"quoted\" back\\slash tab\t new\nline",
+        "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
+        "a/b <&>",
+        "",
     };
     char *dir = test_tmpdir("sqlitef");
     struct env e;
@@ -409,8 +414,7 @@ static void run_other(void *arg, const char *name)
     x->status = append(x->other, (2ull << 32) | 1, 2, "second", &x->op);
 }
 
-static void race(const char *variant, struct chain_seen *s, struct interleave *x,
-                 int *first_status)
+static void race(const char *variant, struct chain_seen *s, struct interleave *x, int *first_status)
 {
     char *dir = test_tmpdir("sqlitef");
     struct env e;

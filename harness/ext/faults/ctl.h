@@ -64,34 +64,34 @@ enum contend_fault_event_type {
 
 /* The calls the shim can fail (io rules) and counts as store changes. */
 enum contend_io_call {
-    CONTEND_CALL_WRITE = 0,     /* write, writev */
-    CONTEND_CALL_PWRITE = 1,    /* pwrite, pwrite64 */
+    CONTEND_CALL_WRITE = 0,  /* write, writev */
+    CONTEND_CALL_PWRITE = 1, /* pwrite, pwrite64 */
     CONTEND_CALL_FSYNC = 2,
     CONTEND_CALL_FDATASYNC = 3,
-    CONTEND_CALL_RENAME = 4,    /* rename, renameat, renameat2 */
-    CONTEND_CALL_OPEN = 5,      /* open, openat, creat and their 64 / _2 forms */
+    CONTEND_CALL_RENAME = 4, /* rename, renameat, renameat2 */
+    CONTEND_CALL_OPEN = 5,   /* open, openat, creat and their 64 / _2 forms */
     CONTEND_CALL_FTRUNCATE = 6,
-    CONTEND_CALL_UNLINK = 7,    /* unlink, unlinkat */
+    CONTEND_CALL_UNLINK = 7, /* unlink, unlinkat */
     CONTEND_CALL_COUNT = 8,
 };
 
 /* One fault, recorded where it happened, turned into a run.json event by the
  * runner.  `ready` is stored last (release). */
 struct contend_fault_event {
-    uint64_t t_ns;   /* CLOCK_MONOTONIC */
-    uint64_t idx;    /* op index of the writer */
-    uint32_t type;   /* enum contend_fault_event_type */
+    uint64_t t_ns; /* CLOCK_MONOTONIC */
+    uint64_t idx;  /* op index of the writer */
+    uint32_t type; /* enum contend_fault_event_type */
     uint32_t writer;
-    int32_t err;     /* io: the errno injected, 0 for a short write */
-    uint16_t call;   /* io: enum contend_io_call */
-    uint8_t site;    /* kill, cut: enum contend_fault_site */
+    int32_t err;   /* io: the errno injected, 0 for a short write */
+    uint16_t call; /* io: enum contend_io_call */
+    uint8_t site;  /* kill, cut: enum contend_fault_site */
     uint8_t ready;
-    uint64_t aux;    /* io: bytes a short write wrote; kill in a write: bytes written */
+    uint64_t aux; /* io: bytes a short write wrote; kill in a write: bytes written */
 };
 
 /* Per worker process slot. */
 struct contend_fault_worker {
-    uint32_t planned;  /* atomic: set just before the worker SIGKILLs itself */
+    uint32_t planned; /* atomic: set just before the worker SIGKILLs itself */
     uint32_t pause_writer;
     /* atomic: when the worker stopped itself; 0 = running; UINT64_MAX while a
      * thread fills in pause_writer and pause_idx (threads race to pause) */
@@ -102,13 +102,13 @@ struct contend_fault_worker {
 struct contend_fault_ctl {
     uint64_t magic;
     uint32_t version;
-    uint32_t flags;        /* CONTEND_FAULTS_* */
+    uint32_t flags; /* CONTEND_FAULTS_* */
     uint64_t seed;
     uint32_t procs, threads;
-    uint64_t map_len;      /* size of the whole file */
-    char store[PATH_MAX];  /* absolute store directory: only files under it are touched */
-    char ulog[PATH_MAX];   /* the undo log (power cuts) */
-    char farm[PATH_MAX];   /* directory of hard links, one per tracked inode */
+    uint64_t map_len;                /* size of the whole file */
+    char store[PATH_MAX];            /* absolute store directory: only files under it are touched */
+    char ulog[PATH_MAX];             /* the undo log (power cuts) */
+    char farm[PATH_MAX];             /* directory of hard links, one per tracked inode */
     char io[CONTEND_FAULTS_IO_TEXT]; /* io rules, as the scenario wrote them */
 
     /* A power cut a worker asked for (contend_fault_request_cut), then
@@ -167,7 +167,7 @@ static inline uint64_t *contend_fault_ctl_io_calls(struct contend_fault_ctl *c, 
 }
 
 static inline struct contend_fault_mirror *contend_fault_ctl_mirror(struct contend_fault_ctl *c,
-                                                                   uint32_t writer)
+                                                                    uint32_t writer)
 {
     uint64_t *end = contend_fault_ctl_io_calls(c, c->procs * c->threads);
     return (struct contend_fault_mirror *)end + writer;

@@ -283,9 +283,10 @@ static int faults_prepare(struct contend_run_info *ri, void **state)
         return -E2BIG;
     }
     if (!(s->shim = contend_faults_shim_path())) {
-        contend_rep_error(ri->out, "faults: cannot find the fault shim %s next to the contend "
-                                   "executable, in ../lib/contend from it, or in "
-                                   "$CONTEND_FAULT_SHIM",
+        contend_rep_error(ri->out,
+                          "faults: cannot find the fault shim %s next to the contend "
+                          "executable, in ../lib/contend from it, or in "
+                          "$CONTEND_FAULT_SHIM",
                           SHIM_NAME);
         return -ENOENT;
     }
@@ -302,12 +303,14 @@ static int faults_prepare(struct contend_run_info *ri, void **state)
     return 0;
 }
 
-static void add_event(struct fstate *s, const struct contend_run_info *ri, uint64_t t,
-                      uint64_t dur, const char *kind, char *detail)
+static void add_event(struct fstate *s, const struct contend_run_info *ri, uint64_t t, uint64_t dur,
+                      const char *kind, char *detail)
 {
     s->ev = contend_realloc(s->ev, (s->nev + 1) * sizeof s->ev[0]);
     s->ev[s->nev++] = (struct event){
-        .t = t > ri->t_go ? t - ri->t_go : 0, .dur = dur, .kind = contend_strdup(kind),
+        .t = t > ri->t_go ? t - ri->t_go : 0,
+        .dur = dur,
+        .kind = contend_strdup(kind),
         .detail = detail,
     };
 }
@@ -342,26 +345,25 @@ static void drain_ring(struct fstate *s, const struct contend_run_info *ri)
         char *w = who(ri, e->writer);
         if (e->type == CONTEND_EV_KILL) {
             bool in_write = e->call == CONTEND_CALL_WRITE || e->call == CONTEND_CALL_PWRITE;
-            char *d = e->site != CONTEND_SITE_WRITE
-                          ? contend_asprintf("%s op #%llu: SIGKILL at %s", w,
-                                             (unsigned long long)e->idx, site_name(e->site))
-                      : in_write ? contend_asprintf("%s op #%llu: SIGKILL in %s, %llu bytes "
-                                                    "of it written",
-                                                    w, (unsigned long long)e->idx,
-                                                    contend_io_call_name(e->call),
-                                                    (unsigned long long)e->aux)
-                                 : contend_asprintf("%s op #%llu: SIGKILL in %s", w,
-                                                    (unsigned long long)e->idx,
-                                                    contend_io_call_name(e->call));
+            char *d =
+                e->site != CONTEND_SITE_WRITE
+                    ? contend_asprintf("%s op #%llu: SIGKILL at %s", w, (unsigned long long)e->idx,
+                                       site_name(e->site))
+                : in_write
+                    ? contend_asprintf("%s op #%llu: SIGKILL in %s, %llu bytes "
+                                       "of it written",
+                                       w, (unsigned long long)e->idx, contend_io_call_name(e->call),
+                                       (unsigned long long)e->aux)
+                    : contend_asprintf("%s op #%llu: SIGKILL in %s", w, (unsigned long long)e->idx,
+                                       contend_io_call_name(e->call));
             add_event(s, ri, e->t_ns, 0, "kill", d);
         } else if (e->type == CONTEND_EV_IO) {
-            char *d = e->err ? contend_asprintf("%s op #%llu: %s -> %s", w,
-                                                (unsigned long long)e->idx,
-                                                contend_io_call_name(e->call), strerrorname_np(e->err))
-                             : contend_asprintf("%s op #%llu: %s short (%llu bytes)", w,
-                                                (unsigned long long)e->idx,
-                                                contend_io_call_name(e->call),
-                                                (unsigned long long)e->aux);
+            char *d =
+                e->err ? contend_asprintf("%s op #%llu: %s -> %s", w, (unsigned long long)e->idx,
+                                          contend_io_call_name(e->call), strerrorname_np(e->err))
+                       : contend_asprintf("%s op #%llu: %s short (%llu bytes)", w,
+                                          (unsigned long long)e->idx, contend_io_call_name(e->call),
+                                          (unsigned long long)e->aux);
             add_event(s, ri, e->t_ns, 0, "io", d);
             s->io_faults++;
         }
@@ -469,11 +471,11 @@ static void end_pauses(struct fstate *s, struct contend_run_info *ri, uint64_t n
         __atomic_store_n(&fw->pause_t, 0, __ATOMIC_RELAXED);
         kill(ri->pids[w], SIGCONT);
         char *wn = who(ri, __atomic_load_n(&fw->pause_writer, __ATOMIC_RELAXED));
-        add_event(s, ri, since, now - since, "pause",
-                  contend_asprintf("%s op #%llu: SIGSTOP for %.1f ms", wn,
-                                   (unsigned long long)__atomic_load_n(&fw->pause_idx,
-                                                                       __ATOMIC_RELAXED),
-                                   (double)(now - since) / 1e6));
+        add_event(
+            s, ri, since, now - since, "pause",
+            contend_asprintf("%s op #%llu: SIGSTOP for %.1f ms", wn,
+                             (unsigned long long)__atomic_load_n(&fw->pause_idx, __ATOMIC_RELAXED),
+                             (double)(now - since) / 1e6));
         free(wn);
         s->pauses++;
     }
@@ -570,11 +572,11 @@ static void power_cut(struct fstate *s, struct contend_run_info *ri)
     int rc = contend_powercut_rollback(ctl->ulog, ctl->farm, s->policy, s->sector,
                                        ri->seed ^ ((uint64_t)n << 40), &cut);
     char *wn = who(ri, ctl->cut_writer);
-    char *what = contend_asprintf("power cut #%u (%s op #%llu at %s, +%.3f ms, policy %s)", n,
-                                  wn, (unsigned long long)ctl->cut_idx, site_name(ctl->cut_site),
-                                  ctl->cut_t > ri->t_go ? (double)(ctl->cut_t - ri->t_go) / 1e6
-                                                        : 0.0,
-                                  contend_cut_policy_name(s->policy));
+    char *what =
+        contend_asprintf("power cut #%u (%s op #%llu at %s, +%.3f ms, policy %s)", n, wn,
+                         (unsigned long long)ctl->cut_idx, site_name(ctl->cut_site),
+                         ctl->cut_t > ri->t_go ? (double)(ctl->cut_t - ri->t_go) / 1e6 : 0.0,
+                         contend_cut_policy_name(s->policy));
     free(wn);
     if (rc || cut.overflow) {
         contend_rep_error(ri->out, "%s: %s", what,

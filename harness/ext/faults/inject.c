@@ -39,8 +39,7 @@ struct contend_fault_proc {
     contend_shim_op_fn shim_op;
 };
 
-uint64_t contend_fault_plan_at(uint64_t seed, int kind, uint32_t writer, uint32_t k,
-                               uint64_t every)
+uint64_t contend_fault_plan_at(uint64_t seed, int kind, uint32_t writer, uint32_t k, uint64_t every)
 {
     /* Gaps uniform in [1, 2N - 1], mean N: every writer sees one fault per N
      * of its ops, so all of them together one per N ops. */
@@ -130,8 +129,8 @@ static void plan_next(struct contend_fault_thread *t, int kind)
         t->next[kind] = UINT64_MAX;
         return;
     }
-    t->next[kind] = contend_fault_plan_at(p->ctl->seed, kind, t->writer, t->k[kind]++,
-                                          p->every[kind]);
+    t->next[kind] =
+        contend_fault_plan_at(p->ctl->seed, kind, t->writer, t->k[kind]++, p->every[kind]);
 }
 
 void contend_faults_thread_init(struct contend_fault_proc *p, struct contend_fault_thread *t,
@@ -162,8 +161,8 @@ static void fire(struct contend_fault_thread *t)
         /* One pause per process at a time: a thread that finds another one
          * pausing the process is stopped with it anyway. */
         uint64_t idle = 0;
-        if (!__atomic_compare_exchange_n(&w->pause_t, &idle, UINT64_MAX, false,
-                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (!__atomic_compare_exchange_n(&w->pause_t, &idle, UINT64_MAX, false, __ATOMIC_ACQUIRE,
+                                         __ATOMIC_RELAXED))
             return;
         __atomic_store_n(&w->pause_writer, t->writer, __ATOMIC_RELAXED);
         __atomic_store_n(&w->pause_idx, t->idx, __ATOMIC_RELAXED);

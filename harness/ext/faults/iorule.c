@@ -23,8 +23,8 @@ static const struct {
     const char *name;
     int err;
 } errors[] = {
-    {"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EDQUOT", EDQUOT}, {"EFBIG", EFBIG},
-    {"EROFS", EROFS}, {"short", 0},
+    {"EIO", EIO},     {"ENOSPC", ENOSPC}, {"EDQUOT", EDQUOT},
+    {"EFBIG", EFBIG}, {"EROFS", EROFS},   {"short", 0},
 };
 
 const char *contend_io_call_name(unsigned call)
@@ -110,12 +110,14 @@ static int parse_rule(const char *s, size_t len, struct contend_io_rule *r, char
         }
     }
     if (!found)
-        return fail(why, whylen, s, len, "unknown error (EIO, ENOSPC, EDQUOT, EFBIG, EROFS, short)");
+        return fail(why, whylen, s, len,
+                    "unknown error (EIO, ENOSPC, EDQUOT, EFBIG, EROFS, short)");
     if (r->err == 0 && (r->calls & ~((1u << CONTEND_CALL_WRITE) | (1u << CONTEND_CALL_PWRITE))))
         return fail(why, whylen, s, len, "short applies to write and pwrite only");
     if (parse_when(at + 1, (size_t)(s + len - at - 1), r) != 0)
-        return fail(why, whylen, s, len, "expected WHEN = N (N-th call), N+ (from the N-th on) "
-                                         "or P% (probability)");
+        return fail(why, whylen, s, len,
+                    "expected WHEN = N (N-th call), N+ (from the N-th on) "
+                    "or P% (probability)");
     return 0;
 }
 

@@ -274,9 +274,7 @@ static void undo_name(struct undo *u, const struct contend_ulog_entry *e)
         else
             u->rep->names++;
         break;
-    case CONTEND_ULOG_UNLINK:
-        relink(u, e->dev, e->ino, a);
-        break;
+    case CONTEND_ULOG_UNLINK: relink(u, e->dev, e->ino, a); break;
     case CONTEND_ULOG_RENAME:
         /* In flight at the cut: logged, but the process was stopped before
          * the call moved anything (the source is still there, the same
@@ -299,8 +297,7 @@ static void undo_name(struct undo *u, const struct contend_ulog_entry *e)
         if (e->victim_ino)
             relink(u, e->dev, e->victim_ino, b);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -320,16 +317,10 @@ static void find_durable(const struct contend_ulog *log, const uint64_t *idx, si
     for (size_t i = n; i-- > 0;) {
         const struct contend_ulog_entry *e = &log->ent[idx[i]];
         switch (e->type) {
-        case CONTEND_ULOG_FSYNC:
-            imap_put(&synced, e->dev, e->ino, 1);
-            break;
-        case CONTEND_ULOG_SYNC:
-            all = true;
-            break;
+        case CONTEND_ULOG_FSYNC: imap_put(&synced, e->dev, e->ino, 1); break;
+        case CONTEND_ULOG_SYNC: all = true; break;
         case CONTEND_ULOG_WRITE:
-        case CONTEND_ULOG_TRUNC:
-            durable[i] = all || imap_get(&synced, e->dev, e->ino);
-            break;
+        case CONTEND_ULOG_TRUNC: durable[i] = all || imap_get(&synced, e->dev, e->ino); break;
         case CONTEND_ULOG_CREATE:
         case CONTEND_ULOG_UNLINK:
         case CONTEND_ULOG_RENAME:
@@ -337,9 +328,7 @@ static void find_durable(const struct contend_ulog *log, const uint64_t *idx, si
             durable[i] = all || (imap_get(&synced, e->dev, e->dir_ino) &&
                                  imap_get(&synced, e->dev, e->dir2_ino ? e->dir2_ino : e->dir_ino));
             break;
-        default:
-            durable[i] = true;
-            break;
+        default: durable[i] = true; break;
         }
     }
     free(synced.k);
@@ -374,8 +363,8 @@ static uint64_t survives(const struct contend_ulog_entry *e, int policy, unsigne
     return first + (k - 1) * sector;
 }
 
-int contend_powercut_rollback(const char *ulog_path, const char *farm, int policy,
-                              unsigned sector, uint64_t seed, struct contend_cut_report *rep)
+int contend_powercut_rollback(const char *ulog_path, const char *farm, int policy, unsigned sector,
+                              uint64_t seed, struct contend_cut_report *rep)
 {
     struct contend_ulog log;
     memset(rep, 0, sizeof *rep);

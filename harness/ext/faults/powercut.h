@@ -52,8 +52,8 @@ const char *contend_cut_policy_name(int policy);
 /* Undo the non-durable changes in the log at `ulog_path` (inodes reached
  * through the hard links in `farm`).  Returns 0 (details, including steps
  * that failed, in *rep) or a negative errno when the log cannot be read. */
-int contend_powercut_rollback(const char *ulog_path, const char *farm, int policy,
-                              unsigned sector, uint64_t seed, struct contend_cut_report *rep);
+int contend_powercut_rollback(const char *ulog_path, const char *farm, int policy, unsigned sector,
+                              uint64_t seed, struct contend_cut_report *rep);
 
 /* After a rollback: empty the log and the farm.  No worker may be alive. */
 int contend_powercut_reset(const char *ulog_path, const char *farm);

@@ -87,8 +87,8 @@ typedef int (*unlinkat_fn)(int, const char *, int);
 typedef int (*dup3_fn)(int, int, int);
 
 static struct {
-    void *openat, *write, *pwrite, *writev, *ftruncate, *fsync, *fdatasync, *syncfs, *close,
-        *sync, *renameat2, *unlinkat, *dup3;
+    void *openat, *write, *pwrite, *writev, *ftruncate, *fsync, *fdatasync, *syncfs, *close, *sync,
+        *renameat2, *unlinkat, *dup3;
 } real;
 
 /* Resolved on first use (another library's constructor may write before
@@ -145,7 +145,7 @@ static struct {
 /* The op the calling thread runs, set by the worker. */
 static __thread struct {
     int in_op;
-    int action;          /* enum contend_fault_action still to fire */
+    int action; /* enum contend_fault_action still to fire */
     uint32_t worker, writer;
     uint64_t idx;
     uint32_t calls;      /* store-changing calls so far in this op */
@@ -404,7 +404,8 @@ static void track_fd(int fd, int flags)
         return;
     }
     uint32_t f = FD_TRACKED | (S_ISDIR(st.st_mode) ? FD_DIR : 0) |
-                 ((flags & O_APPEND) ? FD_APPEND : 0) | ((flags & (O_SYNC | O_DSYNC)) ? FD_SYNC : 0);
+                 ((flags & O_APPEND) ? FD_APPEND : 0) |
+                 ((flags & (O_SYNC | O_DSYNC)) ? FD_SYNC : 0);
     if (S.track && S_ISREG(st.st_mode))
         farm_fd(fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
     fd_put(fd, f, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
@@ -1225,9 +1226,9 @@ typedef int (*would_block_fn)(const char *);
 typedef int (*controlled_fn)(void);
 
 static struct {
-    void *flock, *fcntl, *fcntl64, *pthread_mutex_lock, *pthread_mutex_trylock, *nanosleep,
-        *usleep, *sleep, *pthread_cond_wait, *pthread_cond_timedwait, *pthread_cond_clockwait,
-        *hook, *controlled;
+    void *flock, *fcntl, *fcntl64, *pthread_mutex_lock, *pthread_mutex_trylock, *nanosleep, *usleep,
+        *sleep, *pthread_cond_wait, *pthread_cond_timedwait, *pthread_cond_clockwait, *hook,
+        *controlled;
     int hook_looked;
 } sreal;
 
@@ -1507,8 +1508,9 @@ static int cond_wait_outside(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cl
     if (abstime && ts_before(abstime, &t))
         t = *abstime;
     pthread_cond_clockwait_fn cw = CREAL(pthread_cond_clockwait);
-    int rc = cw ? cw(c, m, clk, &t) : clk == cond_clock(c) ? CREAL(pthread_cond_timedwait)(c, m, &t)
-                                                             : 0;
+    int rc = cw                     ? cw(c, m, clk, &t)
+             : clk == cond_clock(c) ? CREAL(pthread_cond_timedwait)(c, m, &t)
+                                    : 0;
     return rc == ETIMEDOUT ? 0 : rc;
 }
 

@@ -169,7 +169,7 @@ struct contend_ulog_entry *contend_ulog_reserve(struct contend_ulog *u, uint32_t
 
 int contend_ulog_farm_path(char *buf, size_t len, const char *farm, uint64_t dev, uint64_t ino)
 {
-    int n = snprintf(buf, len, "%s/%llx.%llu", farm, (unsigned long long)dev,
-                     (unsigned long long)ino);
+    int n =
+        snprintf(buf, len, "%s/%llx.%llu", farm, (unsigned long long)dev, (unsigned long long)ino);
     return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }

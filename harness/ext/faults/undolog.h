@@ -52,21 +52,21 @@ enum contend_ulog_type {
 struct contend_ulog_header {
     uint64_t magic;
     uint32_t version;
-    uint32_t overflow;   /* atomic: a change could not be logged (enum contend_ulog_overflow) */
-    uint64_t slots_cap;  /* entries */
-    uint64_t data_cap;   /* payload bytes */
-    uint64_t nslots;     /* atomic: entries reserved */
-    uint64_t data_used;  /* atomic: payload bytes reserved */
+    uint32_t overflow;  /* atomic: a change could not be logged (enum contend_ulog_overflow) */
+    uint64_t slots_cap; /* entries */
+    uint64_t data_cap;  /* payload bytes */
+    uint64_t nslots;    /* atomic: entries reserved */
+    uint64_t data_used; /* atomic: payload bytes reserved */
 };
 
 struct contend_ulog_entry {
-    uint32_t type;       /* enum contend_ulog_type */
-    uint32_t state;      /* 0 reserved, 1 committed (release) */
+    uint32_t type;  /* enum contend_ulog_type */
+    uint32_t state; /* 0 reserved, 1 committed (release) */
     uint64_t dev, ino;
     uint64_t off;
     uint64_t len;
     uint64_t old_size;
-    uint64_t data;       /* payload offset in the data area */
+    uint64_t data; /* payload offset in the data area */
     uint64_t data_len;
     uint64_t dir_ino;
     uint64_t dir2_ino;

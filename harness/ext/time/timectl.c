@@ -80,23 +80,23 @@ static const struct contend_option time_keys[] = {
 };
 
 struct jump {
-    double offset_s;   /* the step */
-    double pct;        /* at this percentage of the ops (or of `duration`) */
-    uint64_t at_ns;    /* or this long after the start, real time */
+    double offset_s; /* the step */
+    double pct;      /* at this percentage of the ops (or of `duration`) */
+    uint64_t at_ns;  /* or this long after the start, real time */
     bool by_pct, done;
     char text[48];
 };
 
 struct timectl {
     char lib[PATH_MAX];
-    double speed;          /* 0 = not set */
+    double speed; /* 0 = not set */
     struct jump jumps[MAX_JUMPS];
     size_t njumps;
-    double offset_s;       /* the wall clock's offset now */
+    double offset_s; /* the wall clock's offset now */
     char rc_path[PATH_MAX];
     bool rc_written;
     char sem[128], shm[128]; /* libfaketime's shared objects, from the helper */
-    pid_t *pids;           /* every process that ran under libfaketime */
+    pid_t *pids;             /* every process that ran under libfaketime */
     size_t npids, cap;
 };
 
@@ -210,8 +210,8 @@ static bool time_active(const struct contend_case *c)
 static int find_lib(char *out, size_t len, char **why)
 {
     static const char *const dirs[] = {
-        "/usr/lib/" MULTIARCH "/faketime", "/usr/lib64/faketime", "/usr/lib/faketime",
-        "/usr/local/lib/faketime", "/usr/local/lib64/faketime",
+        "/usr/lib/" MULTIARCH "/faketime", "/usr/lib64/faketime",       "/usr/lib/faketime",
+        "/usr/local/lib/faketime",         "/usr/local/lib64/faketime",
     };
     static const char *const names[] = {"libfaketimeMT.so.1", "libfaketime.so.1"};
     const char *forced = getenv("CONTEND_LIBFAKETIME");
@@ -273,10 +273,18 @@ static void faketime_vars(const struct timectl *t, struct contend_envlist *e, bo
     char buf[128];
     /* Inherited settings would change what the workers see. */
     static const char *const drop[] = {
-        "FAKETIME", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE", "FAKETIME_CACHE_DURATION",
-        "FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_SHARED", "FAKETIME_XRESET",
-        "FAKETIME_START_AFTER_SECONDS", "FAKETIME_STOP_AFTER_SECONDS",
-        "FAKETIME_START_AFTER_NUMCALLS", "FAKETIME_STOP_AFTER_NUMCALLS", "FAKETIME_DONT_RESET",
+        "FAKETIME",
+        "FAKETIME_TIMESTAMP_FILE",
+        "FAKETIME_NO_CACHE",
+        "FAKETIME_CACHE_DURATION",
+        "FAKETIME_DONT_FAKE_MONOTONIC",
+        "FAKETIME_SHARED",
+        "FAKETIME_XRESET",
+        "FAKETIME_START_AFTER_SECONDS",
+        "FAKETIME_STOP_AFTER_SECONDS",
+        "FAKETIME_START_AFTER_NUMCALLS",
+        "FAKETIME_STOP_AFTER_NUMCALLS",
+        "FAKETIME_DONT_RESET",
     };
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         env_unset(e, drop[i]);
@@ -446,10 +454,10 @@ static int run_helper(struct timectl *t, struct contend_rep *out)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     if (!parse_shared(buf, t)) {
-        contend_rep_error(out, "time: libfaketime (%s) did not load in a worker process: it "
-                               "should have created its shared clock (helper %s)",
-                          t->lib,
-                          WIFEXITED(st) ? "exited with an error" : "was killed");
+        contend_rep_error(out,
+                          "time: libfaketime (%s) did not load in a worker process: it "
+                          "should have created its shared clock (helper %s)",
+                          t->lib, WIFEXITED(st) ? "exited with an error" : "was killed");
         return -ENOEXEC;
     }
     return 0;
@@ -501,12 +509,12 @@ static int time_prepare(struct contend_run_info *ri, void **state)
     }
     if ((rc = run_helper(t, ri->out)) != 0)
         return rc;
-    char *detail = t->njumps
-        ? contend_asprintf("libfaketime %s: wall clock steps %s; monotonic clock real "
-                           "(shared start: %s)",
-                           t->lib, jumps, t->shm)
-        : contend_asprintf("libfaketime %s: every clock runs x%g (shared start: %s)", t->lib,
-                           t->speed, t->shm);
+    char *detail =
+        t->njumps ? contend_asprintf("libfaketime %s: wall clock steps %s; monotonic clock real "
+                                     "(shared start: %s)",
+                                     t->lib, jumps, t->shm)
+                  : contend_asprintf("libfaketime %s: every clock runs x%g (shared start: %s)",
+                                     t->lib, t->speed, t->shm);
     add_event(ri, 0, t->njumps ? "clock-control" : "clock-speed", detail);
     free(detail);
     if (t->speed)
@@ -543,12 +551,12 @@ static void time_tick(void *state, struct contend_run_info *ri, uint64_t now)
         j->done = true;
         t->offset_s += j->offset_s;
         int rc = write_rc(t);
-        char *detail = rc == 0
-            ? contend_asprintf("wall clock %s (at %.1f%% of the %s); offset now %+.0f s",
-                               j->text, pct, ri->c->duration_ns ? "duration" : "ops",
-                               t->offset_s)
-            : contend_asprintf("wall clock %s failed: cannot write %s: %s", j->text,
-                               t->rc_path, strerror(-rc));
+        char *detail =
+            rc == 0 ? contend_asprintf("wall clock %s (at %.1f%% of the %s); offset now %+.0f s",
+                                       j->text, pct, ri->c->duration_ns ? "duration" : "ops",
+                                       t->offset_s)
+                    : contend_asprintf("wall clock %s failed: cannot write %s: %s", j->text,
+                                       t->rc_path, strerror(-rc));
         add_event(ri, now, "clock-jump", detail);
         free(detail);
     }
@@ -563,8 +571,8 @@ static void time_finish(void *state, struct contend_run_info *ri)
     for (size_t i = 0; i < t->njumps && ri->t_go; i++) {
         if (t->jumps[i].done)
             continue;
-        char *detail = contend_asprintf("wall clock %s never happened: the run ended first",
-                                        t->jumps[i].text);
+        char *detail =
+            contend_asprintf("wall clock %s never happened: the run ended first", t->jumps[i].text);
         add_event(ri, contend_now_ns(), "clock-jump-missed", detail);
         free(detail);
     }
