@@ -69,6 +69,14 @@ int contend_usage_error(const struct contend_args *p, const char *fmt, ...)
     return CONTEND_EXIT_USAGE;
 }
 
+int contend_args_number(const struct contend_args *p, double lo, double hi, double *out)
+{
+    if (contend_parse_double(p->value, out) != 0 || !(*out >= lo && *out <= hi))
+        return contend_usage_error(p, "--%s expects a number in [%g, %g], got '%s'", p->name, lo,
+                                   hi, p->value);
+    return 0;
+}
+
 static const struct contend_argdef *def_of_short(const struct contend_args *p, int ch)
 {
     for (const struct contend_argdef *d = p->defs; d && d->name; d++)

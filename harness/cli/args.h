@@ -81,5 +81,9 @@ void contend_args_free(struct contend_args *p);
  * CONTEND_EXIT_USAGE, so that a command can `return contend_usage_error(...)`. */
 int contend_usage_error(const struct contend_args *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The value of the option just returned as a number in [lo, hi] into *out;
+ * else the usage error "--NAME expects a number in [lo, hi], got 'V'" and
+ * CONTEND_EXIT_USAGE. */
+int contend_args_number(const struct contend_args *p, double lo, double hi, double *out);
 
 #endif /* CONTEND_ARGS_H */

@@ -152,14 +152,6 @@ static int parse_count(const struct contend_args *p, unsigned long *out)
     return 0;
 }
 
-static int parse_number(const struct contend_args *p, double lo, double hi, double *out)
-{
-    if (contend_parse_double(p->value, out) != 0 || !(*out >= lo && *out <= hi))
-        return contend_usage_error(p, "--%s expects a number in [%g, %g], got '%s'", p->name, lo,
-                                   hi, p->value);
-    return 0;
-}
-
 static bool has_eq(const char *kv)
 {
     const char *eq = strchr(kv, '=');
@@ -250,11 +242,11 @@ int contend_cmd_ab(int argc, char **argv)
             break;
         case OPT_DIR: a.dir = p.value; break;
         case OPT_MAX:
-            if (parse_number(&p, 0, 1e6, &co.max_slowdown_pct))
+            if (contend_args_number(&p, 0, 1e6, &co.max_slowdown_pct))
                 goto out;
             break;
         case OPT_ALPHA:
-            if (parse_number(&p, 1e-12, 0.5, &co.alpha))
+            if (contend_args_number(&p, 1e-12, 0.5, &co.alpha))
                 goto out;
             break;
         case OPT_JSON: out.json = p.value; break;

@@ -53,14 +53,6 @@ static void write_json(const json_t *cmp, FILE *out)
     fputc('\n', out);
 }
 
-static int number_arg(const struct contend_args *p, double lo, double hi, double *out)
-{
-    if (contend_parse_double(p->value, out) != 0 || !(*out >= lo && *out <= hi))
-        return contend_usage_error(p, "--%s expects a number in [%g, %g], got '%s'", p->name, lo,
-                                   hi, p->value);
-    return 0;
-}
-
 static void write_html(const json_t *page, FILE *out)
 {
     contend_compare_html(json_object_get(page, "compare"), json_object_get(page, "base_run"),
@@ -137,11 +129,11 @@ int contend_cmd_compare(int argc, char **argv)
         case CONTEND_ARG_ERROR: return CONTEND_EXIT_USAGE;
         case OPT_QUIET: out.quiet = true; break;
         case OPT_MAX:
-            if (number_arg(&p, 0, 1e6, &o.max_slowdown_pct))
+            if (contend_args_number(&p, 0, 1e6, &o.max_slowdown_pct))
                 return CONTEND_EXIT_USAGE;
             break;
         case OPT_ALPHA:
-            if (number_arg(&p, 1e-12, 0.5, &o.alpha))
+            if (contend_args_number(&p, 1e-12, 0.5, &o.alpha))
                 return CONTEND_EXIT_USAGE;
             break;
         case OPT_MD: out.markdown = p.value; break;

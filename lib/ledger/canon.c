@@ -130,6 +130,13 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
     return 0;
 }
 
+/* Python's two-character escapes: the character after the backslash, 0 for
+ * none (json.dumps writes every other control character as a u-escape). */
+static const char short_escape[0x60] = {
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',  ['\f'] = 'f',
+    ['\r'] = 'r', ['"'] = '"',  ['\\'] = '\\',
+};
+
 int contend_canon_string(struct contend_sbuf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str, *end = s + n;
@@ -151,44 +158,10 @@ int contend_canon_string(struct contend_sbuf *b, const char *str, size_t n)
         if (len == 0)
             return -EILSEQ;
         s += len;
-        char *o = b->p + b->n;
-        switch (cp) {
-        case '"':
-            o[0] = '\\';
-            o[1] = '"';
-            b->n += 2;
+        if (cp < sizeof short_escape && short_escape[cp]) {
+            b->p[b->n++] = '\\';
+            b->p[b->n++] = short_escape[cp];
             continue;
-        case '\\':
-            o[0] = '\\';
-            o[1] = '\\';
-            b->n += 2;
-            continue;
-        case '\n':
-            o[0] = '\\';
-            o[1] = 'n';
-            b->n += 2;
-            continue;
-        case '\r':
-            o[0] = '\\';
-            o[1] = 'r';
-            b->n += 2;
-            continue;
-        case '\t':
-            o[0] = '\\';
-            o[1] = 't';
-            b->n += 2;
-            continue;
-        case '\b':
-            o[0] = '\\';
-            o[1] = 'b';
-            b->n += 2;
-            continue;
-        case '\f':
-            o[0] = '\\';
-            o[1] = 'f';
-            b->n += 2;
-            continue;
-        default: break;
         }
         if (cp > 0xffff) {
             /* Four UTF-8 bytes become two 6-byte escapes: within the reserve. */
@@ -955,18 +928,11 @@ static const char *do_string(struct contend_canon_stream *st, const char *p, con
         if (emit) {
             char b[12];
             size_t n = 0;
-            if (cp == '"' || cp == '\\') {
+            if ((unsigned)cp < sizeof short_escape && short_escape[cp]) {
                 b[n++] = '\\';
-                b[n++] = (char)cp;
+                b[n++] = short_escape[cp];
             } else if (cp >= 0x20 && cp < 0x7f) {
                 b[n++] = (char)cp;
-            } else if (cp == '\n' || cp == '\r' || cp == '\t' || cp == '\b' || cp == '\f') {
-                b[n++] = '\\';
-                b[n++] = cp == '\n'   ? 'n'
-                         : cp == '\r' ? 'r'
-                         : cp == '\t' ? 't'
-                         : cp == '\b' ? 'b'
-                                      : 'f';
             } else {
                 unsigned units[2] = {cp, 0};
                 int nu = 1;
