@@ -7,6 +7,9 @@
 #                (`block flock` decisions), no fallback (run.json's
 #                cases[0].schedule.fallback is null); the same seed twice
 #                gives the same schedule (SHA-256);
+#   exec poll    the same program taking its lock as the filelock package
+#                does (LOCK_NB, then time.sleep: clock_nanosleep): clean,
+#                its sleeps handed over (`block sleep`), no fallback;
 #   exec nolock  the same program without its lock still loses updates;
 #   cond         threads waiting for each other on condition variables
 #                (tests/plugin_cond_turn.c): clean, no fallback, `block cond`
@@ -57,6 +60,10 @@ run lock1 "${exec_lock[@]}"
 check "$tmp/lock1.json" pass flock || fail "exec --lock: not clean, or a fallback, or no hand-off"
 run lock2 "${exec_lock[@]}"
 [ "$(sha "$tmp/lock1.json")" = "$(sha "$tmp/lock2.json")" ] || fail "exec --lock: same seed, another schedule"
+
+run poll --workload counter --target exec --set "cmd=$adapter --lock --poll" --procs 2 \
+  --threads 2 --keys 2 --ops 6
+check "$tmp/poll.json" pass sleep || fail "exec polling lock: not clean, or a fallback, or no hand-off"
 
 run nolock --workload counter --target exec --set "cmd=$adapter" --procs 2 --threads 2 --keys 2 \
   --ops 6 --expect lost-update

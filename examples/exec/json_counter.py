@@ -6,14 +6,16 @@
 
 Reads one request per line on stdin and answers on stdout (see targets/exec.c).
 --lock takes an exclusive flock around load + save; without it, two processes
-load the same value and one increment is lost.  `point` lines let contend's
+load the same value and one increment is lost.  --lock --poll takes it the way
+the filelock package does: a non-blocking try, and time.sleep between tries.  `point` lines let contend's
 perturbation sleep between the read and the write.
 """
-import fcntl, json, os, sys
+import fcntl, json, os, sys, time
 
 STORE = os.environ.get("CONTEND_STORE_DIR", ".")
 DOC, LOCK = os.path.join(STORE, "counter.json"), os.path.join(STORE, "counter.lock")
 locked = "--lock" in sys.argv[1:]
+polled = "--poll" in sys.argv[1:]
 
 
 def say(line):
@@ -39,8 +41,12 @@ def save(doc):
 def incr(key):
     lock = open(LOCK, "a") if locked else None
     try:
-        if lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        while lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if polled else 0))
+                break
+            except BlockingIOError:
+                time.sleep(0.01)
         doc = load()
         value = doc.get(key, 0) + 1
         say("point read-modify-write")  # contend may sleep here; it answers "go"

@@ -1216,6 +1216,7 @@ typedef int (*pthread_mutex_lock_fn)(pthread_mutex_t *);
 typedef int (*pthread_mutex_trylock_fn)(pthread_mutex_t *);
 typedef int (*nanosleep_fn)(const struct timespec *, struct timespec *);
 typedef int (*usleep_fn)(useconds_t);
+typedef int (*clock_nanosleep_fn)(clockid_t, int, const struct timespec *, struct timespec *);
 typedef unsigned (*sleep_fn)(unsigned);
 typedef int (*pthread_cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
 typedef int (*pthread_cond_timedwait_fn)(pthread_cond_t *, pthread_mutex_t *,
@@ -1227,8 +1228,8 @@ typedef int (*controlled_fn)(void);
 
 static struct {
     void *flock, *fcntl, *fcntl64, *pthread_mutex_lock, *pthread_mutex_trylock, *nanosleep, *usleep,
-        *sleep, *pthread_cond_wait, *pthread_cond_timedwait, *pthread_cond_clockwait, *hook,
-        *controlled;
+        *clock_nanosleep, *sleep, *pthread_cond_wait, *pthread_cond_timedwait,
+        *pthread_cond_clockwait, *hook, *controlled;
     int hook_looked;
 } sreal;
 
@@ -1449,6 +1450,18 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
         return 0;
     }
     return SREAL(nanosleep)(req, rem);
+}
+
+/* What glibc's sleep helpers and Python's time.sleep (3.11 on: an absolute
+ * deadline on CLOCK_MONOTONIC) call.  It returns the error, not -1. */
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem)
+{
+    if (sleep_handed_off()) {
+        if (rem && !(flags & TIMER_ABSTIME))
+            *rem = (struct timespec){0, 0};
+        return 0;
+    }
+    return SREAL(clock_nanosleep)(clock, flags, req, rem);
 }
 
 int usleep(useconds_t us)
