@@ -12,6 +12,22 @@ contend_scenario_test(schedule.pct-finds 0 REGEX "nolock .*found lost-update"
 contend_scenario_test(schedule.random-finds 0 REGEX "stale-read .*found lost-update"
                       ARGS run ${S}/lost-update.ini --case stale-read --set perturb=0
                            --set schedule=random --set ops=20 --quiet)
+# PCT in rounds (round_ops, default 1): bugs whose window is open only at one
+# point of several (the cache's torn value) or only early (a claim, before
+# every id is taken).  On seed 3 both are found; drawn as one round over the
+# whole run (round_ops = 0), both are missed on that seed.
+contend_scenario_test(schedule.pct-rounds-cache 0 REGEX "nolock-threads .*found torn-value"
+                      ARGS run ${S}/cache.ini --case nolock-threads --set perturb=0
+                           --set schedule=pct --seed 3 --quiet)
+contend_scenario_test(schedule.pct-rounds-claim 0 REGEX "claim.stale-read .*found double-claim"
+                      ARGS run ${S}/bank-claim-json.ini --case claim.stale-read --set perturb=0
+                           --set schedule=pct --seed 3 --quiet)
+# Kills under a schedule: a worker killed after one of its threads had
+# finished is restarted with that thread, which must not wait for a token
+# that never returns to a finished writer (on seed 201 it did: `hang`).
+contend_scenario_test(schedule.kill-restart 0 REGEX "flock-threads .*pass"
+                      ARGS run ${S}/crash.ini --case flock-threads --set perturb=0
+                           --set schedule=pct --seed 201 --quiet)
 # ...and flock is handed over, not deadlocked: the lock holder runs.  A
 # watchdog fallback would pass too (the OS then schedules a correct case),
 # so the test rejects one: the hand-off itself is what is tested.

@@ -1,7 +1,8 @@
 /*
  * schedext.c - the runner's side of the controlled schedule, as an extension.
  *
- * Keys: `schedule = os | random | pct`, `depth` (PCT's bug depth, default 2)
+ * Keys: `schedule = os | random | pct`, `depth` (PCT's bug depth, default 2),
+ * `round_ops` (ops per thread in a PCT round, default 1; 0 = one round)
  * and `schedule_file` (set by `contend replay`: follow that file's decisions).
  *
  * Before the workers start it sets up the scheduler's block in the control
@@ -17,7 +18,7 @@
  *
  * Schedule file format, one decision a line after a header:
  *   # contend schedule 1
- *   mode pct / seed N / depth D / writers N / steps N
+ *   mode pct / seed N / depth D / round_ops R / writers N / steps N
  *   STEP WRITER FROM REASON POINT      (FROM and POINT are - when none)
  */
 #include <errno.h>
@@ -42,6 +43,9 @@ static const struct contend_option sched_keys[] = {
      "perturbation points, op boundaries and blocking calls, chosen from the seed (README "
      "\"Controlled schedule\")"},
     {"depth", "2", NULL, "pct: the bug depth d (d-1 priority change points), 1..8"},
+    {"round_ops", "1", NULL,
+     "pct: a new PCT round (fresh priorities and change points) every N ops per thread; 0 = the "
+     "whole run is one round"},
     {"schedule_file", "", NULL, "follow the decisions of this schedule file (contend replay)"},
     {NULL, NULL, NULL, NULL},
 };
@@ -61,6 +65,13 @@ static int sched_validate(const char *key, const char *value, char **why)
         uint64_t d = 0;
         if (contend_parse_u64(value, &d) != 0 || d < 1 || d > CONTEND_SCHED_MAX_DEPTH) {
             *why = contend_asprintf("depth must be 1..%d", CONTEND_SCHED_MAX_DEPTH);
+            return -EINVAL;
+        }
+    }
+    if (strcmp(key, "round_ops") == 0) {
+        uint64_t r = 0;
+        if (contend_parse_u64(value, &r) != 0 || r > 1000000) {
+            *why = contend_asprintf("round_ops must be 0..1000000");
             return -EINVAL;
         }
     }
@@ -178,8 +189,10 @@ static int sched_prepare(struct contend_run_info *ri, void **state)
      * anything.  k counts the ops before that: ops x (n - 1) (schedule.c). */
     uint64_t per = c->duration_ns ? c->history_cap : c->ops;
     uint64_t k = per * (ri->nwriters > 1 ? ri->nwriters - 1 : 1);
-    contend_sched_setup(&s->ctl->sched, s->mode, ri->seed, ri->nwriters, (uint32_t)depth, k, s->log,
-                        s->log_cap);
+    uint64_t round_ops = 0;
+    contend_parse_u64(contend_case_opt(c, "round_ops"), &round_ops);
+    contend_sched_setup(&s->ctl->sched, s->mode, ri->seed, ri->nwriters, (uint32_t)depth, k,
+                        round_ops, s->log, s->log_cap);
     return 0;
 }
 
@@ -260,10 +273,10 @@ static int write_schedule(const struct sstate *s, const struct contend_run_info 
         return -errno;
     uint64_t n = sh->step < s->log_cap ? sh->step : s->log_cap;
     fprintf(f,
-            "# contend schedule 1\n# mode %s\n# seed %llu\n# depth %u\n# writers %u\n"
-            "# steps %llu\n# step writer from reason point\n",
-            contend_sched_mode_name((int)sh->mode), (unsigned long long)ri->seed, sh->depth, sh->n,
-            (unsigned long long)n);
+            "# contend schedule 1\n# mode %s\n# seed %llu\n# depth %u\n# round_ops %llu\n"
+            "# writers %u\n# steps %llu\n# step writer from reason point\n",
+            contend_sched_mode_name((int)sh->mode), (unsigned long long)ri->seed, sh->depth,
+            (unsigned long long)sh->round_ops, sh->n, (unsigned long long)n);
     for (uint64_t i = 0; i < n; i++) {
         const struct contend_sched_entry *e = &s->log[i];
         char from[16] = "-";

@@ -21,9 +21,21 @@
  * reorder anything), and a change point that is due fires at the next
  * perturbation point, not at an op boundary: a priority change at an op
  * boundary cannot open a race window, and a change at a point always does.
- * Ops that pass no point (a read, a no-op write) only delay it.  This is
- * what makes a depth-2 bug (one preemption inside one window) show on every
- * seed.
+ * Ops that pass no point (a read, a no-op write) only delay it.
+ *
+ * Rounds.  PCT's bound, a bug of depth d found with probability at least
+ * 1/(n k^(d-1)), is for one execution of a test, and a stress run is many
+ * short tests back to back: 50 increments per thread are 50 chances for the
+ * same one-preemption race.  Drawn once over the whole run, the one change
+ * point of depth 2 lands where it can show a bug only if the bug's window is
+ * still open there, and many are not: claims stop passing their window once
+ * every id is taken, a cache's torn value needs the preemption at one point
+ * of three.  So with round_ops = R (the default is 1) the run is cut into
+ * rounds of R ops per live thread, and each round draws fresh priorities and
+ * its own d-1 change points over its own k = R x (live - 1) ops: every round
+ * is a PCT execution with its guarantee, and a thread lowered inside a window
+ * stays there until the new priorities reach it, which is the preemption
+ * the race needs.  round_ops = 0 is PCT as published, one round.
  */
 #include "schedule.h"
 
@@ -175,9 +187,37 @@ static void hand_to(struct contend_sched_shared *s, uint32_t to)
     contend_futex_wake_all(&s->t[to].wake);
 }
 
+/* A PCT round: fresh priorities, and d-1 fresh change points drawn over the
+ * round's k ops from now.  Round 0 is drawn from the seed itself, so a run
+ * that is one round is PCT as published. */
+static void start_round(struct contend_sched_shared *s, uint64_t k)
+{
+    int64_t prio[CONTEND_SCHED_MAX_WRITERS];
+    uint64_t change[CONTEND_SCHED_MAX_DEPTH];
+    contend_pct_init(s->seed ^ (s->round * 0x9e3779b97f4a7c15ull), s->n, s->depth, k, prio, change);
+    for (uint32_t i = 0; i < s->n; i++)
+        s->t[i].prio = prio[i];
+    for (uint32_t i = 0; i < s->nchange; i++)
+        s->change[i] = s->ops + change[i];
+    s->fired = 0;
+    s->probe = CONTEND_SCHED_NONE;
+}
+
+/* k of a round: as for a whole run (see the top of the file), the ops before
+ * the last live thread would run alone. */
+static void next_round(struct contend_sched_shared *s)
+{
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        live += s->t[i].state != TS_DONE;
+    s->round++;
+    start_round(s, s->round_ops * (live > 1 ? live - 1 : 1));
+    s->round_end = s->ops + s->round_ops * (live ? live : 1);
+}
+
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
-                         uint32_t depth, uint64_t expected_points, struct contend_sched_entry *log,
-                         uint64_t log_cap)
+                         uint32_t depth, uint64_t expected_points, uint64_t round_ops,
+                         struct contend_sched_entry *log, uint64_t log_cap)
 {
     S = s;
     LOG = log;
@@ -187,12 +227,14 @@ void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed
     s->depth = depth;
     s->nchange = depth > 0 ? depth - 1 : 0;
     s->log_cap = log_cap;
-    s->probe = CONTEND_SCHED_NONE;
-    int64_t prio[CONTEND_SCHED_MAX_WRITERS];
-    contend_pct_init(seed, n, depth, expected_points, prio, s->change);
+    s->round_ops = mode == SCHED_PCT ? round_ops : 0;
+    s->round = 0;
+    s->round_end = s->round_ops * n;
+    start_round(s, s->round_ops ? s->round_ops * (n > 1 ? n - 1 : 1) : expected_points);
     for (uint32_t i = 0; i < n; i++) {
         s->t[i].state = TS_RUNNABLE;
-        s->t[i].prio = mode == SCHED_PCT ? prio[i] : 0;
+        if (mode != SCHED_PCT)
+            s->t[i].prio = 0;
     }
     uint32_t first = decide(s, CONTEND_SCHED_NONE, SCHED_START);
     record(s, CONTEND_SCHED_NONE, first, SCHED_START, NULL);
@@ -238,6 +280,13 @@ void contend_sched_thread_begin(uint32_t writer)
 {
     if (!S || writer >= S->n)
         return;
+    /* A thread of a restarted worker whose predecessor had finished every
+     * op before the kill took the process: it has nothing to run, and the
+     * token never comes back to a finished writer, so it stays outside the
+     * schedule (waiting here was a hang reported against a correct target).
+     * Only the writer itself marks itself done, so the read cannot race. */
+    if (__atomic_load_n(&S->t[writer].state, __ATOMIC_ACQUIRE) == TS_DONE)
+        return;
     me = writer;
     wait_turn(S);
 }
@@ -268,8 +317,11 @@ static void give_back(struct contend_sched_shared *s, uint32_t next)
 static void give_up(int reason, const char *name)
 {
     struct contend_sched_shared *s = S;
-    if (reason == SCHED_OP)
+    if (reason == SCHED_OP) {
         s->ops++;
+        if (s->round_ops && s->ops >= s->round_end)
+            next_round(s);
+    }
     if (reason == SCHED_POINT) {
         s->points++;
         /* A change point that is due fires at the first point after it. */

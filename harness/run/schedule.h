@@ -59,6 +59,9 @@ struct contend_sched_shared {
     uint64_t change[CONTEND_SCHED_MAX_DEPTH]; /* PCT: once this many ops began, ... */
     uint32_t fired;                           /* ... the next point lowers a priority */
     uint64_t ops;                             /* ops begun so far (op boundaries) */
+    uint64_t round_ops;       /* PCT: ops per live thread in a round, 0 = the run is one round */
+    uint64_t round_end;       /* ... the op count at which the next round begins */
+    uint64_t round;           /* ... rounds begun before this one */
     uint32_t probe;           /* the thread lowered by the last change point, or NONE */
     uint32_t probe_clean;     /* ... and no other thread has made a step since */
     uint64_t rearmed;         /* change points given back (schedule.c) */
@@ -101,10 +104,12 @@ uint32_t contend_sched_pick(int mode, uint64_t seed, uint64_t step, uint32_t n,
 /* ---- the runner's side ---------------------------------------------------- */
 
 /* Set the shared block up before the start barrier; the first decision is
- * logged in log[0].  expected_points is PCT's k, in ops. */
+ * logged in log[0].  expected_points is PCT's k, in ops, when round_ops is 0
+ * (the run is one PCT round); otherwise every round_ops ops per live thread
+ * begin a new round, and k is a round's (schedule.c). */
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
-                         uint32_t depth, uint64_t expected_points, struct contend_sched_entry *log,
-                         uint64_t log_cap);
+                         uint32_t depth, uint64_t expected_points, uint64_t round_ops,
+                         struct contend_sched_entry *log, uint64_t log_cap);
 /* The watchdog: let every thread run freely from now on. */
 void contend_sched_fall_back(struct contend_sched_shared *s);
 
