@@ -137,6 +137,16 @@ static uint8_t name_index(struct contend_sched_shared *s, const char *name)
     return (uint8_t)s->nnames++;
 }
 
+/* Only the token holder (or the runner, before the start) writes a thread's
+ * state, and it reads the states it decides on plainly: the token's release
+ * and acquire order them.  The stores are atomic all the same, because a
+ * starting thread reads its own state without the token
+ * (contend_sched_thread_begin). */
+static void set_state(struct contend_sched_shared *s, uint32_t i, uint32_t state)
+{
+    __atomic_store_n(&s->t[i].state, state, __ATOMIC_RELAXED);
+}
+
 /* Who runs next, after `from` gave the token up for `reason`. */
 static uint32_t decide(struct contend_sched_shared *s, uint32_t from, int reason)
 {
@@ -232,7 +242,7 @@ void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed
     s->round_end = s->round_ops * n;
     start_round(s, s->round_ops ? s->round_ops * (n > 1 ? n - 1 : 1) : expected_points);
     for (uint32_t i = 0; i < n; i++) {
-        s->t[i].state = TS_RUNNABLE;
+        set_state(s, i, TS_RUNNABLE);
         if (mode != SCHED_PCT)
             s->t[i].prio = 0;
     }
@@ -284,7 +294,9 @@ void contend_sched_thread_begin(uint32_t writer)
      * op before the kill took the process: it has nothing to run, and the
      * token never comes back to a finished writer, so it stays outside the
      * schedule (waiting here was a hang reported against a correct target).
-     * Only the writer itself marks itself done, so the read cannot race. */
+     * This reads without the token: the holder may be turning this writer
+     * from blocked to runnable (a store of its own, set_state), but only the
+     * writer itself marks itself done, so the answer is never stale. */
     if (__atomic_load_n(&S->t[writer].state, __ATOMIC_ACQUIRE) == TS_DONE)
         return;
     me = writer;
@@ -336,13 +348,13 @@ static void give_up(int reason, const char *name)
     if (me != s->probe && reason != SCHED_BLOCK)
         s->probe_clean = 0; /* another thread ran a step: the change took effect */
     if (reason == SCHED_BLOCK) {
-        s->t[me].state = TS_BLOCKED;
+        set_state(s, me, TS_BLOCKED);
         s->block_yields++;
     } else {
         for (uint32_t i = 0; i < s->n; i++)
             if (s->t[i].state == TS_BLOCKED)
-                s->t[i].state = TS_RUNNABLE;
-        s->t[me].state = reason == SCHED_EXIT ? TS_DONE : TS_RUNNABLE;
+                set_state(s, i, TS_RUNNABLE);
+        set_state(s, me, reason == SCHED_EXIT ? TS_DONE : TS_RUNNABLE);
     }
     uint32_t next = decide(s, me, reason);
     give_back(s, next);
