@@ -37,6 +37,12 @@ contend_scenario_test(schedule.flock-clean 0 REGEX "flock .*pass"
                            --set schedule=pct --set ops=20 --quiet)
 contend_scenario_test(schedule.bad-mode 2 REGEX "schedule"
                       ARGS run ${S}/lost-update.ini --set schedule=fifo --quiet)
+# depth and round_ops are typed options: out of range is exit 2 with the range.
+contend_scenario_test(schedule.bad-depth 2 REGEX "depth.*from 1 to 8"
+                      ARGS run ${S}/lost-update.ini --set schedule=pct --set depth=9 --quiet)
+contend_scenario_test(schedule.bad-round-ops 2 REGEX "round_ops.*from 0 to 1000000"
+                      ARGS run ${S}/lost-update.ini --set schedule=pct --set round_ops=-1
+                           --quiet)
 # The watchdog: a token holder that sleeps where the shim cannot see it
 # (thinktime) is named, and the OS schedules the rest; the case ends.  The
 # watchdog acts after a quarter of `timeout` (2 s) and the 3 s sleep is far

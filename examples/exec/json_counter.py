@@ -7,8 +7,8 @@
 Reads one request per line on stdin and answers on stdout (see targets/exec.c).
 --lock takes an exclusive flock around load + save; without it, two processes
 load the same value and one increment is lost.  --lock --poll takes it the way
-the filelock package does: a non-blocking try, and time.sleep between tries.  `point` lines let contend's
-perturbation sleep between the read and the write.
+the filelock package does: a non-blocking try, and time.sleep between tries.
+`point` lines let contend's perturbation sleep between the read and the write.
 """
 import fcntl, json, os, sys, time
 

@@ -42,10 +42,12 @@ static const struct contend_option sched_keys[] = {
      "who runs when: os = the kernel; random or pct = one thread at a time, handed over at "
      "perturbation points, op boundaries and blocking calls, chosen from the seed (README "
      "\"Controlled schedule\")"},
-    {"depth", "2", NULL, "pct: the bug depth d (d-1 priority change points), 1..8"},
+    {"depth", "2", NULL, "pct: the bug depth d (d-1 priority change points per round)",
+     CONTEND_OPT_INT, 1, CONTEND_SCHED_MAX_DEPTH},
     {"round_ops", "1", NULL,
      "pct: a new PCT round (fresh priorities and change points) every N ops per thread; 0 = the "
-     "whole run is one round"},
+     "whole run is one round",
+     CONTEND_OPT_INT, 0, 1e6},
     {"schedule_file", "", NULL, "follow the decisions of this schedule file (contend replay)"},
     {NULL, NULL, NULL, NULL},
 };
@@ -58,25 +60,6 @@ struct sstate {
     uint64_t last_step, last_change;
     char *shim;
 };
-
-static int sched_validate(const char *key, const char *value, char **why)
-{
-    if (strcmp(key, "depth") == 0) {
-        uint64_t d = 0;
-        if (contend_parse_u64(value, &d) != 0 || d < 1 || d > CONTEND_SCHED_MAX_DEPTH) {
-            *why = contend_asprintf("depth must be 1..%d", CONTEND_SCHED_MAX_DEPTH);
-            return -EINVAL;
-        }
-    }
-    if (strcmp(key, "round_ops") == 0) {
-        uint64_t r = 0;
-        if (contend_parse_u64(value, &r) != 0 || r > 1000000) {
-            *why = contend_asprintf("round_ops must be 0..1000000");
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
 
 static int mode_of_case(const struct contend_case *c)
 {
@@ -336,7 +319,6 @@ static const struct contend_extension sched_extension = {
     .name = "schedule",
     .help = "a controlled schedule: one thread at a time, chosen from the seed (random, pct)",
     .keys = sched_keys,
-    .validate = sched_validate,
     .active = sched_active,
     .prepare = sched_prepare,
     .environ = sched_environ,

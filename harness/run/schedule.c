@@ -213,16 +213,21 @@ static void start_round(struct contend_sched_shared *s, uint64_t k)
     s->probe = CONTEND_SCHED_NONE;
 }
 
-/* k of a round: as for a whole run (see the top of the file), the ops before
- * the last live thread would run alone. */
+/* The next round over `live` threads: k as for a whole run (see the top of
+ * the file), the ops before the last live thread would run alone. */
+static void open_round(struct contend_sched_shared *s, uint32_t live)
+{
+    start_round(s, s->round_ops * (live > 1 ? live - 1 : 1));
+    s->round_end = s->ops + s->round_ops * (live ? live : 1);
+}
+
 static void next_round(struct contend_sched_shared *s)
 {
     uint32_t live = 0;
     for (uint32_t i = 0; i < s->n; i++)
         live += s->t[i].state != TS_DONE;
     s->round++;
-    start_round(s, s->round_ops * (live > 1 ? live - 1 : 1));
-    s->round_end = s->ops + s->round_ops * (live ? live : 1);
+    open_round(s, live);
 }
 
 void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed, uint32_t n,
@@ -239,8 +244,10 @@ void contend_sched_setup(struct contend_sched_shared *s, int mode, uint64_t seed
     s->log_cap = log_cap;
     s->round_ops = mode == SCHED_PCT ? round_ops : 0;
     s->round = 0;
-    s->round_end = s->round_ops * n;
-    start_round(s, s->round_ops ? s->round_ops * (n > 1 ? n - 1 : 1) : expected_points);
+    if (s->round_ops)
+        open_round(s, n);
+    else
+        start_round(s, expected_points);
     for (uint32_t i = 0; i < n; i++) {
         set_state(s, i, TS_RUNNABLE);
         if (mode != SCHED_PCT)
